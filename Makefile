@@ -1,0 +1,41 @@
+# like-keras workspace. Two commands on a fresh Debian/Ubuntu machine:
+#   make demo   set up .venv and run the cart-pole example
+#   make test   set up .venv and run the whole test suite
+SHELL := /bin/bash
+PYTHON ?= /usr/bin/python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+# Debian packages the tests need (installed with apt-get when missing).
+APT_PACKAGES := python3-venv python3-pip
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+PACKAGES := src/like_keras src/like_keras_examples src/like_keras_ros
+
+.PHONY: setup demo test bench clean
+
+setup: $(STAMP)
+
+$(STAMP): requirements.txt Makefile $(addsuffix /setup.py,$(PACKAGES))
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 10), sys.version' 2>/dev/null \
+	  || { echo "like-keras needs Python >= 3.10 at $(PYTHON) (set PYTHON=...)"; exit 1; }
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "apt-get install$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+	$(PYTHON) -m venv --system-site-packages $(VENV)
+	$(BIN)/python -m pip install -q --disable-pip-version-check -r requirements.txt
+	$(BIN)/python -m pip install -q --disable-pip-version-check --no-deps $(addprefix -e ,$(PACKAGES))
+	@touch $@
+
+demo: setup
+	$(BIN)/lk run like_keras_examples.cartpole:CartPole --iterations 500 --record env.reward env.done
+
+test: setup
+	$(BIN)/python -m pytest tests
+
+bench: setup
+	$(BIN)/python bench/native_overhead.py
+
+clean:
+	rm -rf $(VENV) build install log .pytest_cache

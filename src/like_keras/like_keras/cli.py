@@ -1,0 +1,149 @@
+"""The ``like-keras`` (alias ``lk``) command line.
+
+    lk run TARGET [--transport T] [--iterations N] [--duration S] [--record C.P ...]
+    lk check TARGET
+    lk graph TARGET [--format mermaid|json]
+    lk summary TARGET
+    lk compile TARGET --transport T --out DIR
+
+TARGET is ``path/to/file.py:Name`` or ``package.module:Name`` (a System class or a
+factory); ``--arg key=value`` passes keyword arguments to it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import traceback
+from collections.abc import Sequence
+from typing import Any
+
+import yaml
+
+from .errors import LikeKerasError, RunError
+from .result import RunResult
+from .system import System
+from .target import load_system
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except LikeKerasError as exc:
+        _print_error(exc)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="lk", description="Describe a robot system once, run it on any transport.")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    def command(name: str, help_: str, func: Any) -> argparse.ArgumentParser:
+        c = sub.add_parser(name, help=help_, description=help_)
+        c.add_argument("target", metavar="TARGET", help="path/to/file.py:Name or package.module:Name")
+        c.add_argument("--arg", action="append", default=[], metavar="KEY=VALUE",
+                       help="keyword argument for the system class or factory (YAML value)")
+        c.set_defaults(func=func)
+        return c
+
+    run = command("run", "Run a system and print what happened.", _run)
+    run.add_argument("--transport", default="native")
+    run.add_argument("--iterations", type=int, help="steps of the clock component before stopping")
+    run.add_argument("--duration", type=float, help="seconds to run (simulated on native unless --realtime)")
+    run.add_argument("--timeout", type=float, help="wall-clock seconds before the run is stopped as failed")
+    run.add_argument("--realtime", action="store_true", help="pace timers to the wall clock")
+    run.add_argument("--record", nargs="*", default=[], metavar="COMPONENT.PORT", help="output ports to record")
+    run.add_argument("--run-dir", help="where the run keeps its files (default: a new temporary directory)")
+    run.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    command("check", "Build and validate a system; exit 1 with the error if it is wrong.", _check)
+    graph = command("graph", "Print the system graph.", _graph)
+    graph.add_argument("--format", choices=["mermaid", "json"], default="mermaid")
+    command("summary", "Print a table of nodes, components, ports and connections.", _summary)
+    comp = command("compile", "Write what a transport needs to run the system.", _compile)
+    comp.add_argument("--transport", required=True)
+    comp.add_argument("--out", required=True, help="output path")
+    return p
+
+
+def _load(args: argparse.Namespace) -> System:
+    kwargs = {}
+    for item in args.arg:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise SystemExit(f"lk: --arg takes KEY=VALUE, got {item!r}")
+        kwargs[key] = yaml.safe_load(value)
+    return load_system(args.target, kwargs)
+
+
+def _run(args: argparse.Namespace) -> int:
+    system = _load(args)
+    options: dict[str, Any] = {"progress": not args.quiet and sys.stderr.isatty()}
+    if args.run_dir:
+        options["run_dir"] = args.run_dir
+    result = system.launch(
+        transport=args.transport, iterations=args.iterations, duration=args.duration,
+        realtime=args.realtime, record=args.record, timeout=args.timeout, **options,
+    )
+    print(_describe(result, args.record))
+    return 0
+
+
+def _describe(result: RunResult, record: list[str]) -> str:
+    steps = ", ".join(f"{name} {n}" for name, n in result.steps.items())
+    lines = [
+        f"system '{result.graph.name}' ran on {result.transport} in {result.duration:.3f} s"
+        + (f" ({result.sim_time:.3f} s simulated)" if result.sim_time else ""),
+        f"  steps: {steps}",
+    ]
+    for key in record:
+        values = result.messages(key)
+        line = f"  {key}: {len(values)} messages"
+        if values and all(isinstance(v, (int, float)) for v in values):
+            line += f", sum {sum(values):g}, last {values[-1]!r}"
+        lines.append(line)
+    if result.recording:
+        lines.append(f"  recording: {result.recording}")
+    return "\n".join(lines)
+
+
+def _check(args: argparse.Namespace) -> int:
+    graph = _load(args).build()
+    print(f"ok: system '{graph.name}': {len(graph.nodes)} nodes, {len(graph.components)} components, "
+          f"{len(graph.connections)} connections, clock: {graph.clock or 'none'}")
+    return 0
+
+
+def _graph(args: argparse.Namespace) -> int:
+    system = _load(args)
+    print(system.build().to_json() if args.format == "json" else system.to_mermaid(), end="")
+    if args.format == "json":
+        print()
+    return 0
+
+
+def _summary(args: argparse.Namespace) -> int:
+    _load(args).summary()
+    return 0
+
+
+def _compile(args: argparse.Namespace) -> int:
+    path = _load(args).compile_to_transport(args.transport, args.out)
+    print(f"wrote {path}")
+    return 0
+
+
+def _print_error(exc: LikeKerasError) -> None:
+    if isinstance(exc, RunError) and exc.__cause__ is not None:
+        cause = exc.__cause__
+        traceback.print_exception(type(cause), cause, cause.__traceback__, file=sys.stderr)
+    print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

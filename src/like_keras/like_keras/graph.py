@@ -1,0 +1,122 @@
+"""``SystemGraph``: the frozen, JSON-serialisable IR that transports read.
+
+Data flows one way: user classes -> ``System.build()`` -> ``SystemGraph`` -> a
+transport. A transport never needs the user's classes to plan; processes that run
+components rebuild them from code (the system's target), not from this IR.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class PortSpec:
+    """A port: its name, JSON type (see ``like_keras.types.to_json``) and delivery options."""
+
+    name: str
+    type: dict[str, Any]
+    trigger: bool = True
+    has_default: bool = False
+    keep_last: int | None = None
+
+
+@dataclass(frozen=True)
+class ComponentSpec:
+    """A component instance: its class path, node, configuration and ports."""
+
+    name: str
+    cls: str
+    node: str
+    config: dict[str, Any] = field(default_factory=dict)
+    rate_hz: float | None = None
+    starts: bool = False
+    inputs: tuple[PortSpec, ...] = ()
+    outputs: tuple[PortSpec, ...] = ()
+
+    def input(self, name: str) -> PortSpec:
+        return next(p for p in self.inputs if p.name == name)
+
+    def output(self, name: str) -> PortSpec:
+        return next(p for p in self.outputs if p.name == name)
+
+
+@dataclass(frozen=True)
+class NodeSpec:
+    """A process and the components it hosts, in declaration order."""
+
+    name: str
+    components: tuple[str, ...] = ()
+    machine: str | None = None
+
+
+@dataclass(frozen=True)
+class ConnectionSpec:
+    """An edge from one output port to one input port."""
+
+    src: str
+    src_port: str
+    dst: str
+    dst_port: str
+
+    def __str__(self) -> str:
+        return f"{self.src}.{self.src_port} -> {self.dst}.{self.dst_port}"
+
+
+@dataclass(frozen=True)
+class SystemGraph:
+    """The whole system: nodes, components, connections and the clock component."""
+
+    name: str
+    nodes: tuple[NodeSpec, ...]
+    components: tuple[ComponentSpec, ...]
+    connections: tuple[ConnectionSpec, ...]
+    clock: str | None = None
+    target: str | None = None
+
+    def component(self, name: str) -> ComponentSpec:
+        for c in self.components:
+            if c.name == name:
+                return c
+        raise KeyError(f"no component named '{name}' in system '{self.name}'")
+
+    def node(self, name: str) -> NodeSpec:
+        for n in self.nodes:
+            if n.name == name:
+                return n
+        raise KeyError(f"no node named '{name}' in system '{self.name}'")
+
+    def node_of(self, component: str) -> str:
+        return self.component(component).node
+
+    def is_cross_node(self, conn: ConnectionSpec) -> bool:
+        return self.node_of(conn.src) != self.node_of(conn.dst)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), indent=indent)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> SystemGraph:
+        def ports(items: list[dict[str, Any]]) -> tuple[PortSpec, ...]:
+            return tuple(PortSpec(**p) for p in items)
+
+        return cls(
+            name=d["name"],
+            nodes=tuple(NodeSpec(n["name"], tuple(n["components"]), n.get("machine")) for n in d["nodes"]),
+            components=tuple(
+                ComponentSpec(**{**c, "inputs": ports(c["inputs"]), "outputs": ports(c["outputs"])})
+                for c in d["components"]
+            ),
+            connections=tuple(ConnectionSpec(**c) for c in d["connections"]),
+            clock=d.get("clock"),
+            target=d.get("target"),
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> SystemGraph:
+        return cls.from_dict(json.loads(text))

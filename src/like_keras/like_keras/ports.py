@@ -1,0 +1,93 @@
+"""``Input`` and ``Output``: typed ports declared on a Component class.
+
+Ports are class-level declarations; reading one from a component instance gives a
+``PortRef`` bound to that instance, which is what ``System.connect`` takes.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from . import types
+
+if TYPE_CHECKING:
+    from .component import Component
+
+_NO_DEFAULT: Any = object()
+
+
+class _Port:
+    direction = ""
+
+    def __init__(self, type_: Any) -> None:
+        try:
+            self.type = types.check_type(type_)
+        except TypeError as exc:
+            raise TypeError(f"{type(self).__name__}: {exc}") from None
+        self.name = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, instance: Component | None, owner: type) -> Any:
+        if instance is None:
+            return self
+        return PortRef(instance, self)
+
+    def __set__(self, instance: Component, value: Any) -> None:
+        raise AttributeError(
+            f"{type(instance).__name__}.{self.name} is a port; a component sends on it by returning "
+            f"{{'{self.name}': value}} from step() or on_start()"
+        )
+
+
+class Input(_Port):
+    """An input port.
+
+    ``trigger`` (default True): a message on this input makes the component step.
+    With ``trigger=False`` the input is sampled: ``step`` sees its latest value when
+    something else triggers it. ``default`` is the value ``step`` sees before the
+    first message (else None). ``keep_last=N`` opts this input into lossy delivery:
+    transports may keep only the newest N messages. The default is lossless.
+    """
+
+    direction = "input"
+
+    def __init__(
+        self, type_: Any, *, trigger: bool = True, default: Any = _NO_DEFAULT, keep_last: int | None = None
+    ) -> None:
+        super().__init__(type_)
+        if keep_last is not None and (not isinstance(keep_last, int) or keep_last < 1):
+            raise ValueError(f"Input: keep_last must be a positive int or None, got {keep_last!r}")
+        self.trigger = bool(trigger)
+        self.keep_last = keep_last
+        self.has_default = default is not _NO_DEFAULT
+        self.default = default if self.has_default else None
+
+
+class Output(_Port):
+    """An output port: the component sends on it by returning ``{name: value}``."""
+
+    direction = "output"
+
+
+class PortRef:
+    """A port of one component instance, e.g. ``system.env.obs``."""
+
+    __slots__ = ("component", "port")
+
+    def __init__(self, component: Component, port: _Port) -> None:
+        self.component = component
+        self.port = port
+
+    @property
+    def name(self) -> str:
+        return self.port.name
+
+    @property
+    def is_input(self) -> bool:
+        return isinstance(self.port, Input)
+
+    def __repr__(self) -> str:
+        owner = self.component.name or type(self.component).__name__
+        return f"{owner}.{self.port.name}"

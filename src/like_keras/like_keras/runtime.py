@@ -1,0 +1,190 @@
+"""``NodeRuntime``: hosts the components of one node, the same on every transport.
+
+It takes (input port, value) events and timer ticks, calls ``step``, checks what
+``step`` returned, routes outputs to components of the same node through its
+inbox and hands the rest to the transport's ``send_remote``. The native transport
+runs one per node in a single event loop; the Dora and ROS 2 runners are thin
+adapters around one each. All semantics that can be tested without a transport
+live here.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol
+
+from . import types
+from .component import Component
+from .errors import RunError, UndeclaredOutputError, ValueTypeError
+from .graph import ConnectionSpec, SystemGraph
+
+Event = tuple[str, str, Any]  # (component, input port, value)
+
+
+class Recorder(Protocol):
+    def write(self, component: str, port: str, value: Any, time_ns: int) -> None: ...
+
+
+class NodeRuntime:
+    """Runs the components of node ``node`` of ``graph``.
+
+    ``components`` maps the names of this node's components to live instances.
+    ``send_remote(connection, value)`` carries a value to a component in another
+    node. ``inbox`` holds pending local events; a transport may share one deque
+    between runtimes (the native transport does, for one global FIFO).
+    When the clock component of this node has stepped ``iterations`` times it
+    never steps again and ``on_clock_done`` is called.
+    """
+
+    def __init__(
+        self,
+        graph: SystemGraph,
+        node: str,
+        components: Mapping[str, Component],
+        *,
+        send_remote: Callable[[ConnectionSpec, Any], None],
+        inbox: deque[Event] | None = None,
+        recorder: Recorder | None = None,
+        record: frozenset[tuple[str, str]] = frozenset(),
+        time_ns: Callable[[], int] = lambda: 0,
+        iterations: int | None = None,
+        on_clock_done: Callable[[], None] | None = None,
+    ) -> None:
+        self.graph = graph
+        self.node = node
+        names = graph.node(node).components
+        self.components = {name: components[name] for name in names}
+        self.inbox: deque[Event] = inbox if inbox is not None else deque()
+        self.steps = {name: 0 for name in names}
+        self.clock = graph.clock if graph.clock in self.components and iterations else None
+        self.iterations = iterations
+        self.clock_done = False
+        self._on_clock_done = on_clock_done
+        self._send_remote = send_remote
+        self._recorder = recorder
+        self._record = record
+        self._time_ns = time_ns
+        self._halted: set[str] = set()
+        self._latest: dict[str, dict[str, Any]] = {}
+        self._triggers: dict[str, frozenset[str]] = {}
+        self._outputs: dict[str, dict[str, tuple[types.Coercer, list[tuple[bool, ConnectionSpec]]]]] = {}
+        for name, comp in self.components.items():
+            cls = type(comp)
+            self._latest[name] = {p: port.default for p, port in cls.inputs.items()}
+            self._triggers[name] = frozenset(p for p, port in cls.inputs.items() if port.trigger)
+            self._outputs[name] = {p: (types.coercer(port.type), []) for p, port in cls.outputs.items()}
+        for conn in graph.connections:
+            if conn.src in self.components:
+                local = conn.dst in self.components
+                self._outputs[conn.src][conn.src_port][1].append((local, conn))
+
+    # --- events ------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Call every component's ``on_start`` and send what it returns."""
+        for name, comp in self.components.items():
+            out = self._call(name, comp.on_start, "on_start()")
+            self._emit(name, out, "on_start()")
+
+    def deliver(self, component: str, port: str, value: Any) -> None:
+        """A message on ``component.port``: remember it and step if it triggers."""
+        self._latest[component][port] = value
+        if port in self._triggers[component]:
+            self._step(component)
+
+    def tick(self, component: str) -> None:
+        """A timer tick of ``component``."""
+        self._step(component)
+
+    def drain(self) -> int:
+        """Process local events until none are left; returns how many."""
+        n = 0
+        inbox = self.inbox
+        while inbox:
+            self.deliver(*inbox.popleft())
+            n += 1
+        return n
+
+    def stop(self) -> None:
+        """Call every component's ``on_stop`` once; the first failure is raised after all ran."""
+        first: RunError | None = None
+        for name, comp in self.components.items():
+            try:
+                self._call(name, comp.on_stop, "on_stop()")
+            except RunError as exc:
+                first = first or exc
+        if first is not None:
+            raise first
+
+    def halt(self) -> None:
+        """Stop every component of this node from stepping again (after a failure elsewhere)."""
+        self._halted.update(self.components)
+
+    # --- internals ---------------------------------------------------------------------
+
+    def _step(self, name: str) -> None:
+        if name in self._halted:
+            return
+        n = self.steps[name] = self.steps[name] + 1
+        try:
+            out = self.components[name].step(**self._latest[name])
+        except Exception as exc:
+            raise self._failure(name, exc, f"step {n}", n) from exc
+        self._emit(name, out, f"step {n}", n)
+        if name == self.clock and n >= self.iterations:  # type: ignore[operator]
+            self._halted.add(name)
+            self.clock_done = True
+            if self._on_clock_done is not None:
+                self._on_clock_done()
+
+    def _call(self, name: str, fn: Callable[[], Any], where: str) -> Any:
+        try:
+            return fn()
+        except Exception as exc:
+            raise self._failure(name, exc, where) from exc
+
+    def _failure(self, name: str, exc: Exception, where: str, step: int | None = None) -> RunError:
+        return RunError(
+            f"component '{name}' (node '{self.node}') raised {type(exc).__name__} in {where}: {exc}",
+            component=name, node=self.node, step=step,
+        )
+
+    def _emit(self, name: str, out: Any, where: str, step: int | None = None) -> None:
+        if out is None:
+            return
+        outputs = self._outputs[name]
+        if not isinstance(out, dict):
+            if len(outputs) != 1:
+                declared = ", ".join(outputs) or "none"
+                raise UndeclaredOutputError(
+                    f"component '{name}' returned {type(out).__name__} from {where}, but it declares "
+                    f"outputs: {declared}. Return a dict {{output: value}} (or None to send nothing)",
+                    component=name, node=self.node, step=step,
+                )
+            out = {next(iter(outputs)): out}
+        for port, value in out.items():
+            entry = outputs.get(port)
+            if entry is None:
+                raise UndeclaredOutputError(
+                    f"component '{name}' returned output '{port}' from {where}, but declares only: "
+                    f"{', '.join(outputs) or 'no outputs'}. Declare it as {port} = Output(T) or rename it",
+                    component=name, node=self.node, step=step,
+                )
+            if value is None:
+                continue
+            coerce, routes = entry
+            try:
+                value = coerce(value)
+            except TypeError as exc:
+                raise ValueTypeError(
+                    f"component '{name}' sent a wrong value on output '{port}' in {where}: {exc}",
+                    component=name, node=self.node, step=step,
+                ) from None
+            if (name, port) in self._record:
+                self._recorder.write(name, port, value, self._time_ns())  # type: ignore[union-attr]
+            for local, conn in routes:
+                if local:
+                    self.inbox.append((conn.dst, conn.dst_port, value))
+                else:
+                    self._send_remote(conn, value)

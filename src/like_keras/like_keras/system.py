@@ -1,0 +1,282 @@
+"""``System``: nodes, components and connections, described once, run anywhere."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import sys
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+from . import types
+from .component import Component
+from .errors import (
+    GraphError,
+    InvalidConnectionError,
+    MissingNodeError,
+    PortTypeMismatchError,
+    UnknownPortError,
+)
+from .graph import ComponentSpec, ConnectionSpec, NodeSpec, PortSpec, SystemGraph
+from .node import Node
+from .ports import PortRef
+from .result import RunResult
+from .validation import check_system_name, infer_clock, validate
+
+_DEFAULT_NODE = "main"
+
+
+@dataclasses.dataclass
+class SystemConfig:
+    """``name`` of the system (lower case: it names generated packages) and the
+    ``clock`` component that ``launch(iterations=N)`` counts (inferred when None)."""
+
+    name: str | None = None
+    clock: str | None = None
+
+
+class System:
+    """A robot system. Subclass it and assign nodes and components as attributes,
+    then call ``super().__init__(config=System.Config(name=...))``; or use the
+    functional form ``System(name=..., nodes=[...], components=[...],
+    connections=[(src, dst), ...])``.
+    """
+
+    Config = SystemConfig
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> System:
+        self = super().__new__(cls)
+        # How this system was made: remote processes rebuild it from code.
+        self.__dict__["_init_args"] = (args, kwargs)
+        return self
+
+    def __init__(
+        self,
+        config: SystemConfig | None = None,
+        *,
+        name: str | None = None,
+        nodes: Sequence[Node] = (),
+        components: Sequence[Component] = (),
+        connections: Iterable[tuple[Any, Any]] = (),
+        clock: str | None = None,
+    ) -> None:
+        config = config or SystemConfig()
+        self.config = dataclasses.replace(
+            config,
+            name=name or config.name or _snake(type(self).__name__),
+            clock=clock or config.clock,
+        )
+        self._extra_nodes = list(nodes)
+        self._extra_components = list(components)
+        for src, dst in connections:
+            self.connect(src, dst)
+
+    # --- describing ------------------------------------------------------------------
+
+    @property
+    def name(self) -> str:
+        return self._config().name  # type: ignore[return-value]
+
+    def connect(self, src: PortRef | str, dst: PortRef | str) -> None:
+        """Connect an output port to an input port; types must match."""
+        src_ref, dst_ref = self._ref(src), self._ref(dst)
+        if src_ref.is_input or not dst_ref.is_input:
+            raise InvalidConnectionError(
+                f"connect({src_ref!r}, {dst_ref!r}): connect an output to an input, in that order"
+            )
+        s_t, d_t = src_ref.port.type, dst_ref.port.type
+        if not types.compatible(s_t, d_t):
+            raise PortTypeMismatchError(
+                f"cannot connect {src_ref!r} ({types.describe(s_t)}) to {dst_ref!r} "
+                f"({types.describe(d_t)}): the port types differ; change one port's type "
+                f"or add a component that converts"
+            )
+        self.__dict__.setdefault("_connections", []).append((src_ref, dst_ref))
+
+    def build(self) -> SystemGraph:
+        """Validate the system and return its frozen IR; raises a GraphError if wrong."""
+        config = self._config()
+        check_system_name(config.name)
+        comps = self._components()
+        nodes = self._nodes(comps)
+        names = {id(c) for c in comps}
+        conns = []
+        for src, dst in self.__dict__.get("_connections", []):
+            for ref in (src, dst):
+                if id(ref.component) not in names:
+                    raise InvalidConnectionError(
+                        f"connection {src!r} -> {dst!r} uses component {ref.component!r}, which is not "
+                        f"part of system '{config.name}': assign it as an attribute or list it in components="
+                    )
+            conns.append(ConnectionSpec(src.component.name, src.port.name, dst.component.name, dst.port.name))
+        members = {n.name: [c.name for c in comps if c.node is n] for n in nodes}
+        graph = SystemGraph(
+            name=config.name,  # type: ignore[arg-type]
+            nodes=tuple(NodeSpec(n.name, tuple(members[n.name]), n.machine) for n in nodes),
+            components=tuple(_component_spec(c) for c in comps),
+            connections=tuple(conns),
+            clock=config.clock,
+            target=self._target(),
+        )
+        validate(graph)
+        return dataclasses.replace(graph, clock=infer_clock(graph))
+
+    # --- inspecting ------------------------------------------------------------------
+
+    def summary(self, print_fn: Any = None) -> None:
+        """Print a table of nodes, components, ports and connections."""
+        from ._summary import summary
+
+        summary(self.build(), print_fn)
+
+    def to_mermaid(self) -> str:
+        """A Mermaid flowchart of the system: one subgraph per node."""
+        from ._summary import mermaid
+
+        return mermaid(self.build())
+
+    # --- running ---------------------------------------------------------------------
+
+    def launch(
+        self,
+        transport: str = "native",
+        iterations: int | None = None,
+        duration: float | None = None,
+        realtime: bool = False,
+        record: Sequence[str] | None = None,
+        timeout: float | None = None,
+        **options: Any,
+    ) -> RunResult:
+        """Run the system on a transport and return what happened.
+
+        ``iterations``: the clock component steps that many times, then the run
+        drains and stops. ``duration``: seconds to run (simulated time on the
+        native transport unless ``realtime``). ``record``: ports to record, as
+        ``"component.port"``. ``timeout``: wall-clock seconds before the run is
+        stopped and RunTimeoutError raised.
+        """
+        from .transports import get
+
+        if iterations is not None and (isinstance(iterations, bool) or not isinstance(iterations, int)
+                                       or iterations < 1):
+            raise ValueError(f"iterations must be a positive int, got {iterations!r}")
+        graph = self.build()
+        return get(transport).launch(
+            self, graph, iterations=iterations, duration=duration, realtime=realtime,
+            record=list(record or []), timeout=timeout, **options,
+        )
+
+    def compile_to_transport(self, transport: str, output_path: str | Path, **options: Any) -> Path:
+        """Write what ``transport`` needs to run this system (e.g. a Dora dataflow)."""
+        from .transports import get_compiler
+
+        graph = self.build()
+        return get_compiler(transport)(graph, Path(output_path), **options)
+
+    # --- internals -------------------------------------------------------------------
+
+    def _config(self) -> SystemConfig:
+        config = self.__dict__.get("config")
+        if not isinstance(config, SystemConfig):
+            raise GraphError(
+                f"{type(self).__qualname__}.__init__ must call super().__init__(...) "
+                f"after assigning its nodes and components"
+            )
+        return config
+
+    def _members(self, kind: type) -> list[tuple[str, Any]]:
+        return [(k, v) for k, v in self.__dict__.items() if not k.startswith("_") and isinstance(v, kind)]
+
+    def _components(self) -> list[Component]:
+        comps: list[Component] = []
+        for attr, comp in self._members(Component):
+            if comp.name is None:
+                comp.name = attr
+            comps.append(comp)
+        for comp in self._extra_components:
+            if comp.name is None:
+                comp.name = _snake(type(comp).__name__)
+            if all(c is not comp for c in comps):
+                comps.append(comp)
+        return comps
+
+    def _nodes(self, comps: list[Component]) -> list[Node]:
+        nodes: list[Node] = []
+        for node in [n for _, n in self._members(Node)] + self._extra_nodes + [c.node for c in comps]:
+            if node is not None and all(n is not node for n in nodes):
+                nodes.append(node)
+        homeless = [c for c in comps if c.node is None]
+        if homeless and len(nodes) > 1:
+            raise MissingNodeError(
+                f"component '{homeless[0].name}' has no node, and system '{self.name}' has "
+                f"{len(nodes)} nodes ({', '.join(n.name for n in nodes)}): place it with "
+                f"{type(homeless[0]).__name__}.from_node(node)"
+            )
+        if homeless:
+            if not nodes:
+                nodes.append(Node(_DEFAULT_NODE))
+            for c in homeless:
+                c.node = nodes[0]
+        return nodes
+
+    def _ref(self, end: PortRef | str) -> PortRef:
+        if isinstance(end, PortRef):
+            return end
+        if isinstance(end, str) and "." in end:
+            comp_name, port = end.split(".", 1)
+            for comp in self._components():
+                if comp.name == comp_name:
+                    return getattr(comp, port)  # UnknownPortError if absent
+            raise UnknownPortError(f"'{end}': system has no component named '{comp_name}'")
+        raise InvalidConnectionError(
+            f"connect() takes ports such as system.env.obs or 'env.obs', got {end!r}"
+        )
+
+    def _target(self) -> str | None:
+        """Where remote processes import this system from: ``module:Name`` or ``file.py:Name``."""
+        explicit = self.__dict__.get("_target_ref")
+        if explicit:
+            return explicit
+        cls = type(self)
+        if cls is System:
+            return None
+        module = cls.__module__
+        if module == "__main__" or module.startswith("_like_keras_target_"):
+            file = getattr(sys.modules.get(module), "__file__", None)
+            return f"{Path(file).resolve()}:{cls.__qualname__}" if file else None
+        return f"{module}:{cls.__qualname__}"
+
+
+def _component_spec(comp: Component) -> ComponentSpec:
+    cls = type(comp)
+    return ComponentSpec(
+        name=comp.name,  # type: ignore[arg-type]
+        cls=f"{cls.__module__}:{cls.__qualname__}",
+        node=comp.node.name,  # type: ignore[union-attr]
+        config=_jsonable(dataclasses.asdict(comp.config)) if dataclasses.is_dataclass(comp.config) else {},
+        rate_hz=comp.effective_rate_hz,
+        starts=comp.starts,
+        inputs=tuple(
+            PortSpec(n, types.to_json(p.type), p.trigger, p.has_default, p.keep_last)
+            for n, p in cls.inputs.items()
+        ),
+        outputs=tuple(PortSpec(n, types.to_json(p.type)) for n, p in cls.outputs.items()),
+    )
+
+
+def _jsonable(value: Any) -> Any:
+    """Config values as JSON: numpy values become lists/numbers, others their repr."""
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    return repr(value)
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name).lower()
+

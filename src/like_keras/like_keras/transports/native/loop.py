@@ -1,0 +1,171 @@
+"""A deterministic discrete-event loop over the NodeRuntimes of all nodes.
+
+One FIFO of messages shared by every runtime, and a heap of timer ticks in
+simulated time: all pending messages are processed (in zero simulated time)
+before the clock advances to the next tick. Ties between ticks go in component
+declaration order, so the same system gives the same trace on every run.
+``realtime=True`` paces ticks to the wall clock instead of running ahead.
+"""
+
+from __future__ import annotations
+
+import heapq
+import time
+from collections import deque
+from pathlib import Path
+from typing import Any
+
+from ..._progress import progress as progress_bar
+from ...errors import RunError, RunTimeoutError
+from ...graph import ConnectionSpec, SystemGraph
+from ...recording import McapRecorder, parse_record
+from ...result import RunResult
+from ...runtime import Event, NodeRuntime
+from ...validation import require_clock
+from ..._rundir import make_run_dir
+
+_CHECK_EVERY = 512  # events between wall-clock checks (timeout, progress)
+
+
+def launch(
+    system: Any,
+    graph: SystemGraph,
+    *,
+    iterations: int | None = None,
+    duration: float | None = None,
+    realtime: bool = False,
+    record: list[str] | None = None,
+    timeout: float | None = None,
+    progress: bool = False,
+    run_dir: str | Path | None = None,
+) -> RunResult:
+    """Run ``system`` (already built into ``graph``) in this process."""
+    if iterations is not None:
+        require_clock(graph)
+    ports = parse_record(graph, record or [])
+    live = {c.name: c for c in system._components()}
+    out_dir = make_run_dir(graph, run_dir) if ports else (Path(run_dir) if run_dir else None)
+    loop = _Loop(graph, live, iterations, ports, out_dir)
+    wall0 = time.perf_counter()
+    try:
+        with progress_bar(progress, graph.name, iterations) as update:
+            loop.run(duration, realtime, timeout, update)
+    except BaseException:
+        loop.abort()
+        raise
+    recording = loop.finish()
+    return RunResult(
+        graph=graph, transport="native", steps=loop.steps(), duration=time.perf_counter() - wall0,
+        recording=recording, sim_time=loop.now_ns / 1e9, run_dir=out_dir,
+    )
+
+
+class _Loop:
+    def __init__(
+        self, graph: SystemGraph, live: dict[str, Any], iterations: int | None,
+        ports: frozenset[tuple[str, str]], out_dir: Path | None,
+    ) -> None:
+        self.graph = graph
+        self.now_ns = 0
+        self.queue: deque[Event] = deque()
+        self.recorder = McapRecorder(out_dir / "recording.mcap", graph, ports) if ports else None
+        self.stopping = False
+        self.runtimes = [
+            NodeRuntime(
+                graph, node.name, live, send_remote=self._send, inbox=self.queue,
+                recorder=self.recorder, record=ports, time_ns=lambda: self.now_ns,
+                iterations=iterations, on_clock_done=self._clock_done,
+            )
+            for node in graph.nodes
+        ]
+        self.owner = {name: rt for rt in self.runtimes for name in rt.components}
+        self.clock_rt = self.owner.get(graph.clock) if graph.clock else None
+        self.timers: list[tuple[int, int, str, int, int]] = []
+        for order, comp in enumerate(graph.components):
+            if comp.rate_hz:
+                period = max(1, round(1e9 / comp.rate_hz))
+                self.timers.append((period, order, comp.name, 1, period))
+        heapq.heapify(self.timers)
+        self.started = False
+        self.stopped = False
+
+    def _send(self, conn: ConnectionSpec, value: Any) -> None:
+        self.queue.append((conn.dst, conn.dst_port, value))
+
+    def _clock_done(self) -> None:
+        self.stopping = True
+        self.timers.clear()
+
+    def steps(self) -> dict[str, int]:
+        return {name: rt.steps[name] for name, rt in self.owner.items()}
+
+    def run(self, duration: float | None, realtime: bool, timeout: float | None, update: Any) -> None:
+        wall0 = time.perf_counter()
+        deadline = wall0 + timeout if timeout is not None else None
+        end_ns = round(duration * 1e9) if duration is not None else None
+        clock = self.graph.clock
+
+        def check() -> None:
+            if deadline is not None and time.perf_counter() > deadline:
+                raise RunTimeoutError(
+                    f"system '{self.graph.name}' did not finish within timeout={timeout} s "
+                    f"(steps so far: {self.steps()})"
+                )
+            if self.clock_rt is not None:
+                update(self.clock_rt.steps[clock])
+
+        self.started = True
+        for rt in self.runtimes:
+            rt.start()
+        while True:
+            n = 0
+            queue, owner = self.queue, self.owner
+            while queue:
+                comp, port, value = queue.popleft()
+                owner[comp].deliver(comp, port, value)
+                n += 1
+                if n % _CHECK_EVERY == 0:
+                    check()
+            check()
+            if not self.timers:
+                break
+            t_ns, order, comp, k, period = self.timers[0]
+            if end_ns is not None and t_ns > end_ns:
+                self.now_ns = end_ns
+                break
+            heapq.heapreplace(self.timers, (period * (k + 1), order, comp, k + 1, period))
+            if realtime:
+                delay = wall0 + t_ns / 1e9 - time.perf_counter()
+                if delay > 0:
+                    time.sleep(delay if deadline is None else min(delay, max(0.0, deadline - time.perf_counter())))
+            self.now_ns = t_ns
+            owner[comp].tick(comp)
+        if end_ns is not None and not self.stopping and not self.timers:
+            self.now_ns = max(self.now_ns, end_ns)
+        self._stop_all()
+
+    def _stop_all(self) -> None:
+        self.stopped = True
+        first: RunError | None = None
+        for rt in self.runtimes:
+            try:
+                rt.stop()
+            except RunError as exc:
+                first = first or exc
+        if first is not None:
+            raise first
+
+    def abort(self) -> None:
+        """After a failure: run every on_stop (errors there are secondary), drop the recording."""
+        if self.started and not self.stopped:
+            for rt in self.runtimes:
+                rt.halt()
+                try:
+                    rt.stop()
+                except RunError:
+                    pass
+        if self.recorder is not None:
+            self.recorder.abort()
+
+    def finish(self) -> Path | None:
+        return self.recorder.close() if self.recorder is not None else None

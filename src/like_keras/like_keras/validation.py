@@ -1,0 +1,170 @@
+"""Checks on a ``SystemGraph`` that every transport relies on, run by ``System.build()``.
+
+Everything here reads only the IR, so any transport can re-run it on a graph it
+was handed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+from .errors import (
+    DuplicateNameError,
+    FanInError,
+    InvalidNameError,
+    NoClockError,
+    UnstartableCycleError,
+)
+from .graph import SystemGraph
+
+# The intersection of a Dora id ([A-Za-z0-9_.-]) and a ROS 2 name token
+# ([A-Za-z][A-Za-z0-9_]*, and no '__', which ROS reserves).
+_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
+# A ROS 2 package name (REP 144); the system name prefixes the generated packages.
+_PACKAGE = re.compile(r"[a-z][a-z0-9_]*\Z")
+_RESERVED_NODE_NAMES = {"dora"}
+
+
+def check_name(kind: str, name: object, where: str = "") -> None:
+    """Raise InvalidNameError unless ``name`` is valid on every transport."""
+    at = f" {where}" if where else ""
+    if not isinstance(name, str) or not name:
+        raise InvalidNameError(f"{kind} name{at} must be a non-empty string, got {name!r}")
+    if not _NAME.match(name):
+        raise InvalidNameError(
+            f"{kind} name '{name}'{at} is not valid on every transport: use a letter followed by "
+            f"letters, digits or '_' (Dora ids and ROS 2 names both accept that)"
+        )
+    if "__" in name or name.endswith("_"):
+        raise InvalidNameError(
+            f"{kind} name '{name}'{at} is not valid on ROS 2: no '__' and no trailing '_'"
+        )
+
+
+def check_system_name(name: object) -> None:
+    check_name("system", name)
+    assert isinstance(name, str)
+    if not _PACKAGE.match(name):
+        raise InvalidNameError(
+            f"system name '{name}' must be lower case (letters, digits, '_'): it names the "
+            f"generated ROS 2 packages ('{name.lower()}_bringup')"
+        )
+
+
+def validate(graph: SystemGraph) -> None:
+    """Check names, uniqueness, fan-in, unstartable cycles and the clock."""
+    check_system_name(graph.name)
+    _check_unique("node", [n.name for n in graph.nodes])
+    _check_unique("component", [c.name for c in graph.components])
+    for n in graph.nodes:
+        check_name("node", n.name)
+        if n.name in _RESERVED_NODE_NAMES:
+            raise InvalidNameError(f"node name '{n.name}' is reserved by Dora; choose another name")
+        if n.machine is not None:
+            check_name("machine", n.machine, f"of node '{n.name}'")
+    for c in graph.components:
+        check_name("component", c.name)
+        for p in (*c.inputs, *c.outputs):
+            check_name("port", p.name, f"of component '{c.name}'")
+    _check_fan_in(graph)
+    _check_cycles(graph)
+    if graph.clock is not None and graph.clock not in {c.name for c in graph.components}:
+        raise NoClockError(
+            f"System.Config.clock = '{graph.clock}' is not a component of system '{graph.name}'; "
+            f"choose one of: {', '.join(c.name for c in graph.components)}"
+        )
+
+
+def _check_unique(kind: str, names: list[str]) -> None:
+    dupes = [n for n, k in Counter(names).items() if k > 1]
+    if dupes:
+        raise DuplicateNameError(
+            f"two {kind}s are named '{dupes[0]}': {kind} names must be unique in a system; "
+            f"pass name=... to tell them apart"
+        )
+
+
+def _check_fan_in(graph: SystemGraph) -> None:
+    sources: dict[tuple[str, str], str] = {}
+    for conn in graph.connections:
+        key = (conn.dst, conn.dst_port)
+        src = f"{conn.src}.{conn.src_port}"
+        if key in sources:
+            raise FanInError(
+                f"input {conn.dst}.{conn.dst_port} has two sources ({sources[key]} and {src}); "
+                f"an input takes one source: add a merge component with one input per source"
+            )
+        sources[key] = src
+
+
+def _check_cycles(graph: SystemGraph) -> None:
+    """Find input-triggered cycles that nothing can ever start.
+
+    A component steps if it has a timer or a triggering input whose source emits;
+    a component emits if it steps or overrides ``on_start``. Components on a cycle
+    that can never step would deadlock silently: report them.
+    """
+    comps = {c.name: c for c in graph.components}
+    triggers: dict[str, list[str]] = {name: [] for name in comps}
+    for conn in graph.connections:
+        if comps[conn.dst].input(conn.dst_port).trigger:
+            triggers[conn.dst].append(conn.src)
+
+    steps = {name for name, c in comps.items() if c.rate_hz}
+    emits = steps | {name for name, c in comps.items() if c.starts}
+    changed = True
+    while changed:
+        changed = False
+        for name, srcs in triggers.items():
+            if name not in steps and any(s in emits for s in srcs):
+                steps.add(name)
+                emits.add(name)
+                changed = True
+
+    dead = set(comps) - steps
+    for start in comps:
+        if start in dead:
+            cycle = _find_cycle(start, triggers, dead)
+            if cycle:
+                path = " -> ".join(cycle + [cycle[0]])
+                raise UnstartableCycleError(
+                    f"the input-triggered cycle {path} never starts: nothing in it has a timer or "
+                    f"emits from on_start(). Return a first message from on_start() in one of them "
+                    f"(e.g. {cycle[0]}), give one a rate_hz, or make one input trigger=False"
+                )
+
+
+def _find_cycle(start: str, triggers: dict[str, list[str]], within: set[str]) -> list[str]:
+    """A cycle through ``start`` along trigger edges (reversed), inside ``within``."""
+    stack: list[tuple[str, list[str]]] = [(start, [start])]
+    seen: set[str] = set()
+    while stack:
+        name, path = stack.pop()
+        for src in triggers[name]:
+            if src == start:
+                return list(reversed(path))
+            if src in within and src not in seen:
+                seen.add(src)
+                stack.append((src, path + [src]))
+    return []
+
+
+def infer_clock(graph: SystemGraph) -> str | None:
+    """The configured clock, else the first component with a timer or an on_start()."""
+    if graph.clock is not None:
+        return graph.clock
+    for c in graph.components:
+        if c.rate_hz or c.starts:
+            return c.name
+    return None
+
+
+def require_clock(graph: SystemGraph) -> str:
+    clock = infer_clock(graph)
+    if clock is None:
+        raise NoClockError(
+            f"launch(iterations=...) needs a clock component, and system '{graph.name}' has none: "
+            f"no component has a rate_hz or an on_start(). Set System.Config(clock='<component>')"
+        )
+    return clock

@@ -1,0 +1,1 @@
+"""Canonical like-keras systems, each runnable on every transport."""
