@@ -55,10 +55,14 @@ def summary(graph: SystemGraph, print_fn: Callable[[str], Any] | None = None) ->
     console.print(table)
     console.print(conns)
     console.print(
-        f"{len(graph.nodes)} nodes, {len(graph.components)} components, "
-        f"{len(graph.connections)} connections; clock: {graph.clock or 'none'}"
+        f"{_count(graph.nodes, 'node')}, {_count(graph.components, 'component')}, "
+        f"{_count(graph.connections, 'connection')}; clock: {graph.clock or 'none'}"
     )
     (print_fn or print)(buf.getvalue().rstrip("\n"))
+
+
+def _count(items: tuple[Any, ...], noun: str) -> str:
+    return f"{len(items)} {noun}{'' if len(items) == 1 else 's'}"
 
 
 def mermaid(graph: SystemGraph) -> str:

@@ -20,6 +20,8 @@ SCALARS: dict[type, str] = {bool: "bool", int: "int", float: "float", str: "str"
 _SCALAR_BY_NAME = {name: t for t, name in SCALARS.items()}
 
 Coercer = Callable[[Any], Any]
+# Every Msg class defined in this process, by "module:qualname" (finds local classes too).
+_MSG_CLASSES: dict[str, type] = {}
 
 
 class Array:
@@ -97,6 +99,7 @@ class Msg:
             except TypeError as exc:
                 raise TypeError(f"Msg {cls.__qualname__}.{f.name}: {exc}") from None
         cls.__lk_fields__ = fields
+        _MSG_CLASSES[f"{cls.__module__}:{cls.__qualname__}"] = cls
 
 
 def _is_list(t: Any) -> bool:
@@ -320,6 +323,8 @@ def from_json(d: dict[str, Any]) -> Any:
         return Array(d["dtype"], tuple(d["shape"]))
     if kind == "list":
         return list[from_json(d["item"])]  # type: ignore[misc]
+    if d["class"] in _MSG_CLASSES:
+        return _MSG_CLASSES[d["class"]]
     module, _, qualname = d["class"].partition(":")
     obj: Any = importlib.import_module(module)
     for part in qualname.split("."):

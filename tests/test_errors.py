@@ -1,0 +1,288 @@
+"""Bad input: each mistake gets its own error class and a message that names the
+component, port or node and says what to do, before anything runs where possible."""
+
+import numpy as np
+import pytest
+
+from like_keras import Array, Component, Input, Node, Output, System
+from like_keras.errors import (
+    ComponentDefinitionError,
+    DuplicateNameError,
+    FanInError,
+    GraphError,
+    InvalidNameError,
+    MissingNodeError,
+    NoClockError,
+    PortTypeMismatchError,
+    RecordError,
+    RunError,
+    RunTimeoutError,
+    UndeclaredOutputError,
+    UnknownPortError,
+    UnstartableCycleError,
+    ValueTypeError,
+)
+
+
+class Ints(Component):
+    out = Output(int)
+
+    def on_start(self):
+        return 1
+
+
+class Floats(Component):
+    out = Output(float)
+
+    def on_start(self):
+        return 1.0
+
+
+class TakeInt(Component):
+    x = Input(int)
+    y = Output(int)
+
+    def step(self, x):
+        return x
+
+
+def test_port_type_mismatch_on_connect():
+    system = System.__new__(System)
+    with pytest.raises(PortTypeMismatchError, match=r"Floats.out \(float\) to TakeInt.x \(int\)"):
+        system.connect(Floats().out, TakeInt().x)
+    with pytest.raises(PortTypeMismatchError, match=r"Array\(float32, \(4,\)\).*Array\(float64, \(4,\)\)"):
+        class A(Component):
+            o = Output(Array(np.float32, (4,)))
+
+        class B(Component):
+            i = Input(Array(np.float64, (4,)))
+
+            def step(self, i):
+                pass
+
+        system.connect(A().o, B().i)
+
+
+def test_array_dimensions_may_be_open():
+    class A(Component):
+        o = Output(Array(np.uint8, (None, 3)))
+
+    class B(Component):
+        i = Input(Array(np.uint8, (5, None)))
+
+        def step(self, i):
+            pass
+
+    a, b = A(name="a"), B(name="b")
+    System(name="ok", components=[a, b], connections=[(a.o, b.i)]).build()
+
+
+def test_unknown_port():
+    t = TakeInt(name="taker")
+    with pytest.raises(UnknownPortError, match=r"'taker' \(TakeInt\) has no port or attribute 'z'.*inputs: x"):
+        t.z  # noqa: B018
+    with pytest.raises(UnknownPortError, match="has no port or attribute 'nope'"):
+        System(name="s", components=[Ints(name="a"), t], connections=[("a.nope", "taker.x")])
+    with pytest.raises(UnknownPortError, match="no component named 'ghost'"):
+        System(name="s", components=[t], connections=[("ghost.out", "taker.x")])
+
+
+def test_fan_in_is_an_error():
+    a, b, t = Ints(name="a"), Ints(name="b"), TakeInt(name="t")
+    system = System(name="s", components=[a, b, t], connections=[(a.out, t.x), (b.out, t.x)])
+    with pytest.raises(FanInError, match=r"input t.x has two sources \(a.out and b.out\).*merge component"):
+        system.build()
+
+
+def test_duplicate_component_and_node_names():
+    with pytest.raises(DuplicateNameError, match="two components are named 'a'"):
+        System(name="s", components=[Ints(name="a"), Ints(name="a")]).build()
+    n1, n2 = Node("n"), Node("n")
+    with pytest.raises(DuplicateNameError, match="two nodes are named 'n'"):
+        System(name="s", nodes=[n1, n2], components=[Ints(name="a", node=n1), Ints(name="b", node=n2)]).build()
+
+
+def test_component_without_node_in_multi_node_system():
+    n1, n2 = Node("one"), Node("two")
+    system = System(name="s", nodes=[n1, n2], components=[Ints(name="a", node=n1), TakeInt(name="lost")])
+    with pytest.raises(MissingNodeError, match=r"component 'lost' has no node.*one, two.*from_node"):
+        system.build()
+
+
+@pytest.mark.parametrize(
+    "kind, make",
+    [
+        ("component", lambda: System(name="s", components=[Ints(name="my-comp")])),
+        ("component", lambda: System(name="s", components=[Ints(name="2fast")])),
+        ("node", lambda: System(name="s", nodes=[Node("a b")], components=[Ints(name="a")])),
+        ("node", lambda: System(name="s", nodes=[Node("dora")], components=[Ints(name="a")])),
+        ("component", lambda: System(name="s", components=[Ints(name="a__b")])),
+        ("system", lambda: System(name="MySystem", components=[Ints(name="a")])),
+    ],
+)
+def test_names_must_be_valid_for_dora_and_ros2(kind, make):
+    with pytest.raises(InvalidNameError, match=f"{kind} name"):
+        make().build()
+
+
+def test_reserved_and_unaccepted_port_names_fail_at_class_definition():
+    with pytest.raises(InvalidNameError, match="'name' is reserved"):
+        class Bad(Component):
+            name = Output(int)
+    with pytest.raises(ComponentDefinitionError, match=r"step\(\) does not accept input\(s\) b"):
+        class Bad2(Component):
+            a = Input(int)
+            b = Input(int)
+
+            def step(self, a):
+                pass
+
+
+def test_step_returning_an_undeclared_output():
+    class Liar(Component):
+        x = Input(int)
+        y = Output(int)
+
+        def step(self, x):
+            return {"z": x}
+
+    a, liar = Ints(name="a"), Liar(name="liar")
+    system = System(name="s", components=[a, liar], connections=[(a.out, liar.x)])
+    with pytest.raises(UndeclaredOutputError, match=r"'liar' returned output 'z' from step 1, but declares only: y"):
+        system.launch()
+
+    class Two(Component):
+        x = Input(int)
+        p = Output(int)
+        q = Output(int)
+
+        def step(self, x):
+            return x
+
+    a, two = Ints(name="a"), Two(name="two")
+    with pytest.raises(UndeclaredOutputError, match=r"declares outputs: p, q. Return a dict"):
+        System(name="s", components=[a, two], connections=[(a.out, two.x)]).launch()
+
+
+def test_value_of_the_wrong_type_at_run_time():
+    class Sloppy(Component):
+        x = Input(int)
+        y = Output(Array(np.float32, (3,)))
+
+        def step(self, x):
+            return np.zeros(3, np.float64)
+
+    a, s = Ints(name="a"), Sloppy(name="sloppy")
+    system = System(name="s", components=[a, s], connections=[(a.out, s.x)])
+    with pytest.raises(ValueTypeError, match=r"'sloppy' sent a wrong value on output 'y' in step 1.*float64.*astype"):
+        system.launch()
+
+    class Stringy(Component):
+        out = Output(int)
+
+        def on_start(self):
+            return "3"
+
+    with pytest.raises(ValueTypeError, match=r"'stringy'.*output 'out' in on_start\(\): expected int, got str"):
+        System(name="s", components=[Stringy(name="stringy")]).launch()
+
+
+def test_unstarted_cycle_is_detected_not_hung():
+    class Ping(Component):
+        x = Input(int)
+        y = Output(int)
+
+        def step(self, x):
+            return x
+
+    a, b = Ping(name="a"), Ping(name="b")
+    system = System(name="s", components=[a, b], connections=[(a.y, b.x), (b.y, a.x)])
+    with pytest.raises(UnstartableCycleError, match=r"cycle (a -> b -> a|b -> a -> b) never starts.*on_start"):
+        system.build()
+
+    class Starter(Ping):
+        def on_start(self):
+            return 0
+
+    c, d = Starter(name="c"), Ping(name="d")
+    System(name="s", components=[c, d], connections=[(c.y, d.x), (d.y, c.x)]).build()  # started: fine
+
+
+def test_no_clock_when_iterations_is_given():
+    class Quiet(Component):
+        x = Input(int)
+
+        def step(self, x):
+            pass
+
+    system = System(name="s", components=[Quiet(name="q")])
+    with pytest.raises(NoClockError, match=r"needs a clock component.*System.Config\(clock="):
+        system.launch(iterations=3)
+    with pytest.raises(NoClockError, match="'nobody' is not a component"):
+        System(name="s", components=[Quiet(name="q")], clock="nobody").build()
+
+
+def test_exception_in_step_names_component_and_step_with_original_traceback():
+    class Fragile(Component):
+        x = Input(int)
+        y = Output(int)
+
+        def on_start(self):
+            self.stopped = False
+            return None
+
+        def step(self, x):
+            if x == 3:
+                raise ZeroDivisionError("boom at three")
+            return x
+
+        def on_stop(self):
+            self.stopped = True
+
+    class Counter(Component):
+        out = Output(int)
+        rate_hz = 100.0
+
+        def on_start(self):
+            self.n = 0
+
+        def step(self):
+            self.n += 1
+            return self.n
+
+    c, f = Counter(name="counter"), Fragile(name="fragile")
+    system = System(name="s", nodes=[Node("n1")], components=[c, f], connections=[(c.out, f.x)])
+    with pytest.raises(RunError) as info:
+        system.launch(iterations=10)
+    err = info.value
+    assert (err.component, err.node, err.step) == ("fragile", "n1", 3)
+    assert "component 'fragile' (node 'n1') raised ZeroDivisionError in step 3: boom at three" in str(err)
+    assert isinstance(err.__cause__, ZeroDivisionError)
+    assert err.__cause__.__traceback__ is not None
+    assert f.stopped  # on_stop still ran
+
+
+def test_bad_record_entries_and_timeouts():
+    class Loop(Component):
+        x = Input(int)
+        y = Output(int)
+
+        def on_start(self):
+            return 0
+
+        def step(self, x):
+            return x + 1
+
+    a, b = Loop(name="a"), Loop(name="b")
+    system = System(name="s", components=[a, b], connections=[(a.y, b.x), (b.y, a.x)])
+    with pytest.raises(RecordError, match="'b.x' is not an output port of 'b': it is an input fed by 'a.y'"):
+        system.launch(record=["b.x"])
+    with pytest.raises(RecordError, match="'c.y' names no component"):
+        system.launch(record=["c.y"])
+    # An endless message loop with no iterations: the timeout ends it, clearly.
+    with pytest.raises(RunTimeoutError, match="did not finish within timeout=0.2 s"):
+        system.launch(timeout=0.2)
+
+
+def test_graph_errors_share_a_base_class():
+    assert issubclass(FanInError, GraphError) and issubclass(UnknownPortError, AttributeError)
