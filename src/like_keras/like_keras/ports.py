@@ -37,7 +37,8 @@ class _Port:
     def __set__(self, instance: Component, value: Any) -> None:
         raise AttributeError(
             f"{type(instance).__name__}.{self.name} is a port; a component sends on it by returning "
-            f"{{'{self.name}': value}} from step() or on_start()"
+            f"{{'{self.name}': value}} from step() or on_start(); to keep a value, store it under "
+            f"another attribute name (e.g. self.last_{self.name})"
         )
 
 

@@ -1,0 +1,111 @@
+"""The `lk` command line, run as a user would."""
+
+import json
+import subprocess
+import sys
+import textwrap
+
+from conftest import VENV_BIN
+
+LK = str(VENV_BIN / "lk")
+
+
+def lk(*args, cwd=None):
+    return subprocess.run([LK, *args], capture_output=True, text=True, timeout=120, cwd=cwd)
+
+
+def test_run_prints_steps_and_recorded_ports():
+    proc = lk("run", "like_keras_examples.cartpole:CartPole", "--iterations", "500", "--record", "env.reward")
+    assert proc.returncode == 0, proc.stderr
+    assert "system 'cartpole' ran on native" in proc.stdout
+    assert "steps: env 500, agent 501" in proc.stdout
+    assert "env.reward: 500 messages, sum 500" in proc.stdout
+
+
+def test_run_passes_system_arguments():
+    proc = lk("run", "like_keras_examples.bandit:Bandit", "--arg", "seed=4", "--arg", "epsilon=1.0",
+              "--iterations", "10", "--quiet")
+    assert proc.returncode == 0, proc.stderr
+    assert "agent 10" in proc.stdout
+
+
+def test_like_keras_is_an_alias():
+    proc = subprocess.run([str(VENV_BIN / "like-keras"), "check", "like_keras_examples.bandit:Bandit"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0 and proc.stdout.startswith("ok: system 'bandit'")
+
+
+def test_check_a_file_target_and_its_error(tmp_path):
+    good = tmp_path / "good.py"
+    good.write_text(textwrap.dedent("""
+        from like_keras import Component, Input, Output, System
+
+        class A(Component):
+            out = Output(int)
+            def on_start(self):
+                return 1
+
+        class B(Component):
+            x = Input(float)
+            def step(self, x):
+                pass
+
+        def good():
+            a, b = A(name="a"), B(name="b")
+            return System(name="good", components=[a, b])
+
+        def bad():
+            a, b = A(name="a"), B(name="b")
+            return System(name="bad", components=[a, b], connections=[("a.out", "b.x")])
+    """))
+    ok = lk("check", f"{good}:good")
+    assert ok.returncode == 0 and "ok: system 'good': 1 node" in ok.stdout
+    bad = lk("check", f"{good}:bad")
+    assert bad.returncode == 1
+    assert "PortTypeMismatchError: cannot connect a.out (int) to b.x (float)" in bad.stderr
+    missing = lk("check", f"{tmp_path}/nope.py:x")
+    assert missing.returncode == 1 and "TargetError: target file" in missing.stderr
+
+
+def test_run_error_shows_the_original_traceback(tmp_path):
+    f = tmp_path / "crash.py"
+    f.write_text(textwrap.dedent("""
+        from like_keras import Component, Output, System
+
+        class Crash(Component):
+            out = Output(int)
+            rate_hz = 5.0
+            def step(self):
+                return 1 // 0
+
+        def crash():
+            return System(name="crash", components=[Crash(name="crasher")])
+    """))
+    proc = lk("run", f"{f}:crash", "--iterations", "3")
+    assert proc.returncode == 1
+    assert "ZeroDivisionError: integer division or modulo by zero" in proc.stderr
+    assert "return 1 // 0" in proc.stderr  # the user's own line, from the chained traceback
+    assert "component 'crasher' (node 'main') raised ZeroDivisionError in step 1" in proc.stderr
+
+
+def test_graph_json_and_mermaid_and_summary():
+    proc = lk("graph", "like_keras_examples.sensor_pipeline:SensorPipeline", "--format", "json")
+    assert proc.returncode == 0
+    graph = json.loads(proc.stdout)
+    assert [n["name"] for n in graph["nodes"]] == ["perception", "control"]
+    assert graph["clock"] == "camera"
+    proc = lk("graph", "like_keras_examples.sensor_pipeline:SensorPipeline")
+    assert proc.stdout.startswith("flowchart LR") and "tracker -.->|track to track| controller" in proc.stdout
+    proc = lk("summary", "like_keras_examples.sensor_pipeline:SensorPipeline")
+    assert proc.returncode == 0 and "detector.detection" in proc.stdout and "(sampled)" in proc.stdout
+
+
+def test_compile_says_which_transports_exist(tmp_path):
+    proc = lk("compile", "like_keras_examples.cartpole:CartPole", "--transport", "nope", "--out", str(tmp_path))
+    assert proc.returncode == 1 and "available transports: native" in proc.stderr
+
+
+def test_python_dash_m_entry_point():
+    proc = subprocess.run([sys.executable, "-m", "like_keras.cli", "check", "like_keras_examples.cartpole:CartPole"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr

@@ -1,0 +1,207 @@
+"""The native transport keeps the semantics contract (shared/design.md)."""
+
+import time
+
+import numpy as np
+import pytest
+from mcap.reader import make_reader
+
+from like_keras import Array, Component, Input, Node, Output, System
+
+
+class Clock(Component):
+    tick = Output(int)
+    rate_hz = 20.0
+
+    def on_start(self):
+        self.n = 0
+
+    def step(self):
+        self.n += 1
+        return self.n
+
+
+class Relay(Component):
+    x = Input(int)
+    y = Output(int)
+
+    def on_start(self):
+        self.log = []
+        self.stops = 0
+
+    def step(self, x):
+        self.log.append(x)
+        return x
+
+    def on_stop(self):
+        self.stops += 1
+
+
+class Slow(Component):
+    """Timer-driven, slower than the clock: must stop when the clock stops."""
+
+    out = Output(int)
+    rate_hz = 3.0
+
+    def step(self):
+        return 1
+
+
+def pipeline():
+    clock, r1, r2, slow = Clock(name="clock"), Relay(name="r1"), Relay(name="r2"), Slow(name="slow")
+    n1, n2 = Node("n1"), Node("n2")
+    clock.node, r1.node, r2.node, slow.node = n1, n2, n2, n1
+    return System(
+        name="pipe", nodes=[n1, n2], components=[clock, r1, r2, slow],
+        connections=[(clock.tick, r1.x), (r1.y, r2.x)],
+    ), r1, r2
+
+
+def test_iterations_contract_clock_steps_n_times_then_drain_then_on_stop():
+    system, r1, r2 = pipeline()
+    result = system.launch(iterations=7, record=["clock.tick", "r2.y"])
+    assert result.steps == {"clock": 7, "r1": 7, "r2": 7, "slow": 1}  # slow ticked once at 0.333 s
+    # Everything the clock sent was delivered, in order, exactly once, before on_stop.
+    assert result.messages("r2.y") == list(range(1, 8))
+    assert r2.log == list(range(1, 8))
+    assert r1.stops == r2.stops == 1
+    assert result.sim_time == pytest.approx(7 / 20)
+
+
+def test_same_inputs_same_trace_every_run():
+    traces = []
+    for _ in range(2):
+        from like_keras_examples.bandit import Bandit
+
+        result = Bandit(seed=3).launch(iterations=300, record=["agent.arm", "env.reward", "objective.mean_reward"])
+        traces.append([result.messages(k) for k in ("agent.arm", "env.reward", "objective.mean_reward")])
+    assert traces[0] == traces[1]
+    assert len(traces[0][0]) == 301  # on_start's arm and one per step
+
+
+def test_duration_is_simulated_time_and_runs_fast():
+    system, _, _ = pipeline()
+    result = system.launch(duration=100.0)  # 100 simulated seconds
+    assert result.steps["clock"] == 2000 and result.steps["slow"] == 300
+    assert result.sim_time == pytest.approx(100.0)
+    assert result.duration < 100.0  # virtual time: not paced to the wall clock
+
+
+def test_realtime_paces_timers_to_the_wall_clock():
+    system, _, _ = pipeline()
+    t0 = time.perf_counter()
+    result = system.launch(duration=0.3, realtime=True)
+    assert time.perf_counter() - t0 >= 0.29
+    assert result.steps["clock"] == 6
+
+
+def test_timers_tie_break_in_declaration_order():
+    order = []
+
+    class A(Component):
+        rate_hz = 10.0
+
+        def step(self):
+            order.append("a")
+
+    class B(Component):
+        rate_hz = 10.0
+
+        def step(self):
+            order.append("b")
+
+    System(name="ties", components=[B(name="b"), A(name="a")]).launch(duration=0.3)
+    assert order == ["b", "a"] * 3
+
+
+def test_on_start_outputs_start_a_loop_and_none_sends_nothing():
+    class Env(Component):
+        act = Input(int)
+        obs = Output(int)
+        done = Output(bool)
+
+        def on_start(self):
+            self.t = 0
+            return {"obs": 0}
+
+        def step(self, act):
+            self.t += 1
+            return {"obs": self.t + act, "done": None if self.t % 2 else True}
+
+    class Agent(Component):
+        obs = Input(int)
+        act = Output(int)
+
+        def step(self, obs):
+            return obs * 10
+
+    env, agent = Env(name="env"), Agent(name="agent")
+    system = System(name="loop", components=[env, agent],
+                    connections=[(env.obs, agent.obs), (agent.act, env.act)])
+    result = system.launch(iterations=4, record=["env.obs", "env.done", "agent.act"])
+    assert result.messages("env.obs") == [0, 1, 12, 123, 1234]
+    assert result.messages("agent.act") == [0, 10, 120, 1230, 12340]
+    assert result.messages("env.done") == [True, True]  # None means "send nothing"
+    assert result.steps == {"env": 4, "agent": 5}  # the agent answers the last obs; the env is done
+
+
+def test_arrays_are_converted_safely_and_delivered_read_only():
+    class Cam(Component):
+        img = Output(Array(np.float64, (2, 2)))
+
+        def on_start(self):
+            self.buf = np.ones((2, 2), np.float32)
+            return self.buf
+
+    class Use(Component):
+        img = Input(Array(np.float64, (2, 2)))
+
+        def step(self, img):
+            self.got = img
+            with pytest.raises(ValueError):
+                img[0, 0] = 5
+
+    cam, use = Cam(name="cam"), Use(name="use")
+    System(name="arr", components=[cam, use], connections=[(cam.img, use.img)]).launch()
+    assert use.got.dtype == np.float64 and not use.got.flags.writeable
+    assert cam.buf.flags.writeable  # the sender's own array is untouched
+
+
+def test_recording_is_a_standard_mcap_file():
+    system, _, _ = pipeline()
+    result = system.launch(iterations=5, record=["clock.tick"])
+    assert result.recording.name == "recording.mcap" and result.recording.exists()
+    assert not list(result.recording.parent.glob(".*.tmp"))  # written atomically
+    with open(result.recording, "rb") as f:
+        reader = make_reader(f)
+        msgs = list(reader.iter_messages())
+        summary = reader.get_summary()
+    assert [c.topic for _, c, _ in msgs] == ["/clock/tick"] * 5
+    assert [m.data for _, _, m in msgs] == [b"1", b"2", b"3", b"4", b"5"]
+    assert [m.log_time for _, _, m in msgs] == [50_000_000 * k for k in range(1, 6)]  # simulated time
+    (schema,) = summary.schemas.values()
+    assert schema.encoding == "jsonschema" and msgs[0][1].message_encoding == "json"
+
+
+def test_run_dir_option_keeps_files_where_asked(tmp_path):
+    system, _, _ = pipeline()
+    result = system.launch(iterations=3, record=["clock.tick"], run_dir=tmp_path / "run")
+    assert result.recording == (tmp_path / "run" / "recording.mcap").resolve()
+    assert result.messages("clock.tick") == [1, 2, 3]
+    with pytest.raises(KeyError, match="'r1.y' was not recorded"):
+        result.messages("r1.y")
+
+
+def test_failed_run_leaves_no_half_written_recording(tmp_path):
+    class Bomb(Component):
+        x = Input(int)
+
+        def step(self, x):
+            if x == 2:
+                raise RuntimeError("bang")
+
+    clock, bomb = Clock(name="clock"), Bomb(name="bomb")
+    system = System(name="bomb", components=[clock, bomb], connections=[(clock.tick, bomb.x)])
+    with pytest.raises(Exception, match="bang"):
+        system.launch(iterations=5, record=["clock.tick"], run_dir=tmp_path)
+    assert list(tmp_path.iterdir()) == []
