@@ -24,8 +24,11 @@ $(STAMP): requirements.txt Makefile $(addsuffix /setup.py,$(PACKAGES))
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
 	fi
 	$(PYTHON) -m venv --system-site-packages $(VENV)
+	@# Editable installs go through PEP 660 so console scripts land in .venv/bin
+	@# (setup.cfg's lib/<pkg> script dir is for colcon builds only).
 	$(BIN)/python -m pip install -q --disable-pip-version-check -r requirements.txt
-	$(BIN)/python -m pip install -q --disable-pip-version-check --no-deps $(addprefix -e ,$(PACKAGES))
+	$(BIN)/python -m pip install -q --disable-pip-version-check --no-deps --use-pep517 --no-build-isolation \
+	  $(addprefix -e ,$(PACKAGES))
 	@touch $@
 
 demo: setup
