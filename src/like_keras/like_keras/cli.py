@@ -104,7 +104,9 @@ def _describe(result: RunResult, record: list[str]) -> str:
     for key in record:
         values = result.messages(key)
         line = f"  {key}: {len(values)} messages"
-        if values and all(isinstance(v, (int, float)) for v in values):
+        if values and all(isinstance(v, bool) for v in values):
+            line += f", {sum(values)} true, last {values[-1]!r}"
+        elif values and all(isinstance(v, (int, float)) for v in values):
             line += f", sum {sum(values):g}, last {values[-1]!r}"
         lines.append(line)
     if result.recording:
