@@ -76,7 +76,8 @@ def test_functional_form_matches_the_class_form():
         name="chain", components=[src, dbl, snk],
         connections=[(src.out, dbl.x), ("double.y", "sink.x")],
     )
-    assert system.build().to_dict() | {"target": None} == Chain().build().to_dict() | {"target": None}
+    untargeted = {"target": None, "target_kwargs": None}
+    assert system.build().to_dict() | untargeted == Chain().build().to_dict() | untargeted
     result = system.launch(iterations=5)
     assert snk.seen == [2, 4, 6, 8, 10]
     assert result.steps == {"source": 5, "double": 5, "sink": 5}

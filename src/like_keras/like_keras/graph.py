@@ -67,7 +67,11 @@ class ConnectionSpec:
 
 @dataclass(frozen=True)
 class SystemGraph:
-    """The whole system: nodes, components, connections and the clock component."""
+    """The whole system: nodes, components, connections and the clock component.
+
+    ``target`` (``module:Name`` or ``/abs/file.py:Name``) and ``target_kwargs`` say how
+    another process rebuilds the same system from code.
+    """
 
     name: str
     nodes: tuple[NodeSpec, ...]
@@ -75,6 +79,7 @@ class SystemGraph:
     connections: tuple[ConnectionSpec, ...]
     clock: str | None = None
     target: str | None = None
+    target_kwargs: dict[str, Any] | None = None
 
     def component(self, name: str) -> ComponentSpec:
         for c in self.components:
@@ -115,6 +120,7 @@ class SystemGraph:
             connections=tuple(ConnectionSpec(**c) for c in d["connections"]),
             clock=d.get("clock"),
             target=d.get("target"),
+            target_kwargs=d.get("target_kwargs"),
         )
 
     @classmethod

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import inspect
+import json
 import re
 import sys
 from pathlib import Path
@@ -110,13 +112,15 @@ class System:
                     )
             conns.append(ConnectionSpec(src.component.name, src.port.name, dst.component.name, dst.port.name))
         members = {n.name: [c.name for c in comps if c.node is n] for n in nodes}
+        target, target_kwargs = self._target()
         graph = SystemGraph(
             name=config.name,  # type: ignore[arg-type]
             nodes=tuple(NodeSpec(n.name, tuple(members[n.name]), n.machine) for n in nodes),
             components=tuple(_component_spec(c) for c in comps),
             connections=tuple(conns),
             clock=config.clock,
-            target=self._target(),
+            target=target,
+            target_kwargs=target_kwargs,
         )
         validate(graph)
         return dataclasses.replace(graph, clock=infer_clock(graph))
@@ -232,19 +236,29 @@ class System:
             f"connect() takes ports such as system.env.obs or 'env.obs', got {end!r}"
         )
 
-    def _target(self) -> str | None:
-        """Where remote processes import this system from: ``module:Name`` or ``file.py:Name``."""
+    def _target(self) -> tuple[str | None, dict[str, Any] | None]:
+        """How other processes rebuild this system: (``module:Name`` or ``file.py:Name``,
+        JSON keyword arguments, or None when the arguments are not JSON)."""
         explicit = self.__dict__.get("_target_ref")
         if explicit:
             return explicit
         cls = type(self)
         if cls is System:
-            return None
+            return None, None
         module = cls.__module__
         if module == "__main__" or module.startswith("_like_keras_target_"):
             file = getattr(sys.modules.get(module), "__file__", None)
-            return f"{Path(file).resolve()}:{cls.__qualname__}" if file else None
-        return f"{module}:{cls.__qualname__}"
+            target = f"{Path(file).resolve()}:{cls.__qualname__}" if file else None
+        else:
+            target = f"{module}:{cls.__qualname__}"
+        args, kwargs = self.__dict__.get("_init_args", ((), {}))
+        try:
+            bound = inspect.signature(cls.__init__).bind(self, *args, **kwargs).arguments
+            call = {k: v for k, v in bound.items() if k != "self"}
+            json.dumps(call)
+        except (TypeError, ValueError):
+            return target, None
+        return target, call
 
 
 def _component_spec(comp: Component) -> ComponentSpec:

@@ -20,7 +20,7 @@ from .system import System
 
 def load_module(ref: str) -> Any:
     """Import the module part of a target (a file path or a dotted module name)."""
-    if ref.endswith(".py") or "/" in ref or "\\" in ref:
+    if _is_file(ref):
         path = Path(ref).resolve()
         if not path.is_file():
             raise TargetError(f"target file '{ref}' does not exist")
@@ -46,6 +46,10 @@ def load_module(ref: str) -> Any:
         raise TargetError(f"cannot import module '{ref}': {exc}") from exc
 
 
+def _is_file(ref: str) -> bool:
+    return ref.endswith(".py") or "/" in ref or "\\" in ref
+
+
 def load_system(target: str, kwargs: dict[str, Any] | None = None) -> System:
     """Build the System that ``target`` names."""
     if ":" not in target:
@@ -69,5 +73,7 @@ def load_system(target: str, kwargs: dict[str, Any] | None = None) -> System:
         raise TargetError(
             f"target '{target}' returned {type(system).__name__}, not a like_keras System"
         )
-    system.__dict__["_target_ref"] = target
+    if _is_file(ref):  # other processes may start elsewhere: keep the file's absolute path
+        target = f"{Path(ref).resolve()}:{attr}"
+    system.__dict__["_target_ref"] = (target, dict(kwargs or {}))
     return system

@@ -1,0 +1,89 @@
+"""Arrow codecs: how each port type travels through Dora. Never pickle.
+
+- ``bool, int, float, str, bytes``: a length-1 Arrow array (bool, int64, float64,
+  string, binary).
+- ``Array``: the flat numpy buffer as an Arrow array without copying (bool arrays as
+  uint8), with ``shape`` and ``dtype`` in the metadata; received as a read-only
+  numpy view of Dora's buffer, checked against the port's declared spec.
+- ``Msg`` and ``list[T]``: a length-1 Arrow struct / list array; Arrays inside
+  them are ``struct<shape: list<int64>, data: list<dtype>>``.
+"""
+
+from __future__ import annotations
+
+import typing
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from ... import types
+
+_SCALAR_ARROW = {bool: pa.bool_(), int: pa.int64(), float: pa.float64(), str: pa.string(), bytes: pa.binary()}
+
+
+def arrow_type(t: Any) -> pa.DataType:
+    """The Arrow type of one value of port type ``t`` inside a struct or list."""
+    if t in _SCALAR_ARROW:
+        return _SCALAR_ARROW[t]
+    if isinstance(t, types.Array):
+        return pa.struct([("shape", pa.list_(pa.int64())), ("data", pa.list_(pa.from_numpy_dtype(t.dtype)))])
+    if typing.get_origin(t) is list:
+        return pa.list_(arrow_type(typing.get_args(t)[0]))
+    return pa.struct([(name, arrow_type(ft)) for name, ft in t.__lk_fields__.items()])
+
+
+def _to_py(value: Any, t: Any) -> Any:
+    if t in _SCALAR_ARROW:
+        return value
+    if isinstance(t, types.Array):
+        return {"shape": list(value.shape), "data": np.ascontiguousarray(value).ravel()}
+    if typing.get_origin(t) is list:
+        item = typing.get_args(t)[0]
+        return [_to_py(v, item) for v in value]
+    return {name: _to_py(getattr(value, name), ft) for name, ft in t.__lk_fields__.items()}
+
+
+def _from_py(obj: Any, t: Any) -> Any:
+    if t in _SCALAR_ARROW:
+        return obj
+    if isinstance(t, types.Array):
+        return np.asarray(obj["data"], dtype=t.dtype).reshape(obj["shape"])
+    if typing.get_origin(t) is list:
+        item = typing.get_args(t)[0]
+        return [_from_py(v, item) for v in obj]
+    return t(**{name: _from_py(obj[name], ft) for name, ft in t.__lk_fields__.items()})
+
+
+def encode(value: Any, t: Any) -> tuple[pa.Array, dict[str, Any]]:
+    """Encode a checked value of port type ``t``: (Arrow array, metadata)."""
+    if isinstance(t, types.Array):
+        flat = np.ascontiguousarray(value).reshape(-1)
+        if flat.dtype == np.bool_:
+            flat = flat.view(np.uint8)
+        return pa.array(flat), {"shape": list(value.shape)}
+    if t in _SCALAR_ARROW:
+        return pa.array([value], type=_SCALAR_ARROW[t]), {}
+    return pa.array([_to_py(value, t)], type=arrow_type(t)), {}
+
+
+def decode(array: pa.Array, metadata: dict[str, Any], t: Any) -> Any:
+    """Decode what ``encode`` produced; raises TypeError if it does not fit ``t``."""
+    if isinstance(t, types.Array):
+        shape = metadata.get("shape")
+        if not isinstance(shape, list):
+            raise TypeError(f"expected {t!r} with a 'shape' in the metadata, got metadata {metadata!r}")
+        expected = np.dtype(np.uint8) if t.dtype == np.bool_ else t.dtype
+        got = array.type.to_pandas_dtype() if pa.types.is_primitive(array.type) else None
+        if got is None or np.dtype(got) != expected:
+            raise TypeError(f"expected {t!r}, got Arrow {array.type}")
+        flat = array.to_numpy(zero_copy_only=True)
+        if t.dtype == np.bool_:
+            flat = flat.view(np.bool_)
+        return flat.reshape(shape)
+    if len(array) != 1:
+        raise TypeError(f"expected one {types.describe(t)}, got {len(array)} values")
+    if not array.type.equals(arrow_type(t)):
+        raise TypeError(f"expected {types.describe(t)} (Arrow {arrow_type(t)}), got Arrow {array.type}")
+    obj = array[0].as_py()
+    return _from_py(obj, t)
