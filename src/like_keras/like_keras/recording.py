@@ -167,3 +167,35 @@ def read_messages(path: Path) -> dict[str, list[Any]]:
             key, t = decoders[channel.id]
             out.setdefault(key, []).append((message.sequence, from_jsonable(json.loads(message.data), t)))
     return {k: [v for _, v in sorted(items, key=lambda x: x[0])] for k, items in out.items()}
+
+
+def merge(parts: list[Path], path: Path) -> Path:
+    """Merge per-process recordings into one file at ``path``, messages in log-time order
+    (sequence numbers kept, so per-port send order survives clock skew)."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "wb") as out:
+        writer = Writer(out)
+        writer.start(profile="", library="like-keras")
+        entries = []
+        for part in parts:
+            with open(part, "rb") as f:
+                reader = make_reader(f)
+                summary = reader.get_summary()
+                assert summary is not None, f"{part} has no summary"
+                channel_ids = {}
+                for channel in summary.channels.values():  # every recorded port, even a silent one
+                    schema = summary.schemas[channel.schema_id]
+                    schema_id = writer.register_schema(schema.name, schema.encoding, schema.data)
+                    channel_ids[channel.id] = writer.register_channel(
+                        channel.topic, channel.message_encoding, schema_id, dict(channel.metadata)
+                    )
+                for _, channel, m in reader.iter_messages(log_time_order=False):
+                    entries.append((m.log_time, channel_ids[channel.id], m.sequence, m.publish_time, m.data))
+        entries.sort(key=lambda e: e[:3])
+        for log_time, channel_id, sequence, publish_time, data in entries:
+            writer.add_message(channel_id, log_time=log_time, data=data, publish_time=publish_time,
+                               sequence=sequence)
+        writer.finish()
+    os.replace(tmp, path)
+    return path

@@ -30,8 +30,9 @@ class NodeRuntime:
     """Runs the components of node ``node`` of ``graph``.
 
     ``components`` maps the names of this node's components to live instances.
-    ``send_remote(connection, value)`` carries a value to a component in another
-    node. ``inbox`` holds pending local events; a transport may share one deque
+    ``send_remote(component, port, value, connections)`` carries one value sent on
+    ``component.port`` to the components of other nodes (``connections``, never
+    empty); a transport with topics or named outputs sends it once. ``inbox`` holds pending local events; a transport may share one deque
     between runtimes (the native transport does, for one global FIFO).
     When the clock component of this node has stepped ``iterations`` times it
     never steps again and ``on_clock_done`` is called.
@@ -43,7 +44,7 @@ class NodeRuntime:
         node: str,
         components: Mapping[str, Component],
         *,
-        send_remote: Callable[[ConnectionSpec, Any], None],
+        send_remote: Callable[[str, str, Any, list[ConnectionSpec]], None],
         inbox: deque[Event] | None = None,
         recorder: Recorder | None = None,
         record: frozenset[tuple[str, str]] = frozenset(),
@@ -68,16 +69,20 @@ class NodeRuntime:
         self._halted: set[str] = set()
         self._latest: dict[str, dict[str, Any]] = {}
         self._triggers: dict[str, frozenset[str]] = {}
-        self._outputs: dict[str, dict[str, tuple[types.Coercer, list[tuple[bool, ConnectionSpec]]]]] = {}
+        # Per component and output: (value check, local destinations, remote connections).
+        self._outputs: dict[str, dict[str, tuple[types.Coercer, list[tuple[str, str]], list[ConnectionSpec]]]] = {}
         for name, comp in self.components.items():
             cls = type(comp)
             self._latest[name] = {p: port.default for p, port in cls.inputs.items()}
             self._triggers[name] = frozenset(p for p, port in cls.inputs.items() if port.trigger)
-            self._outputs[name] = {p: (types.coercer(port.type), []) for p, port in cls.outputs.items()}
+            self._outputs[name] = {p: (types.coercer(port.type), [], []) for p, port in cls.outputs.items()}
         for conn in graph.connections:
             if conn.src in self.components:
-                local = conn.dst in self.components
-                self._outputs[conn.src][conn.src_port][1].append((local, conn))
+                _, local, remote = self._outputs[conn.src][conn.src_port]
+                if conn.dst in self.components:
+                    local.append((conn.dst, conn.dst_port))
+                else:
+                    remote.append(conn)
 
     # --- events ------------------------------------------------------------------------
 
@@ -173,7 +178,7 @@ class NodeRuntime:
                 )
             if value is None:
                 continue
-            coerce, routes = entry
+            coerce, local, remote = entry
             try:
                 value = coerce(value)
             except TypeError as exc:
@@ -183,8 +188,7 @@ class NodeRuntime:
                 ) from None
             if (name, port) in self._record:
                 self._recorder.write(name, port, value, self._time_ns())  # type: ignore[union-attr]
-            for local, conn in routes:
-                if local:
-                    self.inbox.append((conn.dst, conn.dst_port, value))
-                else:
-                    self._send_remote(conn, value)
+            for dst, dst_port in local:
+                self.inbox.append((dst, dst_port, value))
+            if remote:
+                self._send_remote(name, port, value, remote)

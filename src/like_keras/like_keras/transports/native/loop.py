@@ -89,8 +89,9 @@ class _Loop:
         self.started = False
         self.stopped = False
 
-    def _send(self, conn: ConnectionSpec, value: Any) -> None:
-        self.queue.append((conn.dst, conn.dst_port, value))
+    def _send(self, component: str, port: str, value: Any, connections: list[ConnectionSpec]) -> None:
+        for conn in connections:
+            self.queue.append((conn.dst, conn.dst_port, value))
 
     def _clock_done(self) -> None:
         self.stopping = True

@@ -1,0 +1,190 @@
+"""Compile a SystemGraph to a Dora ``dataflow.yml``.
+
+One Dora node per like-keras Node, each running the generic runner
+(``python -m like_keras.transports.dora.runner --target T --node N``) with the
+absolute path of this interpreter, so the same environment is used. Ids:
+
+- data: output ``<component>__<port>`` per cross-node source port (like-keras names
+  never contain ``__``, so these cannot collide); the receiving node's input has
+  the same id and the runner fans it out to every local destination;
+- timers: input ``timer_<component>`` from ``dora/timer/hz/<rate>``;
+- control: ``lk_probe`` from the coordinator (the clock's node) to every other node,
+  and ``lk_report`` back (input ``lk_report_<node>``), for the stop-and-drain
+  protocol of ``launch(iterations=N)``.
+
+Inputs are lossless by default (``queue_policy: backpressure``); an input declared
+with ``keep_last=N`` maps to ``queue_size: N, queue_policy: drop_oldest``. The shared
+memory pool of a node is sized from the Array types it sends.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shlex
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ... import types
+from ..._files import atomic_write
+from ...errors import TransportError
+from ...graph import SystemGraph
+
+PROBE = "lk_probe"
+REPORT = "lk_report"
+_MB = 1 << 20
+_DEFAULT_POOL = 8 * _MB  # Dora's default shared memory pool per node
+_LOSSLESS_QUEUE = 1000
+
+
+def data_id(component: str, port: str) -> str:
+    return f"{component}__{port}"
+
+
+def timer_id(component: str) -> str:
+    return f"timer_{component}"
+
+
+def report_id(node: str) -> str:
+    return f"{REPORT}_{node}"
+
+
+@dataclass
+class NodePlan:
+    """What one Dora node sends and receives, and where each input goes locally."""
+
+    name: str
+    coordinator: bool
+    outputs: dict[str, tuple[str, str]] = field(default_factory=dict)  # id -> (component, port)
+    inputs: dict[str, dict[str, Any]] = field(default_factory=dict)  # id -> Dora input spec
+    routes: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # id -> [(component, port)]
+    lossy: set[str] = field(default_factory=set)
+    timers: dict[str, str] = field(default_factory=dict)  # id -> component
+    peers: list[str] = field(default_factory=list)  # other nodes (coordinator only)
+    pool_bytes: int = 0
+
+
+def coordinator_of(graph: SystemGraph) -> str:
+    """The node that runs the stop-and-drain protocol: the clock's, else the first."""
+    return graph.node_of(graph.clock) if graph.clock else graph.nodes[0].name
+
+
+def plan(graph: SystemGraph) -> dict[str, NodePlan]:
+    """The Dora ids of every node of ``graph``."""
+    coord = coordinator_of(graph)
+    plans = {n.name: NodePlan(n.name, n.name == coord) for n in graph.nodes}
+    for conn in graph.connections:
+        if not graph.is_cross_node(conn):
+            continue
+        src_node, dst_node = graph.node_of(conn.src), graph.node_of(conn.dst)
+        out = data_id(conn.src, conn.src_port)
+        src, dst = plans[src_node], plans[dst_node]
+        src.outputs[out] = (conn.src, conn.src_port)
+        t = types.from_json(graph.component(conn.src).output(conn.src_port).type)
+        size = max((a.max_nbytes or 0 for a in types.iter_arrays(t)), default=0)
+        src.pool_bytes = max(src.pool_bytes, size)
+        dst.routes.setdefault(out, []).append((conn.dst, conn.dst_port))
+        dst.inputs[out] = {"source": f"{src_node}/{out}", "queue_size": _queue_size(size),
+                           "queue_policy": "backpressure"}
+    for p in plans.values():
+        for out, readers in p.routes.items():
+            keep = [graph.component(c).input(port).keep_last for c, port in readers]
+            if all(keep):  # lossy only when every local reader of this source opted in
+                p.inputs[out].update(queue_size=max(keep), queue_policy="drop_oldest")
+                p.lossy.add(out)
+    for comp in graph.components:
+        if comp.rate_hz:
+            plans[comp.node].timers[timer_id(comp.name)] = comp.name
+    for name, p in plans.items():
+        if name != coord:
+            p.inputs[PROBE] = {"source": f"{coord}/{PROBE}", "queue_size": 100, "queue_policy": "backpressure"}
+            plans[coord].inputs[report_id(name)] = {
+                "source": f"{name}/{REPORT}", "queue_size": 100, "queue_policy": "backpressure",
+            }
+            plans[coord].peers.append(name)
+    return plans
+
+
+def _queue_size(nbytes: int) -> int:
+    """Room for many small messages, fewer big ones (about 512 MB in flight at most)."""
+    if nbytes <= 64 * 1024:
+        return _LOSSLESS_QUEUE
+    return max(16, min(_LOSSLESS_QUEUE, (512 * _MB) // nbytes))
+
+
+def _pool(nbytes: int) -> str | None:
+    """A shared memory pool that holds several of the node's largest messages."""
+    want = nbytes * 8
+    if want <= _DEFAULT_POOL:
+        return None
+    return f"{min(1024, -(-want // _MB))}MB"
+
+
+def graph_digest(graph: SystemGraph) -> str:
+    """A fingerprint of the system: runners check they rebuilt the one compiled."""
+    return hashlib.sha256(graph.to_json(indent=None).encode()).hexdigest()[:16]
+
+
+def dataflow(
+    graph: SystemGraph,
+    *,
+    python: str | None = None,
+    run_args: list[str] | None = None,
+    deploy: bool = True,
+    working_dir: str | None = None,
+) -> dict[str, Any]:
+    """The dataflow as a dict (see ``compile``); ``run_args`` are extra runner flags."""
+    if not graph.target:
+        raise TransportError(
+            f"system '{graph.name}' cannot be rebuilt in another process: define it as a System "
+            f"subclass or factory in a module or file (not an anonymous System(...) in a session)"
+        )
+    if graph.target_kwargs is None:
+        raise TransportError(
+            f"system '{graph.name}' was constructed with arguments that are not JSON: other "
+            f"processes rebuild it from {graph.target} and need JSON-serialisable arguments"
+        )
+    plans = plan(graph)
+    digest = graph_digest(graph)
+    nodes = []
+    for node in graph.nodes:
+        p = plans[node.name]
+        argv = ["-u", "-m", "like_keras.transports.dora.runner", "--target", graph.target,
+                "--node", node.name, "--digest", digest]
+        if graph.target_kwargs:
+            argv += ["--kwargs", json.dumps(graph.target_kwargs, sort_keys=True)]
+        entry: dict[str, Any] = {
+            "id": node.name,
+            "path": python or sys.executable,
+            "args": shlex.join(argv + list(run_args or [])),
+            "env": {"PYTHONUNBUFFERED": "1", "RUST_BACKTRACE": "0"},
+        }
+        inputs: dict[str, Any] = {tid: f"dora/timer/hz/{graph.component(c).rate_hz:g}" for tid, c in p.timers.items()}
+        inputs.update(p.inputs)
+        if inputs:
+            entry["inputs"] = inputs
+        outputs = list(p.outputs) + ([PROBE] if p.coordinator and p.peers else []) + (
+            [REPORT] if not p.coordinator else [])
+        if outputs:
+            entry["outputs"] = outputs
+        pool = _pool(p.pool_bytes)
+        if pool:
+            entry["shared_memory_pool_size"] = pool
+        if deploy and node.machine:
+            entry["deploy"] = {"machine": node.machine, **({"working_dir": working_dir} if working_dir else {})}
+        nodes.append(entry)
+    return {"nodes": nodes}
+
+
+def compile(graph: SystemGraph, out: Path, **options: Any) -> Path:
+    """Write the dataflow of ``graph`` to ``out`` (a ``.yml`` path, or a directory to
+    hold ``dataflow.yml``); returns the file's path. Written atomically."""
+    out = Path(out)
+    path = out if out.suffix in (".yml", ".yaml") else out / "dataflow.yml"
+    text = f"# Generated by like-keras from {graph.target} (system '{graph.name}'). Do not edit.\n"
+    text += yaml.safe_dump(dataflow(graph, **options), sort_keys=False, width=1000)
+    return atomic_write(path, text)

@@ -1,0 +1,264 @@
+"""The generic Dora runner: one NodeRuntime inside one Dora node.
+
+    python -m like_keras.transports.dora.runner --target T --node N [--kwargs JSON]
+        [--digest D] [--iterations K] [--run-dir DIR] [--record C.P,...]
+
+It rebuilds the system from its target, keeps the components of node N, and turns
+Dora events into runtime calls: data inputs are decoded, checked for loss and
+delivered; timer inputs tick; ``lk_probe``/``lk_report`` carry the stop-and-drain
+protocol. With ``--run-dir`` it writes its pid, results, recording and any failure
+there for the launcher.
+
+Stop and drain (``--iterations``): the coordinator (the clock's node) stops once
+the clock has stepped K times, then sends probe waves; every node stops its timers
+at the first probe and answers each probe, once its inbox is drained, with the
+number of cross-node messages it has sent and received. When two consecutive waves
+give the same totals and sent == received, nothing is in flight: the coordinator
+sends the exit probe, every node runs ``on_stop`` and leaves, and Dora ends.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from ... import types
+from ...errors import RunError
+from ...graph import ConnectionSpec
+from ...recording import McapRecorder, parse_record
+from ...runtime import NodeRuntime
+from ...target import load_system
+from . import codec
+from .dataflow import PROBE, REPORT, data_id, graph_digest, plan, report_id
+
+_WAVE_INTERVAL = 0.002  # seconds between probe waves while draining
+
+
+class Runner:
+    def __init__(self, args: argparse.Namespace) -> None:
+        system = load_system(args.target, json.loads(args.kwargs) if args.kwargs else {})
+        graph = system.build()
+        if args.digest and graph_digest(graph) != args.digest:
+            raise RunError(
+                f"node '{args.node}' rebuilt a different system from {args.target} than the one compiled "
+                f"(the code changed since): compile the dataflow again",
+                node=args.node,
+            )
+        self.node = args.node
+        self.graph = graph
+        self.plan = plan(graph)[args.node]
+        self.run_dir = Path(args.run_dir) if args.run_dir else None
+        live = {c.name: c for c in system._components()}
+        ports = parse_record(graph, args.record.split(",") if args.record else [])
+        local = frozenset((c, p) for c, p in ports if graph.node_of(c) == self.node)
+        self.recorder = (
+            McapRecorder(self.run_dir / "rec" / f"{self.node}.mcap", graph, local)
+            if local and self.run_dir else None
+        )
+        self.runtime = NodeRuntime(
+            graph, self.node, live, send_remote=self._send, recorder=self.recorder, record=local,
+            time_ns=time.time_ns, iterations=args.iterations, on_clock_done=self._clock_done,
+        )
+        self.out_types = {
+            oid: types.from_json(graph.component(c).output(p).type) for oid, (c, p) in self.plan.outputs.items()
+        }
+        self.in_types = {
+            iid: types.from_json(graph.component(dests[0][0]).input(dests[0][1]).type)
+            for iid, dests in self.plan.routes.items()
+        }
+        self.checks = {iid: types.coercer(t) for iid, t in self.in_types.items()}
+        self.seq_out: dict[str, int] = {oid: 0 for oid in self.plan.outputs}
+        self.seq_in: dict[str, int] = {iid: 0 for iid in self.plan.routes}
+        self.sent = 0
+        self.received = 0
+        self.stopping = False  # timers off
+        self.leaving = False
+        # Coordinator state.
+        has_timers = any(c.rate_hz for c in graph.components)
+        self.draining = self.plan.coordinator and args.iterations is None and not has_timers
+        self.wave = 0
+        self.wave_open = False
+        self.next_wave = 0.0
+        self.reports: dict[str, tuple[int, int]] = {}
+        self.last_totals: tuple[int, int] | None = None
+        from dora import Node
+
+        self.dora = Node()
+
+    # --- sending ----------------------------------------------------------------------
+
+    def _send(self, component: str, port: str, value: Any, connections: list[ConnectionSpec]) -> None:
+        oid = data_id(component, port)
+        array, metadata = codec.encode(value, self.out_types[oid])
+        self.seq_out[oid] += 1
+        metadata["seq"] = self.seq_out[oid]
+        self.dora.send_output(oid, array, metadata)
+        self.sent += 1
+
+    def _control(self, output: str, payload: dict[str, Any]) -> None:
+        self.dora.send_output(output, pa.array([json.dumps(payload)]))
+
+    def _clock_done(self) -> None:
+        self.stopping = True
+        self.draining = True
+
+    # --- the event loop ---------------------------------------------------------------
+
+    def run(self) -> None:
+        rt = self.runtime
+        rt.start()
+        rt.drain()
+        while not self.leaving:
+            if self.draining:
+                self._maybe_start_wave()
+                timeout = max(0.0005, self.next_wave - time.monotonic()) if not self.wave_open else 0.05
+                event = self.dora.next(timeout=timeout)
+            else:
+                event = self.dora.next()
+            if event is None:
+                break
+            kind = event["type"]
+            if kind == "INPUT":
+                self._input(event["id"], event["value"], event.get("metadata") or {})
+            elif kind == "STOP":
+                self.stopping = True  # a manual stop: no more timers, drain until the stream ends
+            elif kind == "NODE_FAILED":
+                rt.halt()  # the failed node reports itself; just leave
+                break
+        rt.stop()
+
+    def _input(self, iid: str, value: pa.Array, metadata: dict[str, Any]) -> None:
+        rt = self.runtime
+        dests = self.plan.routes.get(iid)
+        if dests is not None:
+            self._check_sequence(iid, metadata)
+            try:
+                decoded = self.checks[iid](codec.decode(value, metadata, self.in_types[iid]))
+            except TypeError as exc:
+                raise RunError(f"node '{self.node}' received a bad value on '{iid}': {exc}", node=self.node) from None
+            self.received += 1
+            for comp, port in dests:
+                rt.inbox.append((comp, port, decoded))
+            rt.drain()
+        elif iid in self.plan.timers:
+            if not self.stopping:
+                rt.tick(self.plan.timers[iid])
+                rt.drain()
+        elif iid == PROBE:
+            msg = json.loads(value[0].as_py())
+            self.stopping = True
+            if msg["exit"]:
+                self.leaving = True
+            else:
+                self._control(REPORT, {"wave": msg["wave"], "sent": self.sent, "received": self.received})
+        elif iid.startswith(REPORT):
+            msg = json.loads(value[0].as_py())
+            if msg["wave"] == self.wave:
+                self.reports[iid] = (msg["sent"], msg["received"])
+                if len(self.reports) == len(self.plan.peers):
+                    self._close_wave()
+
+    def _check_sequence(self, iid: str, metadata: dict[str, Any]) -> None:
+        seq = metadata.get("seq")
+        expected = self.seq_in[iid] + 1
+        self.seq_in[iid] = seq if isinstance(seq, int) else expected
+        if iid in self.plan.lossy or seq == expected:
+            return
+        comp, port = self.plan.routes[iid][0]
+        raise RunError(
+            f"Dora lost or reordered messages on {iid.replace('__', '.')} -> {comp}.{port}: expected message "
+            f"#{expected}, got #{seq}. like-keras delivers losslessly; this input's queue overflowed. "
+            f"Slow the sender or give the input keep_last=N if losing old messages is acceptable",
+            component=comp, node=self.node,
+        )
+
+    # --- coordinator: probe waves -----------------------------------------------------------
+
+    def _maybe_start_wave(self) -> None:
+        if self.wave_open or time.monotonic() < self.next_wave:
+            return
+        self.wave += 1
+        self.reports = {}
+        self.wave_open = True
+        if self.plan.peers:
+            self._control(PROBE, {"wave": self.wave, "exit": False})
+        else:
+            self._close_wave()
+
+    def _close_wave(self) -> None:
+        sent = self.sent + sum(s for s, _ in self.reports.values())
+        received = self.received + sum(r for _, r in self.reports.values())
+        totals = (sent, received)
+        self.wave_open = False
+        self.next_wave = time.monotonic() + _WAVE_INTERVAL
+        if sent == received and totals == self.last_totals:
+            if self.plan.peers:
+                self._control(PROBE, {"wave": self.wave, "exit": True})
+            self.leaving = True
+        self.last_totals = totals
+
+    # --- results ------------------------------------------------------------------------
+
+    def write_results(self) -> None:
+        if self.recorder is not None:
+            self.recorder.close()
+        if self.run_dir is not None:
+            _write_json(self.run_dir / "results" / f"{self.node}.json", {"steps": self.runtime.steps})
+
+
+def _write_json(path: Path, data: dict[str, Any]) -> None:
+    from ..._files import atomic_write
+
+    atomic_write(path, json.dumps(data))
+
+
+def _report_failure(run_dir: Path | None, node: str, exc: BaseException) -> None:
+    text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    print(text, file=sys.stderr, flush=True)
+    if run_dir is None:
+        return
+    info: dict[str, Any] = {"node": node, "message": str(exc), "traceback": text, "type": type(exc).__name__}
+    if isinstance(exc, RunError):
+        info.update(component=exc.component, step=exc.step)
+        if exc.__cause__ is not None:
+            cause = exc.__cause__
+            info["traceback"] = "".join(traceback.format_exception(type(cause), cause, cause.__traceback__))
+    _write_json(run_dir / "failures" / f"{node}.json", info)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="like_keras.transports.dora.runner")
+    parser.add_argument("--target", required=True)
+    parser.add_argument("--node", required=True)
+    parser.add_argument("--kwargs")
+    parser.add_argument("--digest")
+    parser.add_argument("--iterations", type=int)
+    parser.add_argument("--run-dir")
+    parser.add_argument("--record")
+    args = parser.parse_args(argv)
+    run_dir = Path(args.run_dir) if args.run_dir else None
+    if run_dir is not None:
+        _write_json(run_dir / "pids" / f"{args.node}.json", {"pid": os.getpid()})
+    runner = None
+    try:
+        runner = Runner(args)
+        runner.run()
+        runner.write_results()
+    except BaseException as exc:  # report every failure, then let Dora see the exit code
+        if runner is not None and runner.recorder is not None:
+            runner.recorder.abort()
+        _report_failure(run_dir, args.node, exc)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
