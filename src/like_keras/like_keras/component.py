@@ -160,3 +160,16 @@ def _check_step_signature(cls: type[Component]) -> None:
             f"{cls.__qualname__}.step() takes {', '.join(unknown)} but the class declares no such input; "
             f"declare it with Input(T) or give it a default"
         )
+
+
+class ExternalProcess(Component):
+    """Stands for the ports of an external node; it never runs in a like-keras runtime."""
+
+
+def external_component(node: Node, inputs: dict[str, Any], outputs: dict[str, Any]) -> Component:
+    """A component whose ports are those of external node ``node``, placed in it."""
+    attrs: dict[str, Any] = {name: Input(t) for name, t in inputs.items()}
+    attrs.update({name: Output(t) for name, t in outputs.items()})
+    attrs["step"] = lambda self, **inputs: None
+    cls = type(f"External_{node.name}", (ExternalProcess,), attrs)
+    return cls(name=node.name, node=node)

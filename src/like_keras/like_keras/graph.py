@@ -45,11 +45,18 @@ class ComponentSpec:
 
 @dataclass(frozen=True)
 class NodeSpec:
-    """A process and the components it hosts, in declaration order."""
+    """A process and the components it hosts, in declaration order.
+
+    An external node (``executable`` set) hosts one stand-in component, named like
+    the node, whose ports are the process's Dora inputs and outputs.
+    """
 
     name: str
     components: tuple[str, ...] = ()
     machine: str | None = None
+    executable: str | None = None
+    args: tuple[str, ...] = ()
+    env: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -96,6 +103,10 @@ class SystemGraph:
     def node_of(self, component: str) -> str:
         return self.component(component).node
 
+    def is_external(self, component: str) -> bool:
+        """True for the stand-in component of an external node."""
+        return self.node(self.node_of(component)).executable is not None
+
     def is_cross_node(self, conn: ConnectionSpec) -> bool:
         return self.node_of(conn.src) != self.node_of(conn.dst)
 
@@ -112,7 +123,10 @@ class SystemGraph:
 
         return cls(
             name=d["name"],
-            nodes=tuple(NodeSpec(n["name"], tuple(n["components"]), n.get("machine")) for n in d["nodes"]),
+            nodes=tuple(
+                NodeSpec(**{**n, "components": tuple(n["components"]), "args": tuple(n.get("args", ()))})
+                for n in d["nodes"]
+            ),
             components=tuple(
                 ComponentSpec(**{**c, "inputs": ports(c["inputs"]), "outputs": ports(c["outputs"])})
                 for c in d["components"]

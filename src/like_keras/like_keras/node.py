@@ -1,6 +1,9 @@
-"""``Node``: a process that hosts components."""
+"""``Node``: a process that hosts components, or an external process like-keras did not write."""
 
 from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 
 class Node:
@@ -8,12 +11,45 @@ class Node:
     between nodes the transport carries the messages.
 
     ``machine`` names the machine the node runs on (multi-machine transports).
+
+    An *external* node is a process like-keras did not write (a plain Dora Python
+    script, a Rust or C++ binary): give its ``executable`` and ``args`` and declare
+    its typed ports with ``inputs={"cmd": T}`` and ``outputs={"image": T}``; then
+    connect ``node.image`` like any component port. Its Dora input and output ids
+    are the port names.
     """
 
-    def __init__(self, name: str, *, machine: str | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        *,
+        machine: str | None = None,
+        executable: str | None = None,
+        args: Sequence[str] = (),
+        inputs: Mapping[str, Any] | None = None,
+        outputs: Mapping[str, Any] | None = None,
+        env: Mapping[str, str] | None = None,
+    ) -> None:
         self.name = name
         self.machine = machine
+        self.executable = executable
+        self.args = tuple(args)
+        self.env = dict(env or {})
+        self.external = None
+        if executable is not None:
+            from .component import external_component
+
+            self.external = external_component(self, dict(inputs or {}), dict(outputs or {}))
+        elif inputs or outputs:
+            raise TypeError(f"Node '{name}': inputs/outputs are for external nodes; give executable=... too")
+
+    def __getattr__(self, attr: str) -> Any:
+        external = self.__dict__.get("external")
+        if external is not None and not attr.startswith("_"):
+            return getattr(external, attr)  # a port of the external process
+        raise AttributeError(f"Node '{self.__dict__.get('name')}' has no attribute '{attr}'")
 
     def __repr__(self) -> str:
         where = f", machine={self.machine!r}" if self.machine else ""
-        return f"Node({self.name!r}{where})"
+        what = f", executable={self.executable!r}" if self.executable else ""
+        return f"Node({self.name!r}{where}{what})"

@@ -122,9 +122,9 @@ class NodeRuntime:
         if first is not None:
             raise first
 
-    def halt(self) -> None:
-        """Stop every component of this node from stepping again (after a failure elsewhere)."""
-        self._halted.update(self.components)
+    def halt(self, component: str | None = None) -> None:
+        """Stop ``component`` (default: every component of this node) from stepping again."""
+        self._halted.update([component] if component else self.components)
 
     # --- internals ---------------------------------------------------------------------
 

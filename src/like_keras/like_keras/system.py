@@ -115,7 +115,9 @@ class System:
         target, target_kwargs = self._target()
         graph = SystemGraph(
             name=config.name,  # type: ignore[arg-type]
-            nodes=tuple(NodeSpec(n.name, tuple(members[n.name]), n.machine) for n in nodes),
+            nodes=tuple(
+                NodeSpec(n.name, tuple(members[n.name]), n.machine, n.executable, n.args, n.env) for n in nodes
+            ),
             components=tuple(_component_spec(c) for c in comps),
             connections=tuple(conns),
             clock=config.clock,
@@ -209,6 +211,8 @@ class System:
         for node in [n for _, n in self._members(Node)] + self._extra_nodes + [c.node for c in comps]:
             if node is not None and all(n is not node for n in nodes):
                 nodes.append(node)
+                if node.external is not None and all(c is not node.external for c in comps):
+                    comps.append(node.external)
         homeless = [c for c in comps if c.node is None]
         if homeless and len(nodes) > 1:
             raise MissingNodeError(

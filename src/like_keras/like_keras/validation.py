@@ -112,7 +112,8 @@ def _check_cycles(graph: SystemGraph) -> None:
             triggers[conn.dst].append(conn.src)
 
     steps = {name for name, c in comps.items() if c.rate_hz}
-    emits = steps | {name for name, c in comps.items() if c.starts}
+    # External processes may send at any time; on_start() may send.
+    emits = steps | {name for name, c in comps.items() if c.starts or graph.is_external(name)}
     changed = True
     while changed:
         changed = False

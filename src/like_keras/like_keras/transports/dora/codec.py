@@ -71,6 +71,8 @@ def decode(array: pa.Array, metadata: dict[str, Any], t: Any) -> Any:
     """Decode what ``encode`` produced; raises TypeError if it does not fit ``t``."""
     if isinstance(t, types.Array):
         shape = metadata.get("shape")
+        if shape is None and None not in t.shape:
+            shape = list(t.shape)  # a plain Dora node may send the flat buffer alone
         if not isinstance(shape, list):
             raise TypeError(f"expected {t!r} with a 'shape' in the metadata, got metadata {metadata!r}")
         expected = np.dtype(np.uint8) if t.dtype == np.bool_ else t.dtype

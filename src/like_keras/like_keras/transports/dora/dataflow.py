@@ -10,7 +10,9 @@ absolute path of this interpreter, so the same environment is used. Ids:
 - timers: input ``timer_<component>`` from ``dora/timer/hz/<rate>``;
 - control: ``lk_probe`` from the coordinator (the clock's node) to every other node,
   and ``lk_report`` back (input ``lk_report_<node>``), for the stop-and-drain
-  protocol of ``launch(iterations=N)``.
+  protocol of ``launch(iterations=N)``; ``lk_ack`` from every receiving node back to
+  its senders (input ``lk_ack_<node>``) for flow control: Dora's backpressure queue
+  drops messages past 10 x its size, so a sender keeps at most half a queue in flight.
 
 Inputs are lossless by default (``queue_policy: backpressure``); an input declared
 with ``keep_last=N`` maps to ``queue_size: N, queue_policy: drop_oldest``. The shared
@@ -36,6 +38,7 @@ from ...graph import SystemGraph
 
 PROBE = "lk_probe"
 REPORT = "lk_report"
+ACK = "lk_ack"
 _MB = 1 << 20
 _DEFAULT_POOL = 8 * _MB  # Dora's default shared memory pool per node
 _LOSSLESS_QUEUE = 1000
@@ -53,6 +56,10 @@ def report_id(node: str) -> str:
     return f"{REPORT}_{node}"
 
 
+def ack_id(node: str) -> str:
+    return f"{ACK}_{node}"
+
+
 @dataclass
 class NodePlan:
     """What one Dora node sends and receives, and where each input goes locally."""
@@ -63,6 +70,10 @@ class NodePlan:
     inputs: dict[str, dict[str, Any]] = field(default_factory=dict)  # id -> Dora input spec
     routes: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # id -> [(component, port)]
     lossy: set[str] = field(default_factory=set)
+    external_sources: set[str] = field(default_factory=set)  # inputs from external nodes: no seq
+    fanout: dict[str, int] = field(default_factory=dict)  # output id -> like-keras nodes it reaches
+    flow: dict[str, dict[str, int]] = field(default_factory=dict)  # output -> {receiver: max in flight}
+    acks_to: set[str] = field(default_factory=set)  # nodes this one acknowledges receipts to
     timers: dict[str, str] = field(default_factory=dict)  # id -> component
     peers: list[str] = field(default_factory=list)  # other nodes (coordinator only)
     pool_bytes: int = 0
@@ -77,30 +88,52 @@ def plan(graph: SystemGraph) -> dict[str, NodePlan]:
     """The Dora ids of every node of ``graph``."""
     coord = coordinator_of(graph)
     plans = {n.name: NodePlan(n.name, n.name == coord) for n in graph.nodes}
+    reached: dict[str, set[str]] = {}
     for conn in graph.connections:
         if not graph.is_cross_node(conn):
             continue
         src_node, dst_node = graph.node_of(conn.src), graph.node_of(conn.dst)
-        out = data_id(conn.src, conn.src_port)
+        # An external process's ids are its port names; ours are <component>__<port>.
+        out = conn.src_port if graph.is_external(conn.src) else data_id(conn.src, conn.src_port)
         src, dst = plans[src_node], plans[dst_node]
         src.outputs[out] = (conn.src, conn.src_port)
         t = types.from_json(graph.component(conn.src).output(conn.src_port).type)
         size = max((a.max_nbytes or 0 for a in types.iter_arrays(t)), default=0)
         src.pool_bytes = max(src.pool_bytes, size)
-        dst.routes.setdefault(out, []).append((conn.dst, conn.dst_port))
-        dst.inputs[out] = {"source": f"{src_node}/{out}", "queue_size": _queue_size(size),
+        if graph.is_external(conn.dst):
+            dst.inputs[conn.dst_port] = {"source": f"{src_node}/{out}", "queue_size": _LOSSLESS_QUEUE,
+                                         "queue_policy": "backpressure"}
+            continue
+        reached.setdefault(out, set()).add(dst_node)
+        iid = data_id(conn.src, conn.src_port)  # input ids are local: always <component>__<port>
+        if graph.is_external(conn.src):
+            dst.external_sources.add(iid)
+        dst.routes.setdefault(iid, []).append((conn.dst, conn.dst_port))
+        dst.inputs[iid] = {"source": f"{src_node}/{out}", "queue_size": _queue_size(size),
                            "queue_policy": "backpressure"}
     for p in plans.values():
-        for out, readers in p.routes.items():
+        for iid, readers in p.routes.items():
             keep = [graph.component(c).input(port).keep_last for c, port in readers]
             if all(keep):  # lossy only when every local reader of this source opted in
-                p.inputs[out].update(queue_size=max(keep), queue_policy="drop_oldest")
-                p.lossy.add(out)
+                p.inputs[iid].update(queue_size=max(keep), queue_policy="drop_oldest")
+                p.lossy.add(iid)
+    for p in plans.values():
+        p.fanout = {out: len(reached.get(out, ())) for out in p.outputs}
+        for out, (comp, port) in p.outputs.items():
+            iid = data_id(comp, port)
+            for receiver in sorted(reached.get(out, ())):
+                if iid in plans[receiver].lossy:
+                    continue  # latest-only: the sender never waits
+                # Credit-based flow control: Dora's backpressure queue drops past 10 x its size.
+                p.inputs[ack_id(receiver)] = {"source": f"{receiver}/{ACK}", "queue_size": 100,
+                                              "queue_policy": "backpressure"}
+                plans[receiver].acks_to.add(p.name)
+                p.flow.setdefault(out, {})[receiver] = max(1, plans[receiver].inputs[iid]["queue_size"] // 2)
     for comp in graph.components:
         if comp.rate_hz:
             plans[comp.node].timers[timer_id(comp.name)] = comp.name
     for name, p in plans.items():
-        if name != coord:
+        if name != coord and graph.node(name).executable is None:
             p.inputs[PROBE] = {"source": f"{coord}/{PROBE}", "queue_size": 100, "queue_policy": "backpressure"}
             plans[coord].inputs[report_id(name)] = {
                 "source": f"{name}/{REPORT}", "queue_size": 100, "queue_policy": "backpressure",
@@ -153,6 +186,9 @@ def dataflow(
     nodes = []
     for node in graph.nodes:
         p = plans[node.name]
+        if node.executable is not None:
+            nodes.append(_external(node, p, deploy, working_dir))
+            continue
         argv = ["-u", "-m", "like_keras.transports.dora.runner", "--target", graph.target,
                 "--node", node.name, "--digest", digest]
         if graph.target_kwargs:
@@ -168,7 +204,7 @@ def dataflow(
         if inputs:
             entry["inputs"] = inputs
         outputs = list(p.outputs) + ([PROBE] if p.coordinator and p.peers else []) + (
-            [REPORT] if not p.coordinator else [])
+            [REPORT] if not p.coordinator else []) + ([ACK] if p.acks_to else [])
         if outputs:
             entry["outputs"] = outputs
         pool = _pool(p.pool_bytes)
@@ -178,6 +214,22 @@ def dataflow(
             entry["deploy"] = {"machine": node.machine, **({"working_dir": working_dir} if working_dir else {})}
         nodes.append(entry)
     return {"nodes": nodes}
+
+
+def _external(node: Any, p: NodePlan, deploy: bool, working_dir: str | None) -> dict[str, Any]:
+    """An external process passes through: its own path, args, env and port ids."""
+    entry: dict[str, Any] = {"id": node.name, "path": node.executable}
+    if node.args:
+        entry["args"] = shlex.join(node.args)
+    if node.env:
+        entry["env"] = dict(node.env)
+    if p.inputs:
+        entry["inputs"] = dict(p.inputs)
+    if p.outputs:
+        entry["outputs"] = list(p.outputs)
+    if deploy and node.machine:
+        entry["deploy"] = {"machine": node.machine, **({"working_dir": working_dir} if working_dir else {})}
+    return entry
 
 
 def compile(graph: SystemGraph, out: Path, **options: Any) -> Path:

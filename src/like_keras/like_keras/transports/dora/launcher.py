@@ -67,6 +67,8 @@ def launch(
     run_args = ["--run-dir", str(out)]
     if iterations is not None:
         run_args += ["--iterations", str(iterations)]
+    if duration is not None:
+        run_args += ["--duration", repr(float(duration))]
     if record:
         run_args += ["--record", ",".join(record)]
     path = compile(graph, out / "dataflow.yml", run_args=run_args, deploy=coordinator is not None,
@@ -119,7 +121,8 @@ class _Supervised:
             if timeout is not None and elapsed > timeout:
                 raise RunTimeoutError(f"the Dora dataflow did not finish within timeout={timeout} s; it was stopped "
                                       f"(logs: {self.out / 'dora.log'})")
-            if duration is not None and elapsed > duration and not stop_sent:
+            # The coordinator ends a duration itself; Dora's STOP is the fallback.
+            if duration is not None and elapsed > duration + _GRACE and not stop_sent:
                 self.stop()
                 stop_sent = True
             time.sleep(_POLL)
@@ -220,12 +223,14 @@ def _killpg(pid: int) -> None:
 def _steps(graph: SystemGraph, out: Path) -> dict[str, int]:
     steps: dict[str, int] = {}
     for node in graph.nodes:
+        if node.executable is not None:
+            continue  # an external process: not ours to count
         f = out / "results" / f"{node.name}.json"
         if not f.exists():
             raise RunError(f"node '{node.name}' ended without reporting its results (see {out / 'dora.log'})",
                            node=node.name)
         steps.update(json.loads(f.read_text())["steps"])
-    return {c.name: steps[c.name] for c in graph.components}
+    return {c.name: steps[c.name] for c in graph.components if c.name in steps}
 
 
 def _recording(out: Path) -> Path:

@@ -10,7 +10,7 @@ protocol. With ``--run-dir`` it writes its pid, results, recording and any failu
 there for the launcher.
 
 Stop and drain (``--iterations``): the coordinator (the clock's node) stops once
-the clock has stepped K times, then sends probe waves; every node stops its timers
+the clock has stepped K times (or ``--duration`` seconds have passed), then sends probe waves; every node stops its timers
 at the first probe and answers each probe, once its inbox is drained, with the
 number of cross-node messages it has sent and received. When two consecutive waves
 give the same totals and sent == received, nothing is in flight: the coordinator
@@ -20,6 +20,7 @@ sends the exit probe, every node runs ``on_stop`` and leaves, and Dora ends.
 from __future__ import annotations
 
 import argparse
+import collections
 import json
 import os
 import sys
@@ -37,9 +38,12 @@ from ...recording import McapRecorder, parse_record
 from ...runtime import NodeRuntime
 from ...target import load_system
 from . import codec
-from .dataflow import PROBE, REPORT, data_id, graph_digest, plan, report_id
+from .dataflow import ACK, PROBE, REPORT, data_id, graph_digest, plan, report_id
 
 _WAVE_INTERVAL = 0.002  # seconds between probe waves while draining
+_SLICE = 256  # local events processed between two looks at Dora's queue
+_ACK_EVERY = 32  # receipts between two acknowledgements (and whenever idle)
+_HANDLED: Any = object()  # an event consumed by flow control
 
 
 class Runner:
@@ -81,6 +85,18 @@ class Runner:
         self.received = 0
         self.stopping = False  # timers off
         self.leaving = False
+        self.pending_probe: int | None = None
+        # Flow control: what each receiver has acknowledged, and what we owe our senders.
+        self.in_flight = {(out, r): 0 for out, rs in self.plan.flow.items() for r in rs}
+        self.acked: dict[tuple[str, str], int] = dict(self.in_flight)
+        self.acked_inputs = {
+            iid: spec["source"].split("/")[0] for iid, spec in self.plan.inputs.items()
+            if iid in self.plan.routes and iid not in self.plan.lossy and iid not in self.plan.external_sources
+        }
+        self.receipts = {iid: 0 for iid in self.acked_inputs}
+        self.unacked_receipts = 0
+        self.deferred: collections.deque[dict[str, Any]] = collections.deque()
+        self.deadline: float | None = args.duration if self.plan.coordinator else None
         # Coordinator state.
         has_timers = any(c.rate_hz for c in graph.components)
         self.draining = self.plan.coordinator and args.iterations is None and not has_timers
@@ -101,70 +117,150 @@ class Runner:
         self.seq_out[oid] += 1
         metadata["seq"] = self.seq_out[oid]
         self.dora.send_output(oid, array, metadata)
-        self.sent += 1
+        self.sent += self.plan.fanout[oid]  # one delivery per like-keras node it reaches
+        windows = self.plan.flow.get(oid)
+        if windows:
+            for receiver in windows:
+                self.in_flight[(oid, receiver)] += 1
+            while any(self.in_flight[(oid, r)] - self.acked[(oid, r)] >= w for r, w in windows.items()):
+                event = self._receive(timeout=1.0)
+                if event is None:
+                    break  # the stream ended: nobody is left to acknowledge
+                if event is not _HANDLED and event["type"] != "ERROR":
+                    self.deferred.append(event)  # handled after this step, in order
+
+    def _receive(self, timeout: float | None = None, wait: bool = True) -> Any:
+        """The next Dora event, after flow control: receipts are counted (and acknowledged
+        in batches) as they leave Dora's queue, acknowledgements are applied and consumed."""
+        if not wait:
+            event = self.dora.try_recv()
+        else:
+            event = self.dora.next(timeout=timeout) if timeout is not None else self.dora.next()
+        if event is None or event["type"] != "INPUT":
+            return event
+        iid = event["id"]
+        if iid in self.receipts:
+            self.receipts[iid] += 1
+            self.unacked_receipts += 1
+            if self.unacked_receipts >= _ACK_EVERY:
+                self._acknowledge()
+        elif iid.startswith(ACK + "_"):
+            msg = json.loads(event["value"][0].as_py())
+            for oid, count in msg["counts"].items():
+                if (oid, msg["from"]) in self.acked:
+                    self.acked[(oid, msg["from"])] = count
+            return _HANDLED
+        return event
+
+    def _acknowledge(self) -> None:
+        self._control(ACK, {"from": self.node, "counts": self.receipts})
+        self.unacked_receipts = 0
 
     def _control(self, output: str, payload: dict[str, Any]) -> None:
         self.dora.send_output(output, pa.array([json.dumps(payload)]))
 
     def _clock_done(self) -> None:
         self.stopping = True
-        self.draining = True
+        self.draining = True  # only the coordinator hosts the clock
 
     # --- the event loop ---------------------------------------------------------------
 
     def run(self) -> None:
         rt = self.runtime
         rt.start()
-        rt.drain()
+        if self.deadline is not None:
+            self.deadline += time.monotonic()
         while not self.leaving:
-            if self.draining:
-                self._maybe_start_wave()
-                timeout = max(0.0005, self.next_wave - time.monotonic()) if not self.wave_open else 0.05
-                event = self.dora.next(timeout=timeout)
+            if rt.inbox:
+                # Local work first, in slices, so Dora events are never starved.
+                for _ in range(_SLICE):
+                    if not rt.inbox:
+                        break
+                    rt.deliver(*rt.inbox.popleft())
+                event = self.deferred.popleft() if self.deferred else self._receive(wait=False)
+                if event is None or event is _HANDLED:
+                    continue
             else:
-                event = self.dora.next()
-            if event is None:
-                break
+                self._idle()
+                if self.leaving:
+                    break
+                event = self.deferred.popleft() if self.deferred else self._receive(self._timeout())
+                if event is None:
+                    break
+                if event is _HANDLED:
+                    continue
             kind = event["type"]
             if kind == "INPUT":
                 self._input(event["id"], event["value"], event.get("metadata") or {})
             elif kind == "STOP":
-                self.stopping = True  # a manual stop: no more timers, drain until the stream ends
+                self._stop_clock()  # a manual stop: like the end of a duration, but best effort
             elif kind == "NODE_FAILED":
                 rt.halt()  # the failed node reports itself; just leave
                 break
         rt.stop()
 
+    def _timeout(self) -> float | None:
+        """How long to wait for an event: short while draining, until the deadline if one is set."""
+        if self.draining:
+            return max(0.0005, self.next_wave - time.monotonic()) if not self.wave_open else 0.05
+        if self.deadline is not None:
+            return max(0.0005, self.deadline - time.monotonic())
+        return None
+
+    def _idle(self) -> None:
+        """With an empty inbox: acknowledge receipts, end a duration, answer a probe, run the
+        coordinator's waves."""
+        if self.unacked_receipts:
+            self._acknowledge()
+        if self.deadline is not None and time.monotonic() >= self.deadline and not self.stopping:
+            self._stop_clock()
+        if self.pending_probe is not None:
+            self._control(REPORT, {"wave": self.pending_probe, "sent": self.sent, "received": self.received})
+            self.pending_probe = None
+        if self.draining:
+            if self.wave_open and len(self.reports) == len(self.plan.peers):
+                self._close_wave()
+            self._maybe_start_wave()
+
+    def _stop_clock(self) -> None:
+        """The clock never steps again and timers stop; the coordinator starts draining."""
+        if self.graph.clock in self.runtime.components:
+            self.runtime.halt(self.graph.clock)
+        self.stopping = True
+        self.draining = self.plan.coordinator
+
     def _input(self, iid: str, value: pa.Array, metadata: dict[str, Any]) -> None:
         rt = self.runtime
         dests = self.plan.routes.get(iid)
         if dests is not None:
-            self._check_sequence(iid, metadata)
+            external = iid in self.plan.external_sources
+            if not external:
+                self._check_sequence(iid, metadata)
+                self.received += 1
             try:
                 decoded = self.checks[iid](codec.decode(value, metadata, self.in_types[iid]))
             except TypeError as exc:
-                raise RunError(f"node '{self.node}' received a bad value on '{iid}': {exc}", node=self.node) from None
-            self.received += 1
+                comp, port = dests[0]
+                raise RunError(
+                    f"node '{self.node}' received a value for {comp}.{port} that does not fit the port: {exc}",
+                    component=comp, node=self.node,
+                ) from None
             for comp, port in dests:
                 rt.inbox.append((comp, port, decoded))
-            rt.drain()
         elif iid in self.plan.timers:
             if not self.stopping:
                 rt.tick(self.plan.timers[iid])
-                rt.drain()
         elif iid == PROBE:
             msg = json.loads(value[0].as_py())
-            self.stopping = True
+            self._stop_clock()
             if msg["exit"]:
                 self.leaving = True
             else:
-                self._control(REPORT, {"wave": msg["wave"], "sent": self.sent, "received": self.received})
+                self.pending_probe = msg["wave"]  # answered once the inbox is empty
         elif iid.startswith(REPORT):
             msg = json.loads(value[0].as_py())
             if msg["wave"] == self.wave:
                 self.reports[iid] = (msg["sent"], msg["received"])
-                if len(self.reports) == len(self.plan.peers):
-                    self._close_wave()
 
     def _check_sequence(self, iid: str, metadata: dict[str, Any]) -> None:
         seq = metadata.get("seq")
@@ -241,6 +337,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--kwargs")
     parser.add_argument("--digest")
     parser.add_argument("--iterations", type=int)
+    parser.add_argument("--duration", type=float, help="seconds before the coordinator stops the clock")
     parser.add_argument("--run-dir")
     parser.add_argument("--record")
     args = parser.parse_args(argv)

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ..._progress import progress as progress_bar
-from ...errors import RunError, RunTimeoutError
+from ...errors import RunError, RunTimeoutError, TransportError
 from ...graph import ConnectionSpec, SystemGraph
 from ...recording import McapRecorder, parse_record
 from ...result import RunResult
@@ -40,6 +40,12 @@ def launch(
     run_dir: str | Path | None = None,
 ) -> RunResult:
     """Run ``system`` (already built into ``graph``) in this process."""
+    external = [n for n in graph.nodes if n.executable is not None]
+    if external:
+        raise TransportError(
+            f"node '{external[0].name}' is an external process ({external[0].executable}); the native "
+            f"transport runs only like-keras components: use transport='dora'"
+        )
     if iterations is not None:
         require_clock(graph)
     ports = parse_record(graph, record or [])

@@ -1,0 +1,163 @@
+"""Small systems for the Dora tests (rebuilt by each Dora node from this file)."""
+
+import os
+import signal
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from like_keras import Array, Component, Input, Node, Output, System
+
+HERE = Path(__file__).resolve().parent
+
+
+class Producer(Component):
+    """A fast producer: a local echo loop steps it as fast as the CPU allows."""
+
+    again = Input(int)
+    out = Output(int)
+    loop = Output(int)
+
+    def on_start(self):
+        self.n = 0
+        return {"loop": 0}
+
+    def step(self, again):
+        self.n += 1
+        return {"out": self.n, "loop": self.n}
+
+
+class Echo(Component):
+    x = Input(int)
+    y = Output(int)
+
+    def step(self, x):
+        return x
+
+
+class Flood(System):
+    """Producer and echo in node 'fast', the consumer in node 'slow'."""
+
+    def __init__(self):
+        self.fast = Node("fast")
+        self.slow = Node("slow")
+        self.producer = Producer.from_node(self.fast)
+        self.echo = Echo.from_node(self.fast)
+        self.consumer = Echo.from_node(self.slow)
+        self.connect(self.producer.loop, self.echo.x)
+        self.connect(self.echo.y, self.producer.again)
+        self.connect(self.producer.out, self.consumer.x)
+        super().__init__(config=System.Config(name="flood"))
+
+
+class Ticker(Component):
+    out = Output(int)
+    rate_hz = 50.0
+
+    def on_start(self):
+        self.n = 0
+
+    def step(self):
+        self.n += 1
+        return self.n
+
+
+class Fragile(Component):
+    """Fails at message ``at``: by raising, or by killing its own process (kill -9)."""
+
+    x = Input(int)
+
+    def step(self, x):
+        if x == 5:
+            if os.environ.get("LK_TEST_FAILURE") == "kill":
+                os.kill(os.getpid(), signal.SIGKILL)
+            raise ValueError(f"cannot handle {x}")
+
+
+class Failing(System):
+    """A timer node beside a node whose step fails: Dora alone would hang."""
+
+    def __init__(self):
+        self.timers = Node("timers")
+        self.worker = Node("worker")
+        self.ticker = Ticker.from_node(self.timers)
+        self.fragile = Fragile.from_node(self.worker)
+        self.connect(self.ticker.out, self.fragile.x)
+        super().__init__(config=System.Config(name="failing"))
+
+
+class Hang(Component):
+    x = Input(int)
+
+    def step(self, x):
+        import time
+
+        time.sleep(3600)
+
+
+class Hanging(System):
+    def __init__(self):
+        self.a = Node("a")
+        self.b = Node("b")
+        self.ticker = Ticker.from_node(self.a)
+        self.hang = Hang.from_node(self.b)
+        self.connect(self.ticker.out, self.hang.x)
+        super().__init__(config=System.Config(name="hanging"))
+
+
+class Big(Component):
+    out = Output(Array(np.float32, (2048, 2048)))  # 16 MB
+
+    def step(self):
+        return np.full((2048, 2048), 1.5, np.float32)
+
+
+class TwoMachines(System):
+    """The cart-pole loop with its nodes on two machines."""
+
+    def __init__(self, sim_machine: str = "robot", control_machine: str = "base"):
+        from like_keras_examples.cartpole import BalanceAgent, CartPoleEnv
+
+        self.sim = Node("sim", machine=sim_machine)
+        self.control = Node("control", machine=control_machine)
+        self.env = CartPoleEnv.from_node(self.sim)
+        self.agent = BalanceAgent.from_node(self.control)
+        self.connect(self.env.obs, self.agent.obs)
+        self.connect(self.agent.action, self.env.action)
+        super().__init__(config=System.Config(name="two_machines"))
+
+
+class FloatTicker(Component):
+    out = Output(float)
+    rate_hz = 100.0
+
+    def on_start(self):
+        self.n = 0.0
+
+    def step(self):
+        self.n += 1.0
+        return self.n
+
+
+class WithExternal(System):
+    """ticker -> a plain Dora script (doubles) -> sink."""
+
+    def __init__(self):
+        self.main = Node("main")
+        self.doubler = Node("doubler", executable=sys.executable, args=["-u", str(HERE / "doubler.py")],
+                            inputs={"x": float}, outputs={"y": float})
+        self.sink_node = Node("sinks")
+        self.ticker = FloatTicker.from_node(self.main)
+        self.sink = EchoFloat.from_node(self.sink_node)
+        self.connect(self.ticker.out, self.doubler.x)
+        self.connect(self.doubler.y, self.sink.x)
+        super().__init__(config=System.Config(name="with_external"))
+
+
+class EchoFloat(Component):
+    x = Input(float)
+    y = Output(float)
+
+    def step(self, x):
+        return x

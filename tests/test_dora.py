@@ -1,0 +1,265 @@
+"""The Dora transport, on the real Dora engine (dora-rs-cli 1.1.0)."""
+
+import os
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from like_keras.errors import RunError, RunTimeoutError
+from like_keras.target import load_system
+from like_keras_examples.bandit import Bandit
+from like_keras_examples.cartpole import CartPole
+from like_keras_examples.sensor_pipeline import SensorPipeline
+
+from conftest import tool
+
+ASSETS = Path(__file__).resolve().parent / "assets"
+SYSTEMS = f"{ASSETS / 'systems.py'}"
+EXAMPLES = [
+    ("cartpole", CartPole),
+    ("bandit", Bandit),
+    ("sensor_pipeline", SensorPipeline),
+]
+
+
+@pytest.fixture(scope="module")
+def dora():
+    return tool("dora")
+
+
+def _validate(dora, path):
+    proc = subprocess.run([dora, "validate", str(path)], capture_output=True, text=True,
+                          env={**os.environ, "RUST_BACKTRACE": "0"}, timeout=60)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize("name, cls", EXAMPLES)
+def test_every_example_compiles_to_a_dataflow_dora_validates(dora, tmp_path, name, cls):
+    path = cls().compile_to_transport("dora", tmp_path / name / "dataflow.yml")
+    assert path == tmp_path / name / "dataflow.yml"
+    _validate(dora, path)
+    flow = yaml.safe_load(path.read_text())
+    graph = cls().build()
+    assert [n["id"] for n in flow["nodes"]] == [n.name for n in graph.nodes]
+    for node in flow["nodes"]:
+        assert Path(node["path"]).is_absolute()
+        assert f"-m like_keras.transports.dora.runner --target like_keras_examples.{name}:" in node["args"]
+        for spec in node.get("inputs", {}).values():
+            if isinstance(spec, dict):  # every data input is lossless
+                assert spec["queue_policy"] == "backpressure"
+
+
+def test_compiled_dataflow_details(dora, tmp_path):
+    flow = yaml.safe_load(SensorPipeline().compile_to_transport("dora", tmp_path).read_text())
+    perception, control = flow["nodes"]
+    assert perception["outputs"] == ["detector__detection", "lk_probe"]
+    assert perception["inputs"]["timer_camera"] == "dora/timer/hz/30"
+    assert control["inputs"]["timer_controller"] == "dora/timer/hz/10"
+    assert control["inputs"]["detector__detection"]["source"] == "perception/detector__detection"
+    assert "shared_memory_pool_size" not in perception  # only small messages cross nodes
+
+
+def test_lossy_opt_in_machines_pool_size_and_external_nodes(dora, tmp_path):
+    from like_keras import Array, Component, Input, Node, Output, System
+
+    class Latest(Component):
+        frame = Input(Array(np.float32, (2048, 2048)), keep_last=1)
+
+        def step(self, frame):
+            pass
+
+    from assets.systems import Big
+
+    class Lossy(System):
+        def __init__(self):
+            self.cam = Node("cam", machine="robot")
+            self.viewer = Node("viewer")
+            self.big = Big.from_node(self.cam)
+            self.latest = Latest.from_node(self.viewer)
+            self.connect(self.big.out, self.latest.frame)
+            super().__init__(config=System.Config(name="lossy"))
+
+    path = Lossy().compile_to_transport("dora", tmp_path / "df.yml")
+    _validate(dora, path)
+    cam, viewer = yaml.safe_load(path.read_text())["nodes"]
+    assert viewer["inputs"]["big__out"] == {"source": "cam/big__out", "queue_size": 1, "queue_policy": "drop_oldest"}
+    assert cam["shared_memory_pool_size"] == "128MB"  # 8 x 16 MB: large arrays never take the slow path
+    assert cam["deploy"] == {"machine": "robot"}
+
+    system = load_system(f"{SYSTEMS}:WithExternal")
+    path = system.compile_to_transport("dora", tmp_path / "ext.yml")
+    _validate(dora, path)
+    nodes = {n["id"]: n for n in yaml.safe_load(path.read_text())["nodes"]}
+    assert nodes["doubler"]["args"].endswith("doubler.py")
+    assert nodes["doubler"]["inputs"]["x"]["source"] == "main/ticker__out"
+    assert nodes["doubler"]["outputs"] == ["y"]
+    assert nodes["sinks"]["inputs"]["doubler__y"]["source"] == "doubler/y"
+
+
+def _same_trace(native, on_dora, ports):
+    for port in ports:
+        a, b = native.messages(port), on_dora.messages(port)
+        assert len(a) == len(b), port
+        for x, y in zip(a, b):
+            if isinstance(x, np.ndarray):
+                np.testing.assert_array_equal(x, y)
+            else:
+                assert x == y, port
+
+
+def test_cartpole_on_dora_has_the_same_trace_as_native(dora):
+    ports = ["env.obs", "env.reward", "env.done", "agent.action"]
+    native = CartPole(seed=3).launch(iterations=300, record=ports)
+    on_dora = CartPole(seed=3).launch(transport="dora", iterations=300, record=ports, timeout=120)
+    assert on_dora.steps == native.steps == {"env": 300, "agent": 301}
+    _same_trace(native, on_dora, ports)
+    assert (on_dora.run_dir / "out").is_dir()  # Dora's logs stay in the run directory
+
+
+def test_bandit_on_dora_has_the_same_trace_as_native(dora):
+    ports = ["agent.arm", "env.reward", "objective.mean_reward"]
+    native = Bandit(seed=2).launch(iterations=500, record=ports)
+    on_dora = Bandit(seed=2).launch(transport="dora", iterations=500, record=ports, timeout=120)
+    assert on_dora.steps == native.steps
+    _same_trace(native, on_dora, ports)
+
+
+def test_event_driven_pipeline_on_dora_matches_native(dora):
+    # camera -> detector -> tracker is deterministic per connection (the controller samples).
+    ports = ["camera.image", "detector.detection", "tracker.track"]
+    native = SensorPipeline().launch(iterations=30, record=ports)
+    on_dora = SensorPipeline().launch(transport="dora", iterations=30, record=ports, timeout=120)
+    assert {k: on_dora.steps[k] for k in ("camera", "detector", "tracker")} == {
+        "camera": 30, "detector": 30, "tracker": 30}
+    _same_trace(native, on_dora, ports)
+
+
+def test_zero_loss_20000_messages_from_a_fast_producer(dora):
+    system = load_system(f"{SYSTEMS}:Flood")
+    result = system.launch(transport="dora", iterations=20_000, record=["consumer.y"], timeout=180)
+    assert result.steps["consumer"] == 20_000
+    assert result.messages("consumer.y") == list(range(1, 20_001))
+
+
+@pytest.mark.parametrize("how", ["raise", "kill"])
+def test_a_failing_node_ends_the_run_fast(dora, monkeypatch, how):
+    monkeypatch.setenv("LK_TEST_FAILURE", how)
+    system = load_system(f"{SYSTEMS}:Failing")
+    t0 = time.monotonic()
+    with pytest.raises(RunError) as info:
+        system.launch(transport="dora", timeout=60)
+    assert time.monotonic() - t0 < 10
+    err = info.value
+    assert err.node == "worker"
+    if how == "raise":
+        assert err.component == "fragile" and err.step == 5
+        assert "raised ValueError in step 5: cannot handle 5" in str(err)
+        assert 'raise ValueError(f"cannot handle {x}")' in err.remote_traceback  # the user's own line
+    else:
+        assert "died without reporting an error" in str(err)
+    _assert_no_runner_left()
+
+
+def test_timeout_stops_a_hanging_node(dora):
+    system = load_system(f"{SYSTEMS}:Hanging")
+    t0 = time.monotonic()
+    with pytest.raises(RunTimeoutError, match="did not finish within timeout=2"):
+        system.launch(transport="dora", timeout=2)
+    assert time.monotonic() - t0 < 10
+    _assert_no_runner_left()
+
+
+def test_duration_stops_the_dataflow_cleanly(dora):
+    system = load_system(f"{SYSTEMS}:Flood")  # would run forever without iterations
+    result = system.launch(transport="dora", duration=1.0, timeout=30, record=["consumer.y"])
+    got = result.messages("consumer.y")
+    assert result.steps["producer"] > 100
+    assert got == list(range(1, len(got) + 1))  # in order, none lost, none duplicated
+
+
+def test_external_node_passes_through(dora):
+    system = load_system(f"{SYSTEMS}:WithExternal")
+    result = system.launch(transport="dora", iterations=20, record=["sink.y"], timeout=60)
+    got = result.messages("sink.y")
+    assert result.steps["ticker"] == 20
+    assert len(got) >= 10 and got == [2.0 * k for k in range(1, len(got) + 1)]
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def cluster(dora, tmp_path):
+    """A Dora coordinator and two daemons (machines 'robot' and 'base'), all on loopback."""
+    env = {**os.environ, "RUST_BACKTRACE": "0"}
+    port = _free_port()
+    procs = [subprocess.Popen([dora, "coordinator", "--interface", "127.0.0.1", "--port", str(port),
+                               "--store", "memory", "--quiet"], env=env, cwd=tmp_path)]
+    z1, z2 = _free_port(), _free_port()
+    for machine, listen, connect in (("robot", z1, z2), ("base", z2, z1)):
+        wd = tmp_path / machine
+        wd.mkdir()
+        procs.append(subprocess.Popen(
+            [dora, "daemon", "--machine-id", machine, "--coordinator-addr", "127.0.0.1",
+             "--coordinator-port", str(port), "--local-listen-port", str(_free_port()),
+             "--zenoh-no-multicast", "--zenoh-listen", f"127.0.0.1:{listen}",
+             "--zenoh-connect", f"tcp/127.0.0.1:{connect}"],
+            env=env, cwd=wd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+    status = ""
+    for _ in range(200):
+        status = subprocess.run([dora, "cluster", "status", "--coordinator-addr", "127.0.0.1",
+                                 "--coordinator-port", str(port)], capture_output=True, text=True, env=env).stdout
+        if "robot" in status and "base" in status:
+            break
+        time.sleep(0.1)
+    assert "robot" in status and "base" in status, status
+    yield f"127.0.0.1:{port}"
+    subprocess.run([dora, "down", "--coordinator-addr", "127.0.0.1", "--coordinator-port", str(port)],
+                   capture_output=True, env=env, timeout=30)
+    for p in procs:
+        p.terminate()
+    for p in procs:
+        try:
+            p.wait(10)
+        except subprocess.TimeoutExpired:
+            p.kill()
+
+
+def test_two_machine_dataflow_runs_across_two_daemons(dora, cluster):
+    system = load_system(f"{SYSTEMS}:TwoMachines")
+    ports = ["env.obs", "env.reward", "agent.action"]
+    result = system.launch(transport="dora", coordinator=cluster, iterations=200, record=ports, timeout=120)
+    assert result.steps == {"env": 200, "agent": 201}
+    flow = yaml.safe_load((result.run_dir / "dataflow.yml").read_text())
+    assert [n["deploy"]["machine"] for n in flow["nodes"]] == ["robot", "base"]
+    # Each daemon ran its own node: the logs are under the machine's working dir.
+    native = load_system(f"{SYSTEMS}:TwoMachines").launch(iterations=200, record=ports)
+    _same_trace(native, result, ports)
+
+
+def test_cli_runs_and_compiles_on_dora(dora, tmp_path):
+    from conftest import VENV_BIN
+
+    lk = str(VENV_BIN / "lk")
+    proc = subprocess.run([lk, "run", "like_keras_examples.cartpole:CartPole", "--transport", "dora",
+                           "--iterations", "100", "--record", "env.reward", "--timeout", "60"],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "ran on dora" in proc.stdout and "env 100, agent 101" in proc.stdout
+    proc = subprocess.run([lk, "compile", "like_keras_examples.bandit:Bandit", "--transport", "dora",
+                           "--out", str(tmp_path / "bandit")], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    _validate(dora, tmp_path / "bandit" / "dataflow.yml")
+
+
+def _assert_no_runner_left():
+    out = subprocess.run(["pgrep", "-f", "like_keras.transports.dora.runner"], capture_output=True, text=True)
+    assert out.stdout.strip() == "", f"runner processes left behind: {out.stdout}"
