@@ -42,7 +42,6 @@ from .dataflow import ACK, PROBE, REPORT, data_id, graph_digest, plan, report_id
 
 _WAVE_INTERVAL = 0.002  # seconds between probe waves while draining
 _SLICE = 256  # local events processed between two looks at Dora's queue
-_ACK_EVERY = 32  # receipts between two acknowledgements (and whenever idle)
 _HANDLED: Any = object()  # an event consumed by flow control
 
 
@@ -94,7 +93,9 @@ class Runner:
             if iid in self.plan.routes and iid not in self.plan.lossy and iid not in self.plan.external_sources
         }
         self.receipts = {iid: 0 for iid in self.acked_inputs}
-        self.unacked_receipts = 0
+        self.unacked = {iid: 0 for iid in self.acked_inputs}
+        # A quarter of the sender's window: it never waits for long, and acks stay rare.
+        self.ack_every = {iid: max(1, self.plan.inputs[iid]["queue_size"] // 8) for iid in self.acked_inputs}
         self.deferred: collections.deque[dict[str, Any]] = collections.deque()
         self.deadline: float | None = args.duration if self.plan.coordinator else None
         # Coordinator state.
@@ -141,8 +142,8 @@ class Runner:
         iid = event["id"]
         if iid in self.receipts:
             self.receipts[iid] += 1
-            self.unacked_receipts += 1
-            if self.unacked_receipts >= _ACK_EVERY:
+            self.unacked[iid] += 1
+            if self.unacked[iid] >= self.ack_every[iid]:
                 self._acknowledge()
         elif iid.startswith(ACK + "_"):
             msg = json.loads(event["value"][0].as_py())
@@ -154,7 +155,7 @@ class Runner:
 
     def _acknowledge(self) -> None:
         self._control(ACK, {"from": self.node, "counts": self.receipts})
-        self.unacked_receipts = 0
+        self.unacked = dict.fromkeys(self.unacked, 0)
 
     def _control(self, output: str, payload: dict[str, Any]) -> None:
         self.dora.send_output(output, pa.array([json.dumps(payload)]))
@@ -208,10 +209,7 @@ class Runner:
         return None
 
     def _idle(self) -> None:
-        """With an empty inbox: acknowledge receipts, end a duration, answer a probe, run the
-        coordinator's waves."""
-        if self.unacked_receipts:
-            self._acknowledge()
+        """With an empty inbox: end a duration, answer a probe, run the coordinator's waves."""
         if self.deadline is not None and time.monotonic() >= self.deadline and not self.stopping:
             self._stop_clock()
         if self.pending_probe is not None:
