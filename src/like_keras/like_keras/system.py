@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 from . import types
+from ._paths import class_path
 from .component import Component
 from .errors import (
     GraphError,
@@ -249,12 +250,7 @@ class System:
         cls = type(self)
         if cls is System:
             return None, None
-        module = cls.__module__
-        if module == "__main__" or module.startswith("_like_keras_target_"):
-            file = getattr(sys.modules.get(module), "__file__", None)
-            target = f"{Path(file).resolve()}:{cls.__qualname__}" if file else None
-        else:
-            target = f"{module}:{cls.__qualname__}"
+        target = class_path(cls)
         args, kwargs = self.__dict__.get("_init_args", ((), {}))
         try:
             bound = inspect.signature(cls.__init__).bind(self, *args, **kwargs).arguments
@@ -269,7 +265,7 @@ def _component_spec(comp: Component) -> ComponentSpec:
     cls = type(comp)
     return ComponentSpec(
         name=comp.name,  # type: ignore[arg-type]
-        cls=f"{cls.__module__}:{cls.__qualname__}",
+        cls=class_path(cls),
         node=comp.node.name,  # type: ignore[union-attr]
         config=_jsonable(dataclasses.asdict(comp.config)) if dataclasses.is_dataclass(comp.config) else {},
         rate_hz=comp.effective_rate_hz,

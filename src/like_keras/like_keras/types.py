@@ -9,12 +9,13 @@ check a value against it and write it as JSON for the graph IR.
 from __future__ import annotations
 
 import dataclasses
-import importlib
 import typing
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+
+from ._paths import class_path, resolve
 
 SCALARS: dict[type, str] = {bool: "bool", int: "int", float: "float", str: "str", bytes: "bytes"}
 _SCALAR_BY_NAME = {name: t for t, name in SCALARS.items()}
@@ -99,7 +100,7 @@ class Msg:
             except TypeError as exc:
                 raise TypeError(f"Msg {cls.__qualname__}.{f.name}: {exc}") from None
         cls.__lk_fields__ = fields
-        _MSG_CLASSES[f"{cls.__module__}:{cls.__qualname__}"] = cls
+        _MSG_CLASSES[class_path(cls)] = cls
 
 
 def _is_list(t: Any) -> bool:
@@ -309,7 +310,7 @@ def to_json(t: Any) -> dict[str, Any]:
         return {"kind": "list", "item": to_json(typing.get_args(t)[0])}
     return {
         "kind": "msg",
-        "class": f"{t.__module__}:{t.__qualname__}",
+        "class": class_path(t),
         "fields": {n: to_json(ft) for n, ft in t.__lk_fields__.items()},
     }
 
@@ -325,8 +326,4 @@ def from_json(d: dict[str, Any]) -> Any:
         return list[from_json(d["item"])]  # type: ignore[misc]
     if d["class"] in _MSG_CLASSES:
         return _MSG_CLASSES[d["class"]]
-    module, _, qualname = d["class"].partition(":")
-    obj: Any = importlib.import_module(module)
-    for part in qualname.split("."):
-        obj = getattr(obj, part)
-    return obj
+    return resolve(d["class"])

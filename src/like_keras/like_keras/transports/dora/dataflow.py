@@ -159,7 +159,7 @@ def _pool(nbytes: int) -> str | None:
 
 def graph_digest(graph: SystemGraph) -> str:
     """A fingerprint of the system: runners check they rebuilt the one compiled."""
-    return hashlib.sha256(graph.to_json(indent=None).encode()).hexdigest()[:16]
+    return hashlib.sha256(json.dumps(graph.to_dict(), sort_keys=True).encode()).hexdigest()[:16]
 
 
 def dataflow(

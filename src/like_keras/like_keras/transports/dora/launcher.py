@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from ..._files import atomic_write
 from ..._rundir import make_run_dir
 from ...errors import RunError, RunTimeoutError, TransportError
 from ...graph import SystemGraph
@@ -71,6 +72,7 @@ def launch(
         run_args += ["--duration", repr(float(duration))]
     if record:
         run_args += ["--record", ",".join(record)]
+    atomic_write(out / "graph.json", graph.to_json())
     path = compile(graph, out / "dataflow.yml", run_args=run_args, deploy=coordinator is not None,
                    working_dir=str(out))
     cmd = [dora_cli()]

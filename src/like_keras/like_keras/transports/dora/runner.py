@@ -52,7 +52,8 @@ class Runner:
         if args.digest and graph_digest(graph) != args.digest:
             raise RunError(
                 f"node '{args.node}' rebuilt a different system from {args.target} than the one compiled "
-                f"(the code changed since): compile the dataflow again",
+                f"(the code changed since, or building it is not deterministic): compile the dataflow again"
+                f"{_difference(graph, args.run_dir)}",
                 node=args.node,
             )
         self.node = args.node
@@ -306,6 +307,18 @@ class Runner:
             self.recorder.close()
         if self.run_dir is not None:
             _write_json(self.run_dir / "results" / f"{self.node}.json", {"steps": self.runtime.steps})
+
+
+def _difference(graph: Any, run_dir: str | None) -> str:
+    """Where the rebuilt graph differs from the launcher's (saved as graph.json)."""
+    saved = Path(run_dir) / "graph.json" if run_dir else None
+    if saved is None or not saved.exists():
+        return ""
+    ours, theirs = json.loads(graph.to_json()), json.loads(saved.read_text())
+    for key in ours:
+        if ours[key] != theirs.get(key):
+            return f". First difference, in '{key}':\n  compiled: {theirs.get(key)}\n  rebuilt:  {ours[key]}"
+    return ""
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:
