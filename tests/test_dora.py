@@ -65,7 +65,7 @@ def test_compiled_dataflow_details(dora, tmp_path):
 
 
 def test_lossy_opt_in_machines_pool_size_and_external_nodes(dora, tmp_path):
-    from like_keras import Array, Component, Input, Node, Output, System
+    from like_keras import Array, Component, Input, Node, System
 
     class Latest(Component):
         frame = Input(Array(np.float32, (2048, 2048)), keep_last=1)

@@ -6,7 +6,6 @@ import dataclasses
 import inspect
 import json
 import re
-import sys
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 

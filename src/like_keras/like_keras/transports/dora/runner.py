@@ -38,7 +38,7 @@ from ...recording import McapRecorder, parse_record
 from ...runtime import NodeRuntime
 from ...target import load_system
 from . import codec
-from .dataflow import ACK, PROBE, REPORT, data_id, graph_digest, plan, report_id
+from .dataflow import ACK, PROBE, REPORT, data_id, graph_digest, plan
 
 _WAVE_INTERVAL = 0.002  # seconds between probe waves while draining
 _SLICE = 256  # local events processed between two looks at Dora's queue
