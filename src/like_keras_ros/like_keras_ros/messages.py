@@ -1,0 +1,252 @@
+"""Port types <-> ROS 2 messages: one table, with converters both ways.
+
+- ``bool, int, float, str`` -> std_msgs Bool, Int64, Float64, String;
+  ``bytes`` -> std_msgs UInt8MultiArray.
+- ``Array`` -> the std_msgs ``*MultiArray`` of its dtype, layout dims filled (label
+  ``dim<i>``, size, stride); bool arrays travel as UInt8MultiArray. With
+  ``image=True`` a uint8 (H, W, 3) or (H, W) array is a sensor_msgs/Image
+  (``rgb8`` / ``mono8``).
+- like-keras' standard messages (``like_keras.msgs``) -> their std_msgs,
+  geometry_msgs, sensor_msgs and builtin_interfaces twins.
+- user ``Msg`` types -> ``<package>/msg/<Name>`` of the generated interfaces package
+  (``msg_definition`` writes its ``.msg``); an ``Array`` field becomes ``<name>``
+  (``dtype[]``) and ``<name>_shape`` (``uint32[]``).
+
+Converters build messages through a factory, ``make(typename, **fields)``, and read
+them by attribute, so the same table serves rclpy's generated classes on a ROS 2
+machine and rosbags' classes (CDR, byte-exact) in the tests here.
+"""
+
+from __future__ import annotations
+
+import typing
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from like_keras import msgs, types
+from like_keras.types import Array, Msg
+
+Factory = Callable[..., Any]  # make(typename, **fields) -> a ROS message
+
+_SCALARS = {bool: "std_msgs/msg/Bool", int: "std_msgs/msg/Int64", float: "std_msgs/msg/Float64",
+            str: "std_msgs/msg/String"}
+_MULTIARRAY = {
+    "float32": "Float32MultiArray", "float64": "Float64MultiArray",
+    "int8": "Int8MultiArray", "int16": "Int16MultiArray", "int32": "Int32MultiArray", "int64": "Int64MultiArray",
+    "uint8": "UInt8MultiArray", "uint16": "UInt16MultiArray", "uint32": "UInt32MultiArray",
+    "uint64": "UInt64MultiArray", "bool": "UInt8MultiArray",
+}
+# .msg primitive names of port types and of Array dtypes.
+_MSG_PRIMITIVE = {bool: "bool", int: "int64", float: "float64", str: "string"}
+_MSG_DTYPE = {"float32": "float32", "float64": "float64", "int8": "int8", "int16": "int16", "int32": "int32",
+              "int64": "int64", "uint8": "uint8", "uint16": "uint16", "uint32": "uint32", "uint64": "uint64",
+              "bool": "bool"}
+STANDARD: dict[type, str] = {
+    msgs.Time: "builtin_interfaces/msg/Time",
+    msgs.Header: "std_msgs/msg/Header",
+    msgs.Vector3: "geometry_msgs/msg/Vector3",
+    msgs.Twist: "geometry_msgs/msg/Twist",
+    msgs.Point: "geometry_msgs/msg/Point",
+    msgs.Quaternion: "geometry_msgs/msg/Quaternion",
+    msgs.Pose: "geometry_msgs/msg/Pose",
+    msgs.JointState: "sensor_msgs/msg/JointState",
+    msgs.Image: "sensor_msgs/msg/Image",
+}
+_ENCODINGS = {3: "rgb8", 1: "mono8"}
+
+
+@dataclass(frozen=True)
+class RosMapping:
+    """How one port type travels on ROS 2."""
+
+    ros_type: str
+    to_ros: Callable[[Any, Factory], Any]
+    from_ros: Callable[[Any], Any]
+
+
+def mapping(t: Any, *, image: bool = False, interfaces: str | None = None) -> RosMapping:
+    """The ROS 2 mapping of port type ``t``.
+
+    ``image``: a uint8 ``Array`` port sent as sensor_msgs/Image. ``interfaces``: the
+    generated interfaces package that holds user ``Msg`` types.
+    """
+    if t in _SCALARS:
+        return RosMapping(_SCALARS[t], lambda v, make, name=_SCALARS[t]: make(name, data=v), lambda m, t=t: t(m.data))
+    if t is bytes:
+        name = "std_msgs/msg/UInt8MultiArray"
+        return RosMapping(
+            name,
+            lambda v, make: _multiarray(np.frombuffer(v, np.uint8), name, make),
+            lambda m: bytes(np.asarray(m.data, np.uint8)),
+        )
+    if isinstance(t, Array):
+        if image:
+            _check_image_type(t)
+            return RosMapping("sensor_msgs/msg/Image", lambda v, make: _image(v, msgs.Header(), make),
+                              lambda m, t=t: _pixels(m)[:, :, 0] if len(t.shape) == 2 else _pixels(m))
+        name = f"std_msgs/msg/{_MULTIARRAY[t.dtype.name]}"
+        return RosMapping(name, lambda v, make: _multiarray(v, name, make),
+                          lambda m, t=t: _from_multiarray(m, t))
+    if isinstance(t, type) and issubclass(t, Msg):
+        name = ros_type_of(t, interfaces)
+        return RosMapping(name, lambda v, make: _msg_to_ros(v, t, make, interfaces),
+                          lambda m: _msg_from_ros(m, t))
+    raise TypeError(f"no ROS 2 mapping for port type {types.describe(t)}; wrap it in a Msg")
+
+
+def ros_type_of(cls: type, interfaces: str | None) -> str:
+    """The ROS type name of a Msg class: its standard twin, or the generated interface."""
+    if cls in STANDARD:
+        return STANDARD[cls]
+    if interfaces is None:
+        raise TypeError(f"Msg {cls.__qualname__} needs a generated interfaces package (interfaces=...)")
+    return f"{interfaces}/msg/{cls.__name__}"
+
+
+def user_msg_types(t: Any) -> list[type]:
+    """Every user (non-standard) Msg class reachable from port type ``t``, dependencies first."""
+    out: list[type] = []
+
+    def visit(x: Any) -> None:
+        if typing.get_origin(x) is list:
+            visit(typing.get_args(x)[0])
+        elif isinstance(x, type) and issubclass(x, Msg):
+            for ft in x.__lk_fields__.values():
+                visit(ft)
+            if x not in STANDARD and x not in out:
+                out.append(x)
+
+    visit(t)
+    return out
+
+
+def msg_definition(cls: type, interfaces: str) -> str:
+    """The ``.msg`` text of a user Msg class (fields in declaration order)."""
+    lines = [f"# {cls.__qualname__}: generated by like-keras from {cls.__module__}. Do not edit."]
+    for name, ft in cls.__lk_fields__.items():
+        if isinstance(ft, Array):
+            lines.append(f"{_MSG_DTYPE[ft.dtype.name]}[] {name}")
+            lines.append(f"uint32[] {name}_shape")
+        else:
+            lines.append(f"{_field_type(ft, interfaces)} {name}")
+    return "\n".join(lines) + "\n"
+
+
+def _field_type(t: Any, interfaces: str) -> str:
+    if t in _MSG_PRIMITIVE:
+        return _MSG_PRIMITIVE[t]
+    if t is bytes:
+        return "uint8[]"
+    if typing.get_origin(t) is list:
+        item = typing.get_args(t)[0]
+        if isinstance(item, Array) or typing.get_origin(item) is list or item is bytes:
+            raise TypeError(f"{types.describe(t)} has no ROS 2 field type; wrap the items in a Msg")
+        return f"{_field_type(item, interfaces)}[]"
+    if isinstance(t, type) and issubclass(t, Msg):
+        pkg, _, name = ros_type_of(t, interfaces).partition("/msg/")
+        return f"{pkg}/{name}"
+    raise TypeError(f"{types.describe(t)} has no ROS 2 field type")
+
+
+# --- converters ---------------------------------------------------------------------
+
+
+def _multiarray(value: np.ndarray, name: str, make: Factory) -> Any:
+    flat = np.ascontiguousarray(value).reshape(-1)
+    if flat.dtype == np.bool_:
+        flat = flat.view(np.uint8)
+    dims, stride = [], int(flat.size)
+    for i, size in enumerate(value.shape):
+        dims.append(make("std_msgs/msg/MultiArrayDimension", label=f"dim{i}", size=int(size), stride=stride))
+        stride = stride // size if size else 0
+    layout = make("std_msgs/msg/MultiArrayLayout", dim=dims, data_offset=0)
+    return make(name, layout=layout, data=flat)
+
+
+def _from_multiarray(m: Any, t: Array) -> np.ndarray:
+    shape = [d.size for d in m.layout.dim]
+    data = np.asarray(m.data)[m.layout.data_offset:]
+    if t.dtype == np.bool_:
+        data = data.astype(np.uint8).view(np.bool_)
+    return data.astype(t.dtype, copy=False).reshape(shape)
+
+
+def _check_image_type(t: Array) -> None:
+    ok = t.dtype == np.uint8 and (len(t.shape) == 2 or (len(t.shape) == 3 and t.shape[2] in (1, 3, None)))
+    if not ok:
+        raise TypeError(f"{t!r} cannot be a sensor_msgs/Image: use Array(np.uint8, (H, W, 3)) or (H, W)")
+
+
+def _image(pixels: np.ndarray, header: Any, make: Factory) -> Any:
+    if pixels.ndim == 2:
+        pixels = pixels[:, :, None]
+    height, width, channels = pixels.shape
+    if channels not in _ENCODINGS:
+        raise TypeError(f"an image has 1 or 3 channels, got {channels}")
+    return make(
+        "sensor_msgs/msg/Image", header=_msg_to_ros(header, msgs.Header, make, None), height=height, width=width,
+        encoding=_ENCODINGS[channels], is_bigendian=0, step=width * channels,
+        data=np.ascontiguousarray(pixels, np.uint8).reshape(-1),
+    )
+
+
+def _pixels(m: Any) -> np.ndarray:
+    channels = {v: k for k, v in _ENCODINGS.items()}.get(m.encoding)
+    if channels is None:
+        raise TypeError(f"sensor_msgs/Image encoding {m.encoding!r} is not supported (rgb8, mono8)")
+    rows = np.asarray(m.data, np.uint8).reshape(m.height, m.step)
+    return np.ascontiguousarray(rows[:, : m.width * channels]).reshape(m.height, m.width, channels)
+
+
+def _msg_to_ros(value: Any, t: type, make: Factory, interfaces: str | None) -> Any:
+    if t is msgs.Image:
+        return _image(value.pixels, value.header, make)
+    fields: dict[str, Any] = {}
+    for name, ft in t.__lk_fields__.items():
+        v = getattr(value, name)
+        if isinstance(ft, Array):
+            fields[name] = np.ascontiguousarray(v, ft.dtype).reshape(-1)
+            fields[f"{name}_shape"] = np.asarray(v.shape, np.uint32)
+        else:
+            fields[name] = _field_to_ros(v, ft, make, interfaces)
+    return make(ros_type_of(t, interfaces), **fields)
+
+
+def _field_to_ros(v: Any, t: Any, make: Factory, interfaces: str | None) -> Any:
+    if t in _MSG_PRIMITIVE:
+        return v
+    if t is bytes:
+        return np.frombuffer(v, np.uint8)
+    if typing.get_origin(t) is list:
+        item = typing.get_args(t)[0]
+        if item in (bool, int, float):
+            return np.asarray(v, {bool: np.bool_, int: np.int64, float: np.float64}[item])
+        return [_field_to_ros(x, item, make, interfaces) for x in v]
+    return _msg_to_ros(v, t, make, interfaces)
+
+
+def _msg_from_ros(m: Any, t: type) -> Any:
+    if t is msgs.Image:
+        return msgs.Image(header=_msg_from_ros(m.header, msgs.Header), pixels=_pixels(m))
+    fields: dict[str, Any] = {}
+    for name, ft in t.__lk_fields__.items():
+        if isinstance(ft, Array):
+            shape = [int(s) for s in getattr(m, f"{name}_shape")]
+            fields[name] = np.asarray(getattr(m, name), ft.dtype).reshape(shape)
+        else:
+            fields[name] = _field_from_ros(getattr(m, name), ft)
+    return t(**fields)
+
+
+def _field_from_ros(v: Any, t: Any) -> Any:
+    if t in _MSG_PRIMITIVE:
+        return t(v)
+    if t is bytes:
+        return bytes(np.asarray(v, np.uint8))
+    if typing.get_origin(t) is list:
+        item = typing.get_args(t)[0]
+        return [_field_from_ros(x, item) for x in v]
+    return _msg_from_ros(v, t)
