@@ -1,6 +1,7 @@
 """The Dora transport, on the real Dora engine (dora-rs-cli 1.1.0)."""
 
 import os
+import signal
 import socket
 import subprocess
 import time
@@ -258,6 +259,20 @@ def test_cli_runs_and_compiles_on_dora(dora, tmp_path):
                            "--out", str(tmp_path / "bandit")], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     _validate(dora, tmp_path / "bandit" / "dataflow.yml")
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_ctrl_c_stops_a_dora_run_cleanly(dora, sig):
+    from conftest import VENV_BIN
+
+    proc = subprocess.Popen([str(VENV_BIN / "lk"), "run", "like_keras_examples.cartpole:CartPole",
+                             "--transport", "dora", "--quiet"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    time.sleep(4)  # running: the cart-pole loop has no end of its own
+    proc.send_signal(sig)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130 and "interrupted" in err
+    _assert_no_runner_left()
 
 
 def _assert_no_runner_left():
