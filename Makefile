@@ -6,8 +6,10 @@ PYTHON ?= /usr/bin/python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-# Debian packages the tests need (installed with apt-get when missing).
-APT_PACKAGES := python3-venv python3-pip
+# Debian packages the tests need (installed with apt-get when missing): venv, and
+# Debian's partial ROS 2 (ament_lint, rosidl) to check generated ROS 2 packages.
+APT_PACKAGES := python3-venv python3-pip ament-cmake ament-lint python3-ament-index \
+  python3-ament-package rosidl-core rosidl-tools
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PACKAGES := src/like_keras src/like_keras_examples src/like_keras_ros
 
