@@ -18,7 +18,7 @@ from like_keras import types
 from like_keras.errors import InvalidNameError
 from like_keras.graph import SystemGraph
 
-from .messages import STANDARD, msg_definition, user_msg_types
+from .messages import STANDARD, msg_classes, msg_definition, user_msg_types
 
 _MSG_NAME = re.compile(r"[A-Z][A-Za-z0-9]*\Z")
 _FIELD_NAME = re.compile(r"(?!.*__)(?!.*_\Z)[a-z][a-z0-9_]*\Z")
@@ -60,23 +60,9 @@ def _check_names(cls: type) -> None:
 
 
 def _dependencies(classes: list[type]) -> list[str]:
-    used = set()
-    for cls in classes:
-        for ft in cls.__lk_fields__.values():
-            for nested in _msg_classes(ft):
-                if nested in STANDARD:
-                    used.add(STANDARD[nested].split("/")[0])
+    """The ROS packages of the standard messages that the user messages use."""
+    used = {STANDARD[c].split("/")[0] for cls in classes for c in msg_classes(cls) if c in STANDARD}
     return sorted(used)
-
-
-def _msg_classes(t: object) -> list[type]:
-    import typing
-
-    if typing.get_origin(t) is list:
-        return _msg_classes(typing.get_args(t)[0])
-    if isinstance(t, type) and issubclass(t, types.Msg):
-        return [t] + [c for ft in t.__lk_fields__.values() for c in _msg_classes(ft)]
-    return []
 
 
 def package_xml(name: str, description: str, build_type: str, *, buildtool: Sequence[str] = (),

@@ -106,8 +106,8 @@ def ros_type_of(cls: type, interfaces: str | None) -> str:
     return f"{interfaces}/msg/{cls.__name__}"
 
 
-def user_msg_types(t: Any) -> list[type]:
-    """Every user (non-standard) Msg class reachable from port type ``t``, dependencies first."""
+def msg_classes(t: Any) -> list[type]:
+    """Every Msg class reachable from port type ``t``, each once, dependencies first."""
     out: list[type] = []
 
     def visit(x: Any) -> None:
@@ -116,11 +116,16 @@ def user_msg_types(t: Any) -> list[type]:
         elif isinstance(x, type) and issubclass(x, Msg):
             for ft in x.__lk_fields__.values():
                 visit(ft)
-            if x not in STANDARD and x not in out:
+            if x not in out:
                 out.append(x)
 
     visit(t)
     return out
+
+
+def user_msg_types(t: Any) -> list[type]:
+    """The user (non-standard) Msg classes reachable from ``t``, dependencies first."""
+    return [cls for cls in msg_classes(t) if cls not in STANDARD]
 
 
 def msg_definition(cls: type, interfaces: str) -> str:
