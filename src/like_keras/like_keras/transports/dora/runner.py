@@ -39,10 +39,10 @@ from ...runtime import NodeRuntime
 from ...target import load_system
 from . import codec
 from .dataflow import ACK, PROBE, REPORT, data_id, graph_digest, plan
+from .flow import HANDLED, FlowControl
 
 _WAVE_INTERVAL = 0.002  # seconds between probe waves while draining
 _SLICE = 256  # local events processed between two looks at Dora's queue
-_HANDLED: Any = object()  # an event consumed by flow control
 
 
 class Runner:
@@ -86,17 +86,7 @@ class Runner:
         self.stopping = False  # timers off
         self.leaving = False
         self.pending_probe: int | None = None
-        # Flow control: what each receiver has acknowledged, and what we owe our senders.
-        self.in_flight = {(out, r): 0 for out, rs in self.plan.flow.items() for r in rs}
-        self.acked: dict[tuple[str, str], int] = dict(self.in_flight)
-        self.acked_inputs = {
-            iid: spec["source"].split("/")[0] for iid, spec in self.plan.inputs.items()
-            if iid in self.plan.routes and iid not in self.plan.lossy and iid not in self.plan.external_sources
-        }
-        self.receipts = {iid: 0 for iid in self.acked_inputs}
-        self.unacked = {iid: 0 for iid in self.acked_inputs}
-        # A quarter of the sender's window: it never waits for long, and acks stay rare.
-        self.ack_every = {iid: max(1, self.plan.inputs[iid]["queue_size"] // 8) for iid in self.acked_inputs}
+        self.flow = FlowControl(self.plan, self.node, lambda payload: self._control(ACK, payload))
         self.deferred: collections.deque[dict[str, Any]] = collections.deque()
         self.deadline: float | None = args.duration if self.plan.coordinator else None
         # Coordinator state.
@@ -120,43 +110,21 @@ class Runner:
         metadata["seq"] = self.seq_out[oid]
         self.dora.send_output(oid, array, metadata)
         self.sent += self.plan.fanout[oid]  # one delivery per like-keras node it reaches
-        windows = self.plan.flow.get(oid)
-        if windows:
-            for receiver in windows:
-                self.in_flight[(oid, receiver)] += 1
-            while any(self.in_flight[(oid, r)] - self.acked[(oid, r)] >= w for r, w in windows.items()):
-                event = self._receive(timeout=1.0)
-                if event is None:
-                    break  # the stream ended: nobody is left to acknowledge
-                if event is not _HANDLED and event["type"] != "ERROR":
-                    self.deferred.append(event)  # handled after this step, in order
+        self.flow.sent(oid)
+        while self.flow.blocked(oid):
+            event = self._receive(timeout=1.0)
+            if event is None:
+                break  # the stream ended: nobody is left to acknowledge
+            if event is not HANDLED and event["type"] != "ERROR":
+                self.deferred.append(event)  # handled after this step, in order
 
     def _receive(self, timeout: float | None = None, wait: bool = True) -> Any:
-        """The next Dora event, after flow control: receipts are counted (and acknowledged
-        in batches) as they leave Dora's queue, acknowledgements are applied and consumed."""
+        """The next Dora event, after flow control (acknowledgements come back HANDLED)."""
         if not wait:
             event = self.dora.try_recv()
         else:
             event = self.dora.next(timeout=timeout) if timeout is not None else self.dora.next()
-        if event is None or event["type"] != "INPUT":
-            return event
-        iid = event["id"]
-        if iid in self.receipts:
-            self.receipts[iid] += 1
-            self.unacked[iid] += 1
-            if self.unacked[iid] >= self.ack_every[iid]:
-                self._acknowledge()
-        elif iid.startswith(ACK + "_"):
-            msg = json.loads(event["value"][0].as_py())
-            for oid, count in msg["counts"].items():
-                if (oid, msg["from"]) in self.acked:
-                    self.acked[(oid, msg["from"])] = count
-            return _HANDLED
-        return event
-
-    def _acknowledge(self) -> None:
-        self._control(ACK, {"from": self.node, "counts": self.receipts})
-        self.unacked = dict.fromkeys(self.unacked, 0)
+        return self.flow.on_event(event)
 
     def _control(self, output: str, payload: dict[str, Any]) -> None:
         self.dora.send_output(output, pa.array([json.dumps(payload)]))
@@ -180,7 +148,7 @@ class Runner:
                         break
                     rt.deliver(*rt.inbox.popleft())
                 event = self.deferred.popleft() if self.deferred else self._receive(wait=False)
-                if event is None or event is _HANDLED:
+                if event is None or event is HANDLED:
                     continue
             else:
                 self._idle()
@@ -189,7 +157,7 @@ class Runner:
                 event = self.deferred.popleft() if self.deferred else self._receive(self._timeout())
                 if event is None:
                     break
-                if event is _HANDLED:
+                if event is HANDLED:
                     continue
             kind = event["type"]
             if kind == "INPUT":
