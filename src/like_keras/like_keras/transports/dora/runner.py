@@ -6,15 +6,10 @@
 It rebuilds the system from its target, keeps the components of node N, and turns
 Dora events into runtime calls: data inputs are decoded, checked for loss and
 delivered; timer inputs tick; ``lk_probe``/``lk_report`` carry the stop-and-drain
-protocol. With ``--run-dir`` it writes its pid, results, recording and any failure
-there for the launcher.
-
-Stop and drain (``--iterations``): the coordinator (the clock's node) stops once
-the clock has stepped K times (or ``--duration`` seconds have passed), then sends probe waves; every node stops its timers
-at the first probe and answers each probe, once its inbox is drained, with the
-number of cross-node messages it has sent and received. When two consecutive waves
-give the same totals and sent == received, nothing is in flight: the coordinator
-sends the exit probe, every node runs ``on_stop`` and leaves, and Dora ends.
+protocol of ``like_keras.drain`` (started when the clock has stepped ``--iterations``
+times or ``--duration`` seconds have passed); ``lk_ack`` carries flow control
+(``flow.py``). With ``--run-dir`` it writes its pid, results, recording and any
+failure there for the launcher.
 """
 
 from __future__ import annotations
@@ -31,7 +26,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from ... import types
+from ... import drain, types
 from ...errors import RunError
 from ...graph import ConnectionSpec
 from ...recording import McapRecorder, parse_record
@@ -41,7 +36,6 @@ from . import codec
 from .dataflow import ACK, PROBE, REPORT, data_id, graph_digest, plan
 from .flow import HANDLED, FlowControl
 
-_WAVE_INTERVAL = 0.002  # seconds between probe waves while draining
 _SLICE = 256  # local events processed between two looks at Dora's queue
 
 
@@ -86,17 +80,13 @@ class Runner:
         self.stopping = False  # timers off
         self.leaving = False
         self.pending_probe: int | None = None
-        self.flow = FlowControl(self.plan, self.node, lambda payload: self._control(ACK, payload))
+        self.flow = FlowControl(self.plan, self.node, lambda payload: self._control(ACK, json.dumps(payload)))
         self.deferred: collections.deque[dict[str, Any]] = collections.deque()
         self.deadline: float | None = args.duration if self.plan.coordinator else None
         # Coordinator state.
         has_timers = any(c.rate_hz for c in graph.components)
         self.draining = self.plan.coordinator and args.iterations is None and not has_timers
-        self.wave = 0
-        self.wave_open = False
-        self.next_wave = 0.0
-        self.reports: dict[str, tuple[int, int]] = {}
-        self.last_totals: tuple[int, int] | None = None
+        self.coordinator = drain.Coordinator(self.plan.peers) if self.plan.coordinator else None
         from dora import Node
 
         self.dora = Node()
@@ -126,8 +116,8 @@ class Runner:
             event = self.dora.next(timeout=timeout) if timeout is not None else self.dora.next()
         return self.flow.on_event(event)
 
-    def _control(self, output: str, payload: dict[str, Any]) -> None:
-        self.dora.send_output(output, pa.array([json.dumps(payload)]))
+    def _control(self, output: str, payload: str) -> None:
+        self.dora.send_output(output, pa.array([payload]))
 
     def _clock_done(self) -> None:
         self.stopping = True
@@ -172,7 +162,8 @@ class Runner:
     def _timeout(self) -> float | None:
         """How long to wait for an event: short while draining, until the deadline if one is set."""
         if self.draining:
-            return max(0.0005, self.next_wave - time.monotonic()) if not self.wave_open else 0.05
+            c = self.coordinator
+            return 0.05 if c.open else max(0.0005, c.next_at - time.monotonic())  # type: ignore[union-attr]
         if self.deadline is not None:
             return max(0.0005, self.deadline - time.monotonic())
         return None
@@ -182,12 +173,18 @@ class Runner:
         if self.deadline is not None and time.monotonic() >= self.deadline and not self.stopping:
             self._stop_clock()
         if self.pending_probe is not None:
-            self._control(REPORT, {"wave": self.pending_probe, "sent": self.sent, "received": self.received})
+            self._control(REPORT, drain.report(self.node, self.pending_probe, self.sent, self.received))
             self.pending_probe = None
-        if self.draining:
-            if self.wave_open and len(self.reports) == len(self.plan.peers):
+        c = self.coordinator
+        if self.draining and c is not None:
+            if c.complete:
                 self._close_wave()
-            self._maybe_start_wave()
+            wave = c.start_wave(time.monotonic())
+            if wave is not None:
+                if self.plan.peers:
+                    self._control(PROBE, drain.probe(wave))
+                else:
+                    self._close_wave()
 
     def _stop_clock(self) -> None:
         """The clock never steps again and timers stop; the coordinator starts draining."""
@@ -218,16 +215,14 @@ class Runner:
             if not self.stopping:
                 rt.tick(self.plan.timers[iid])
         elif iid == PROBE:
-            msg = json.loads(value[0].as_py())
+            msg = drain.parse(value[0].as_py())
             self._stop_clock()
             if msg["exit"]:
                 self.leaving = True
             else:
                 self.pending_probe = msg["wave"]  # answered once the inbox is empty
-        elif iid.startswith(REPORT):
-            msg = json.loads(value[0].as_py())
-            if msg["wave"] == self.wave:
-                self.reports[iid] = (msg["sent"], msg["received"])
+        elif iid.startswith(REPORT) and self.coordinator is not None:
+            self.coordinator.on_report(drain.parse(value[0].as_py()))
 
     def _check_sequence(self, iid: str, metadata: dict[str, Any]) -> None:
         seq = metadata.get("seq")
@@ -243,30 +238,11 @@ class Runner:
             component=comp, node=self.node,
         )
 
-    # --- coordinator: probe waves -----------------------------------------------------------
-
-    def _maybe_start_wave(self) -> None:
-        if self.wave_open or time.monotonic() < self.next_wave:
-            return
-        self.wave += 1
-        self.reports = {}
-        self.wave_open = True
-        if self.plan.peers:
-            self._control(PROBE, {"wave": self.wave, "exit": False})
-        else:
-            self._close_wave()
-
     def _close_wave(self) -> None:
-        sent = self.sent + sum(s for s, _ in self.reports.values())
-        received = self.received + sum(r for _, r in self.reports.values())
-        totals = (sent, received)
-        self.wave_open = False
-        self.next_wave = time.monotonic() + _WAVE_INTERVAL
-        if sent == received and totals == self.last_totals:
+        if self.coordinator.close(self.sent, self.received, time.monotonic()):  # type: ignore[union-attr]
             if self.plan.peers:
-                self._control(PROBE, {"wave": self.wave, "exit": True})
+                self._control(PROBE, drain.probe(self.coordinator.wave, exit=True))  # type: ignore[union-attr]
             self.leaving = True
-        self.last_totals = totals
 
     # --- results ------------------------------------------------------------------------
 
