@@ -17,7 +17,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from .graph import SystemGraph
+
 WAVE_INTERVAL = 0.002  # seconds between two probe waves
+
+
+def coordinator_of(graph: SystemGraph) -> str:
+    """The process that runs the waves: the clock's node, else the first node."""
+    return graph.node_of(graph.clock) if graph.clock else graph.nodes[0].name
 
 
 def probe(wave: int, exit: bool = False) -> str:

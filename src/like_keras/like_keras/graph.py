@@ -14,13 +14,16 @@ from typing import Any
 
 @dataclass(frozen=True)
 class PortSpec:
-    """A port: its name, JSON type (see ``like_keras.types.to_json``) and delivery options."""
+    """A port: its name, JSON type (see ``like_keras.types.to_json``) and delivery options
+    (inputs: trigger, default, keep_last; outputs: topic override, image)."""
 
     name: str
     type: dict[str, Any]
     trigger: bool = True
     has_default: bool = False
     keep_last: int | None = None
+    topic: str | None = None
+    image: bool = False
 
 
 @dataclass(frozen=True)

@@ -67,9 +67,25 @@ class Input(_Port):
 
 
 class Output(_Port):
-    """An output port: the component sends on it by returning ``{name: value}``."""
+    """An output port: the component sends on it by returning ``{name: value}``.
+
+    ``topic`` overrides the name a topic-based transport (ROS 2) gives it (by default
+    ``/<system>/<component>/<port>``). ``image=True`` marks a uint8 (H, W, 3) or (H, W)
+    Array as an image (sensor_msgs/Image on ROS 2).
+    """
 
     direction = "output"
+
+    def __init__(self, type_: Any, *, topic: str | None = None, image: bool = False) -> None:
+        super().__init__(type_)
+        if image:
+            t = self.type
+            ok = isinstance(t, types.Array) and t.dtype == "uint8" and (
+                len(t.shape) == 2 or (len(t.shape) == 3 and t.shape[2] in (1, 3, None)))
+            if not ok:
+                raise TypeError(f"Output(image=True) needs Array(np.uint8, (H, W, 3)) or (H, W), got {t!r}")
+        self.topic = topic
+        self.image = bool(image)
 
 
 class PortRef:

@@ -273,7 +273,9 @@ def _component_spec(comp: Component) -> ComponentSpec:
             PortSpec(n, types.to_json(p.type), p.trigger, p.has_default, p.keep_last)
             for n, p in cls.inputs.items()
         ),
-        outputs=tuple(PortSpec(n, types.to_json(p.type)) for n, p in cls.outputs.items()),
+        outputs=tuple(
+            PortSpec(n, types.to_json(p.type), topic=p.topic, image=p.image) for n, p in cls.outputs.items()
+        ),
     )
 
 

@@ -24,6 +24,8 @@ _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
 # A ROS 2 package name (REP 144); the system name prefixes the generated packages.
 _PACKAGE = re.compile(r"[a-z][a-z0-9_]*\Z")
 _RESERVED_NODE_NAMES = {"dora"}
+_TOKEN = r"[A-Za-z](?:[A-Za-z0-9]|_(?!_))*(?<!_)"
+_TOPIC = re.compile(rf"/?{_TOKEN}(?:/{_TOKEN})*\Z")
 
 
 def check_name(kind: str, name: object, where: str = "") -> None:
@@ -67,6 +69,11 @@ def validate(graph: SystemGraph) -> None:
         check_name("component", c.name)
         for p in (*c.inputs, *c.outputs):
             check_name("port", p.name, f"of component '{c.name}'")
+            if p.topic is not None and not _TOPIC.match(p.topic):
+                raise InvalidNameError(
+                    f"topic '{p.topic}' of {c.name}.{p.name} is not a valid ROS 2 topic name: use tokens "
+                    f"of letters, digits and '_' separated by '/', e.g. '/robot/camera/image'"
+                )
     _check_fan_in(graph)
     _check_cycles(graph)
     if graph.clock is not None and graph.clock not in {c.name for c in graph.components}:

@@ -32,6 +32,7 @@ from typing import Any
 import yaml
 
 from ... import types
+from ...drain import coordinator_of
 from ..._files import atomic_write
 from ...errors import TransportError
 from ...graph import SystemGraph
@@ -77,11 +78,6 @@ class NodePlan:
     timers: dict[str, str] = field(default_factory=dict)  # id -> component
     peers: list[str] = field(default_factory=list)  # other nodes (coordinator only)
     pool_bytes: int = 0
-
-
-def coordinator_of(graph: SystemGraph) -> str:
-    """The node that runs the stop-and-drain protocol: the clock's, else the first."""
-    return graph.node_of(graph.clock) if graph.clock else graph.nodes[0].name
 
 
 def plan(graph: SystemGraph) -> dict[str, NodePlan]:

@@ -1,0 +1,280 @@
+"""One like-keras node on ROS 2 topics, in plain Python (no rclpy here).
+
+``plan_node`` says which topics a node publishes and subscribes, with their ROS types
+and QoS; ``Bridge`` hosts the node's components in a NodeRuntime and turns ROS
+messages, timer ticks and the stop-and-drain probes into runtime calls. The rclpy
+adapter (``runner.py``) only creates the publishers, subscriptions and timers the plan
+lists and forwards their callbacks; anything else is here, where it is tested.
+
+- Topics: one per cross-node source port, ``/<system>/<component>/<port>`` unless the
+  port overrides it (``Output(T, topic=...)``).
+- QoS: reliable + keep_all (nothing lost) by default; best_effort + keep_last N when
+  every subscriber of a topic in this node declared ``keep_last=N``.
+- Control: ``/<system>/_lk/probe`` and ``/<system>/_lk/report`` (std_msgs/String, JSON)
+  carry ``like_keras.drain``.
+- Parameters: each component's ``Config`` fields, ``<component>.<field>``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from like_keras import drain, types
+from like_keras.component import Component
+from like_keras.errors import RunError
+from like_keras.graph import ConnectionSpec, SystemGraph
+from like_keras.runtime import NodeRuntime
+
+from .messages import RosMapping, mapping
+
+CONTROL_TYPE = "std_msgs/msg/String"
+_PARAM_TYPES = (bool, int, float, str)
+
+
+@dataclass(frozen=True)
+class Qos:
+    """A QoS profile as data: the adapter turns it into rclpy's QoSProfile."""
+
+    reliable: bool = True
+    keep_all: bool = True
+    depth: int = 1000  # keep_all ignores it; keep_last keeps this many
+
+
+LOSSLESS = Qos()
+
+
+@dataclass
+class NodeTopics:
+    """What one node publishes and subscribes."""
+
+    publishers: dict[str, tuple[str, Qos]] = field(default_factory=dict)  # topic -> (ros type, qos)
+    sources: dict[tuple[str, str], str] = field(default_factory=dict)  # (component, port) -> topic
+    subscriptions: dict[str, tuple[str, Qos]] = field(default_factory=dict)
+    routes: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # topic -> [(component, port)]
+    readers: dict[str, int] = field(default_factory=dict)  # topic -> like-keras nodes subscribed
+
+
+def interfaces_package(graph: SystemGraph) -> str:
+    return f"{graph.name}_interfaces"
+
+
+def topic_of(graph: SystemGraph, component: str, port: str) -> str:
+    spec = graph.component(component).output(port)
+    return spec.topic or f"/{graph.name}/{component}/{port}"
+
+
+def control_topics(graph: SystemGraph) -> tuple[str, str]:
+    return f"/{graph.name}/_lk/probe", f"/{graph.name}/_lk/report"
+
+
+def port_mapping(graph: SystemGraph, component: str, port: str) -> RosMapping:
+    """The ROS mapping of an output port (its topic's type)."""
+    spec = graph.component(component).output(port)
+    return mapping(types.from_json(spec.type), image=spec.image, interfaces=interfaces_package(graph))
+
+
+def plan_node(graph: SystemGraph, node: str) -> NodeTopics:
+    """The topics of ``node``: a publisher per source port read in another node, a
+    subscription per topic this node reads from another node."""
+    out = NodeTopics()
+    readers: dict[str, set[str]] = {}
+    for conn in graph.connections:
+        if graph.is_cross_node(conn):
+            readers.setdefault(topic_of(graph, conn.src, conn.src_port), set()).add(graph.node_of(conn.dst))
+    for conn in graph.connections:
+        if not graph.is_cross_node(conn):
+            continue
+        topic = topic_of(graph, conn.src, conn.src_port)
+        ros_type = port_mapping(graph, conn.src, conn.src_port).ros_type
+        if graph.node_of(conn.src) == node:
+            out.publishers[topic] = (ros_type, LOSSLESS)
+            out.sources[(conn.src, conn.src_port)] = topic
+            out.readers[topic] = len(readers[topic])
+        if graph.node_of(conn.dst) == node:
+            out.routes.setdefault(topic, []).append((conn.dst, conn.dst_port))
+            out.subscriptions[topic] = (ros_type, LOSSLESS)
+    for topic, dests in out.routes.items():
+        keep = [graph.component(c).input(p).keep_last for c, p in dests]
+        if all(keep):
+            out.subscriptions[topic] = (out.subscriptions[topic][0], Qos(False, False, max(keep)))
+    return out
+
+
+def parameters(graph: SystemGraph, node: str) -> dict[str, Any]:
+    """The ROS parameters of ``node``: ``<component>.<field>`` for every Config field
+    whose value is a bool, int, float, str or a list of one of those."""
+    out = {}
+    for name in graph.node(node).components:
+        for key, value in graph.component(name).config.items():
+            if _is_param(value):
+                out[f"{name}.{key}"] = value
+    return out
+
+
+def _is_param(value: Any) -> bool:
+    if isinstance(value, list):
+        return bool(value) and all(type(v) is type(value[0]) for v in value) and isinstance(value[0], _PARAM_TYPES)
+    return isinstance(value, _PARAM_TYPES)
+
+
+class RosIO(Protocol):
+    """What the bridge needs from rclpy (or from a test's loopback)."""
+
+    def publish(self, topic: str, message: Any) -> None: ...
+
+    def make(self, typename: str, **fields: Any) -> Any: ...
+
+
+class Bridge:
+    """Hosts the components of ``node`` on ROS 2 through ``io``."""
+
+    def __init__(
+        self, graph: SystemGraph, node: str, components: dict[str, Component], io: RosIO, *,
+        iterations: int | None = None, on_exit: Callable[[], None] | None = None,
+    ) -> None:
+        self.graph = graph
+        self.node = node
+        self.io = io
+        self.topics = plan_node(graph, node)
+        self.probe_topic, self.report_topic = control_topics(graph)
+        self.runtime = NodeRuntime(graph, node, components, send_remote=self._send, iterations=iterations,
+                                   on_clock_done=self._stop_clock)
+        self.mappings = {
+            topic: port_mapping(graph, *self._source_of(topic)) for topic in {
+                *self.topics.publishers, *self.topics.subscriptions}
+        }
+        self.checks = {
+            topic: types.coercer(types.from_json(graph.component(c).input(p).type))
+            for topic, ((c, p), *_) in self.topics.routes.items()
+        }
+        coordinator = drain.coordinator_of(graph)
+        peers = [n.name for n in graph.nodes if n.name != coordinator and n.executable is None]
+        self.coordinator = drain.Coordinator(peers) if node == coordinator else None
+        self.draining = self.coordinator is not None and iterations is None and not any(
+            c.rate_hz for c in graph.components)
+        self.sent = 0
+        self.received = 0
+        self.stopping = False
+        self.leaving = False
+        self.pending_probe: int | None = None
+        self._on_exit = on_exit
+        # Everything the adapter creates: data topics and the drain's control topics.
+        self.publishers = dict(self.topics.publishers)
+        self.subscriptions = dict(self.topics.subscriptions)
+        self.expected_readers = dict(self.topics.readers)
+        control = (CONTROL_TYPE, LOSSLESS)
+        if self.coordinator is not None and self.coordinator.peers:
+            self.publishers[self.probe_topic] = control
+            self.subscriptions[self.report_topic] = control
+            self.expected_readers[self.probe_topic] = len(self.coordinator.peers)
+        elif self.coordinator is None:
+            self.subscriptions[self.probe_topic] = control
+            self.publishers[self.report_topic] = control
+            self.expected_readers[self.report_topic] = 1
+
+    def _source_of(self, topic: str) -> tuple[str, str]:
+        for conn in self.graph.connections:
+            if self.graph.is_cross_node(conn) and topic_of(self.graph, conn.src, conn.src_port) == topic:
+                return conn.src, conn.src_port
+        raise KeyError(topic)
+
+    # --- what the adapter calls ---------------------------------------------------
+
+    def apply_parameters(self, values: dict[str, Any]) -> None:
+        """Set Config fields from ROS parameters (``<component>.<field>``) before start."""
+        for key, value in values.items():
+            comp_name, _, name = key.partition(".")
+            comp = self.runtime.components[comp_name]
+            if getattr(comp.config, name) != value:
+                comp.config = dataclasses.replace(comp.config, **{name: value})
+
+    def start(self) -> None:
+        self.runtime.start()
+        self.spin()
+
+    def on_message(self, topic: str, message: Any) -> None:
+        """A message arrived on a subscribed topic (data or control)."""
+        if topic == self.probe_topic:
+            msg = drain.parse(message.data)
+            self._stop_clock()
+            if msg["exit"]:
+                self.leaving = True
+            else:
+                self.pending_probe = msg["wave"]
+        elif topic == self.report_topic:
+            if self.coordinator is not None:
+                self.coordinator.on_report(drain.parse(message.data))
+        else:
+            (comp, port), *_ = self.topics.routes[topic]
+            try:
+                value = self.checks[topic](self.mappings[topic].from_ros(message))
+            except TypeError as exc:
+                raise RunError(f"node '{self.node}' received a value for {comp}.{port} on {topic} that does "
+                               f"not fit the port: {exc}", component=comp, node=self.node) from None
+            self.received += 1
+            for dst, dst_port in self.topics.routes[topic]:
+                self.runtime.inbox.append((dst, dst_port, value))
+        self.spin()
+
+    def on_timer(self, component: str) -> None:
+        if not self.stopping:
+            self.runtime.tick(component)
+        self.spin()
+
+    def stop_clock(self) -> None:
+        """End of a duration or a shutdown request: stop the clock and drain."""
+        self._stop_clock()
+        self.spin()
+
+    def spin(self, now: float | None = None) -> None:
+        """Process local events, then answer probes and run the coordinator's waves.
+        The adapter also calls it every few milliseconds while ``draining``."""
+        now = time.monotonic() if now is None else now
+        self.runtime.drain()
+        if self.pending_probe is not None:
+            self._publish_control(self.report_topic, drain.report(self.node, self.pending_probe, self.sent,
+                                                                   self.received))
+            self.pending_probe = None
+        c = self.coordinator
+        if self.draining and c is not None and not self.leaving:
+            if c.complete:
+                self._close_wave(now)
+            wave = c.start_wave(now)
+            if wave is not None:
+                if c.peers:
+                    self._publish_control(self.probe_topic, drain.probe(wave))
+                else:
+                    self._close_wave(now)
+        if self.leaving and self._on_exit is not None:
+            self._on_exit()
+
+    def finish(self) -> None:
+        self.runtime.stop()
+
+    # --- internals ----------------------------------------------------------------
+
+    def _send(self, component: str, port: str, value: Any, connections: list[ConnectionSpec]) -> None:
+        topic = self.topics.sources[(component, port)]
+        self.io.publish(topic, self.mappings[topic].to_ros(value, self.io.make))
+        self.sent += self.topics.readers[topic]
+
+    def _stop_clock(self) -> None:
+        if self.graph.clock in self.runtime.components:
+            self.runtime.halt(self.graph.clock)
+        self.stopping = True
+        if self.coordinator is not None:
+            self.draining = True
+
+    def _close_wave(self, now: float) -> None:
+        c = self.coordinator
+        if c is not None and c.close(self.sent, self.received, now):
+            if c.peers:
+                self._publish_control(self.probe_topic, drain.probe(c.wave, exit=True))
+            self.leaving = True
+
+    def _publish_control(self, topic: str, payload: str) -> None:
+        self.io.publish(topic, self.io.make(CONTROL_TYPE, data=payload))
