@@ -15,9 +15,19 @@ from ros_loopback import Loopback
 def test_topic_plan_types_and_default_qos():
     graph = CartPole().build()
     sim, control = plan_node(graph, "sim"), plan_node(graph, "control")
-    assert sim.publishers == {"/cartpole/env/obs": ("std_msgs/msg/Float64MultiArray", Qos())}
-    assert sim.subscriptions == {"/cartpole/agent/action": ("std_msgs/msg/Int64", Qos())}
+    string = ("std_msgs/msg/String", Qos())
+    # sim hosts the clock: it runs the drain's probe waves.
+    assert sim.publishers == {"/cartpole/env/obs": ("std_msgs/msg/Float64MultiArray", Qos()),
+                              "/cartpole/_lk/probe": string}
+    assert sim.subscriptions == {"/cartpole/agent/action": ("std_msgs/msg/Int64", Qos()),
+                                 "/cartpole/_lk/report": string}
+    assert control.publishers == {"/cartpole/agent/action": ("std_msgs/msg/Int64", Qos()),
+                                  "/cartpole/_lk/report": string}
     assert control.routes == {"/cartpole/env/obs": [("agent", "obs")]}
+    assert sim.readers == {"/cartpole/env/obs": 1, "/cartpole/_lk/probe": 1}
+    # Node-relative names, remapped to the system's topics by the launch file.
+    assert sim.local == {"/cartpole/env/obs": "env/obs", "/cartpole/agent/action": "agent/action",
+                         "/cartpole/_lk/probe": "_lk/probe", "/cartpole/_lk/report": "_lk/report"}
     assert Qos() == Qos(reliable=True, keep_all=True)  # lossless unless a port opts out
 
 
@@ -33,9 +43,11 @@ def test_topic_override_image_and_lossy_qos():
 
     cam, viewer = Camera(name="camera", node=Node("a")), Viewer(name="viewer", node=Node("b"))
     graph = System(name="view", components=[cam, viewer], connections=[(cam.image, viewer.image)]).build()
-    assert plan_node(graph, "a").publishers == {"/robot/camera/image_raw": ("sensor_msgs/msg/Image", Qos())}
-    assert plan_node(graph, "b").subscriptions == {
-        "/robot/camera/image_raw": ("sensor_msgs/msg/Image", Qos(reliable=False, keep_all=False, depth=2))}
+    a, b = plan_node(graph, "a"), plan_node(graph, "b")
+    assert a.publishers["/robot/camera/image_raw"] == ("sensor_msgs/msg/Image", Qos())
+    assert b.subscriptions["/robot/camera/image_raw"] == (
+        "sensor_msgs/msg/Image", Qos(reliable=False, keep_all=False, depth=2))
+    assert a.local["/robot/camera/image_raw"] == "camera/image"
 
 
 def test_parameters_come_from_config_fields():

@@ -55,7 +55,8 @@ class NodeTopics:
     sources: dict[tuple[str, str], str] = field(default_factory=dict)  # (component, port) -> topic
     subscriptions: dict[str, tuple[str, Qos]] = field(default_factory=dict)
     routes: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # topic -> [(component, port)]
-    readers: dict[str, int] = field(default_factory=dict)  # topic -> like-keras nodes subscribed
+    readers: dict[str, int] = field(default_factory=dict)  # published topic -> nodes that subscribe
+    local: dict[str, str] = field(default_factory=dict)  # topic -> node-relative name (launch remaps it)
 
 
 def interfaces_package(graph: SystemGraph) -> str:
@@ -79,7 +80,9 @@ def port_mapping(graph: SystemGraph, component: str, port: str) -> RosMapping:
 
 def plan_node(graph: SystemGraph, node: str) -> NodeTopics:
     """The topics of ``node``: a publisher per source port read in another node, a
-    subscription per topic this node reads from another node."""
+    subscription per topic this node reads from another node, and the drain's control
+    topics. Nodes use names relative to themselves (``<component>/<port>``, ``_lk/probe``)
+    that the launch file remaps to the system's topics."""
     out = NodeTopics()
     readers: dict[str, set[str]] = {}
     for conn in graph.connections:
@@ -94,14 +97,33 @@ def plan_node(graph: SystemGraph, node: str) -> NodeTopics:
             out.publishers[topic] = (ros_type, LOSSLESS)
             out.sources[(conn.src, conn.src_port)] = topic
             out.readers[topic] = len(readers[topic])
+            out.local[topic] = f"{conn.src}/{conn.src_port}"
         if graph.node_of(conn.dst) == node:
             out.routes.setdefault(topic, []).append((conn.dst, conn.dst_port))
             out.subscriptions[topic] = (ros_type, LOSSLESS)
+            out.local[topic] = f"{conn.src}/{conn.src_port}"
     for topic, dests in out.routes.items():
         keep = [graph.component(c).input(p).keep_last for c, p in dests]
         if all(keep):
             out.subscriptions[topic] = (out.subscriptions[topic][0], Qos(False, False, max(keep)))
+    probe, report = control_topics(graph)
+    coordinator = drain.coordinator_of(graph)
+    peers = drain_peers(graph)
+    control = (CONTROL_TYPE, LOSSLESS)
+    if node == coordinator and peers:
+        out.publishers[probe] = out.subscriptions[report] = control
+        out.readers[probe] = len(peers)
+    elif node != coordinator:
+        out.subscriptions[probe] = out.publishers[report] = control
+        out.readers[report] = 1
+    out.local.update({probe: "_lk/probe", report: "_lk/report"})
     return out
+
+
+def drain_peers(graph: SystemGraph) -> list[str]:
+    """The nodes that answer the coordinator's probes."""
+    coordinator = drain.coordinator_of(graph)
+    return [n.name for n in graph.nodes if n.name != coordinator]
 
 
 def parameters(graph: SystemGraph, node: str) -> dict[str, Any]:
@@ -144,16 +166,15 @@ class Bridge:
         self.runtime = NodeRuntime(graph, node, components, send_remote=self._send, iterations=iterations,
                                    on_clock_done=self._stop_clock)
         self.mappings = {
-            topic: port_mapping(graph, *self._source_of(topic)) for topic in {
-                *self.topics.publishers, *self.topics.subscriptions}
+            topic: port_mapping(graph, *self._source_of(topic))
+            for topic in {*self.topics.publishers, *self.topics.subscriptions} - set(control_topics(graph))
         }
         self.checks = {
             topic: types.coercer(types.from_json(graph.component(c).input(p).type))
             for topic, ((c, p), *_) in self.topics.routes.items()
         }
         coordinator = drain.coordinator_of(graph)
-        peers = [n.name for n in graph.nodes if n.name != coordinator and n.executable is None]
-        self.coordinator = drain.Coordinator(peers) if node == coordinator else None
+        self.coordinator = drain.Coordinator(drain_peers(graph)) if node == coordinator else None
         self.draining = self.coordinator is not None and iterations is None and not any(
             c.rate_hz for c in graph.components)
         self.sent = 0
@@ -163,18 +184,9 @@ class Bridge:
         self.pending_probe: int | None = None
         self._on_exit = on_exit
         # Everything the adapter creates: data topics and the drain's control topics.
-        self.publishers = dict(self.topics.publishers)
-        self.subscriptions = dict(self.topics.subscriptions)
-        self.expected_readers = dict(self.topics.readers)
-        control = (CONTROL_TYPE, LOSSLESS)
-        if self.coordinator is not None and self.coordinator.peers:
-            self.publishers[self.probe_topic] = control
-            self.subscriptions[self.report_topic] = control
-            self.expected_readers[self.probe_topic] = len(self.coordinator.peers)
-        elif self.coordinator is None:
-            self.subscriptions[self.probe_topic] = control
-            self.publishers[self.report_topic] = control
-            self.expected_readers[self.report_topic] = 1
+        self.publishers = self.topics.publishers
+        self.subscriptions = self.topics.subscriptions
+        self.expected_readers = self.topics.readers
 
     def _source_of(self, topic: str) -> tuple[str, str]:
         for conn in self.graph.connections:
