@@ -7,7 +7,7 @@ from like_keras import Array, Component, Input, Node, Output, System
 from like_keras.target import load_system
 from like_keras_examples.bandit import Bandit
 from like_keras_examples.cartpole import CartPole
-from like_keras_ros.bridge import Bridge, Qos, parameters, plan_node
+from like_keras_ros.bridge import Qos, parameters, plan_node
 
 from ros_loopback import Loopback
 

@@ -13,15 +13,19 @@ factory); ``--arg key=value`` passes keyword arguments to it.
 from __future__ import annotations
 
 import argparse
+import os
+import shutil
 import signal
+import subprocess
 import sys
 import traceback
+from pathlib import Path
 from collections.abc import Sequence
 from typing import Any
 
 import yaml
 
-from .errors import LikeKerasError, RunError
+from .errors import LikeKerasError, RunError, TransportError
 from .result import RunResult
 from .system import System
 from .target import load_system
@@ -75,6 +79,13 @@ def _parser() -> argparse.ArgumentParser:
     comp = command("compile", "Write what a transport needs to run the system.", _compile)
     comp.add_argument("--transport", required=True)
     comp.add_argument("--out", required=True, help="output path")
+    ros2 = sub.add_parser("ros2", help="ROS 2 workspace tools.").add_subparsers(dest="ros2_command", required=True)
+    build = ros2.add_parser("build", help="Generate the system's packages into WS/src and colcon build WS.",
+                            description="Generate the system's packages into WS/src and colcon build WS.")
+    build.add_argument("target", metavar="TARGET")
+    build.add_argument("--arg", action="append", default=[], metavar="KEY=VALUE")
+    build.add_argument("--workspace", required=True, metavar="WS")
+    build.set_defaults(func=_ros2_build)
     return p
 
 
@@ -145,6 +156,29 @@ def _compile(args: argparse.Namespace) -> int:
     path = _load(args).compile_to_transport(args.transport, args.out)
     print(f"wrote {path}")
     return 0
+
+
+def _ros2_build(args: argparse.Namespace) -> int:
+    system = _load(args)
+    ws = Path(args.workspace)
+    system.compile_to_transport("ros2", ws / "src")
+    colcon = shutil.which("colcon", path=f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}")
+    if colcon is None:
+        raise TransportError("colcon is not installed: pip install colcon-common-extensions")
+    cmd = [colcon, "build"]
+    interfaces = f"{system.name}_interfaces"
+    if (ws / "src" / interfaces).exists() and not _has_rosidl_generators():
+        # Without a ROS 2 installation rosidl_default_generators is missing: say so, build the rest.
+        print(f"note: skipping {interfaces}: it needs rosidl_default_generators (a ROS 2 installation)")
+        cmd += ["--packages-ignore", interfaces]
+    print("$ " + " ".join(cmd), flush=True)
+    return subprocess.run(cmd, cwd=ws).returncode
+
+
+def _has_rosidl_generators() -> bool:
+    """True in a sourced ROS 2 environment that can build interface packages."""
+    prefixes = [p for p in os.environ.get("AMENT_PREFIX_PATH", "").split(os.pathsep) if p]
+    return any((Path(p) / "share/rosidl_default_generators/package.xml").is_file() for p in prefixes)
 
 
 def _print_error(exc: LikeKerasError) -> None:

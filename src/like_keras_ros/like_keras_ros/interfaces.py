@@ -8,13 +8,12 @@ uses its own Msg types; replaced as a whole when compiled again.
 from __future__ import annotations
 
 import re
-import shutil
-import tempfile
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from pathlib import Path
 
 from like_keras import types
+from like_keras._files import replace_tree
 from like_keras.errors import InvalidNameError
 from like_keras.graph import SystemGraph
 
@@ -107,24 +106,7 @@ def write_interfaces(graph: SystemGraph, src: Path) -> Path | None:
     }
     for cls in classes:
         files[f"msg/{cls.__name__}.msg"] = msg_definition(cls, name)
-    Path(src).mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=src))
-    try:
-        for rel, text in files.items():
-            (tmp / rel).parent.mkdir(parents=True, exist_ok=True)
-            (tmp / rel).write_text(text)
-        if target.exists():
-            old = target.with_name(f".{name}.old")
-            shutil.rmtree(old, ignore_errors=True)
-            target.rename(old)
-            tmp.rename(target)
-            shutil.rmtree(old)
-        else:
-            tmp.rename(target)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return target
+    return replace_tree(target, files)
 
 
 def _cmakelists(name: str, classes: list[type], deps: list[str]) -> str:

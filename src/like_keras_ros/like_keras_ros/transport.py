@@ -1,0 +1,44 @@
+"""The ROS 2 transport: compile a system to colcon packages (this package is its home).
+
+``compile`` writes ``<system>_bringup`` (and ``<system>_interfaces`` when the system has
+its own Msg types) into a colcon workspace's ``src`` directory, each package replaced
+whole. Running needs a ROS 2 machine: ``colcon build`` then ``ros2 launch``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from like_keras._files import replace_tree
+from like_keras.errors import TransportError
+from like_keras.graph import SystemGraph
+
+from .bringup import bringup_files, bringup_name
+from .interfaces import write_interfaces
+
+
+def compile(graph: SystemGraph, out: Path, **options: Any) -> Path:
+    """Write the system's ROS 2 packages into ``out`` (a workspace's ``src``); returns ``out``."""
+    external = [n.name for n in graph.nodes if n.executable is not None]
+    if external:
+        raise TransportError(
+            f"node '{external[0]}' is an external Dora process; on ROS 2 run your own ROS node instead "
+            f"and connect it by topic (Output(T, topic=...))"
+        )
+    if not graph.target or graph.target_kwargs is None:
+        raise TransportError(
+            f"system '{graph.name}' cannot be rebuilt by the ROS 2 nodes: define it as a System class or "
+            f"factory in an importable module, with JSON constructor arguments"
+        )
+    out = Path(out)
+    write_interfaces(graph, out)
+    replace_tree(out / bringup_name(graph), bringup_files(graph))
+    return out
+
+
+def launch(system: Any, graph: SystemGraph, **options: Any) -> Any:
+    raise TransportError(
+        "the ros2 transport runs on a ROS 2 machine: `lk compile TARGET --transport ros2 --out ws/src`, "
+        f"then `colcon build` and `ros2 launch {graph.name}_bringup {graph.name}.launch.py` there"
+    )
