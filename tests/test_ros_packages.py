@@ -142,3 +142,8 @@ def test_lk_compile_and_ros2_build(tmp_path):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "skipping sensor_pipeline_interfaces: it needs rosidl_default_generators" in proc.stdout
     assert (tmp_path / "ws/install/sensor_pipeline_bringup/lib/sensor_pipeline_bringup/perception").is_file()
+    # A second system in the same workspace builds too (the first one's interfaces are skipped again).
+    proc = subprocess.run([lk, "ros2", "build", "like_keras_examples.cartpole:CartPole", "--workspace",
+                           str(tmp_path / "ws")], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert (tmp_path / "ws/install/cartpole_bringup/lib/cartpole_bringup/sim").is_file()

@@ -166,11 +166,16 @@ def _ros2_build(args: argparse.Namespace) -> int:
     if colcon is None:
         raise TransportError("colcon is not installed: pip install colcon-common-extensions")
     cmd = [colcon, "build"]
-    interfaces = f"{system.name}_interfaces"
-    if (ws / "src" / interfaces).exists() and not _has_rosidl_generators():
+    if not _has_rosidl_generators():
         # Without a ROS 2 installation rosidl_default_generators is missing: say so, build the rest.
-        print(f"note: skipping {interfaces}: it needs rosidl_default_generators (a ROS 2 installation)")
-        cmd += ["--packages-ignore", interfaces]
+        needing = sorted(
+            xml.parent.name for xml in (ws / "src").glob("*/package.xml")
+            if "<buildtool_depend>rosidl_default_generators</buildtool_depend>" in xml.read_text()
+        )
+        for name in needing:
+            print(f"note: skipping {name}: it needs rosidl_default_generators (a ROS 2 installation)")
+        if needing:
+            cmd += ["--packages-ignore", *needing]
     print("$ " + " ".join(cmd), flush=True)
     return subprocess.run(cmd, cwd=ws).returncode
 
