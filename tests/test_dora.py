@@ -147,6 +147,16 @@ def test_zero_loss_20000_messages_from_a_fast_producer(dora):
     assert result.messages("consumer.y") == list(range(1, 20_001))
 
 
+def test_big_arrays_take_the_direct_path_without_loss(dora, tmp_path):
+    system = load_system(f"{SYSTEMS}:BigFlood")
+    fast, slow = yaml.safe_load(system.compile_to_transport("dora", tmp_path).read_text())["nodes"]
+    assert slow["inputs"]["producer__out"] == {"source": "fast/producer__out", "queue_size": 2,
+                                               "queue_policy": "drop_oldest"}
+    assert fast["inputs"]["lk_ack_slow"]["source"] == "slow/lk_ack"  # one 16 MB frame in flight at a time
+    result = system.launch(transport="dora", iterations=300, record=["reader.y"], timeout=120)
+    assert result.messages("reader.y") == [float(k) for k in range(1, 301)]  # none lost, in order
+
+
 @pytest.mark.parametrize("how", ["raise", "kill"])
 def test_a_failing_node_ends_the_run_fast(dora, monkeypatch, how):
     monkeypatch.setenv("LK_TEST_FAILURE", how)

@@ -161,3 +161,41 @@ class EchoFloat(Component):
 
     def step(self, x):
         return x
+
+
+class BigProducer(Producer):
+    """Sends 16 MB arrays as fast as the CPU allows."""
+
+    out = Output(Array(np.float32, (2048, 2048)))
+
+    def on_start(self):
+        self.frame = np.zeros((2048, 2048), np.float32)
+        return super().on_start()
+
+    def step(self, again):
+        out = super().step(again)
+        self.frame[0, 0] = out["out"]
+        return {"out": self.frame, "loop": out["loop"]}
+
+
+class FirstPixel(Component):
+    x = Input(Array(np.float32, (2048, 2048)))
+    y = Output(float)
+
+    def step(self, x):
+        return float(x[0, 0])
+
+
+class BigFlood(System):
+    """16 MB frames from a fast producer in node 'fast' to a reader in node 'slow'."""
+
+    def __init__(self):
+        self.fast = Node("fast")
+        self.slow = Node("slow")
+        self.producer = BigProducer.from_node(self.fast)
+        self.echo = Echo.from_node(self.fast)
+        self.reader = FirstPixel.from_node(self.slow)
+        self.connect(self.producer.loop, self.echo.x)
+        self.connect(self.echo.y, self.producer.again)
+        self.connect(self.producer.out, self.reader.x)
+        super().__init__(config=System.Config(name="big_flood"))

@@ -1,9 +1,10 @@
 """Credit-based flow control between like-keras runners on Dora.
 
-Dora's ``backpressure`` queue still drops messages past 10 x its size, so a sender
-keeps at most half the receiving queue in flight (``NodePlan.flow``). Receivers count
-what leaves Dora's queue and acknowledge in batches of a quarter of that window on
-their ``lk_ack`` output; senders read the acknowledgements on ``lk_ack_<receiver>``.
+Dora's ``backpressure`` queue still drops messages past 10 x its size, and its direct
+path drops when messages queue up, so a sender keeps at most a window of messages in
+flight to each receiver (``NodePlan.flow``: half the queue, or one on the direct path).
+Receivers count what leaves Dora's queue and acknowledge in batches (``NodePlan.ack_every``)
+on their ``lk_ack`` output; senders read the acknowledgements on ``lk_ack_<receiver>``.
 Lossy (``keep_last``) inputs and external processes take no part.
 """
 
@@ -24,11 +25,9 @@ class FlowControl:
         self.windows = plan.flow
         self.in_flight = {(out, r): 0 for out, rs in plan.flow.items() for r in rs}
         self.acked = dict(self.in_flight)
-        counted = [iid for iid in plan.routes if iid not in plan.lossy and iid not in plan.external_sources]
-        self.receipts = {iid: 0 for iid in counted}
-        self.unacked = {iid: 0 for iid in counted}
-        # A quarter of the sender's window: it never waits for long, and acks stay rare.
-        self.ack_every = {iid: max(1, plan.inputs[iid]["queue_size"] // 8) for iid in counted}
+        self.ack_every = plan.ack_every  # inputs under flow control -> receipts per acknowledgement
+        self.receipts = dict.fromkeys(self.ack_every, 0)
+        self.unacked = dict.fromkeys(self.ack_every, 0)
         self._send_ack = send_ack
 
     def sent(self, oid: str) -> None:
