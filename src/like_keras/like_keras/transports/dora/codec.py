@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import functools
 import typing
 from typing import Any
 
@@ -22,6 +23,7 @@ from ... import types
 _SCALAR_ARROW = {bool: pa.bool_(), int: pa.int64(), float: pa.float64(), str: pa.string(), bytes: pa.binary()}
 
 
+@functools.lru_cache(maxsize=None)
 def arrow_type(t: Any) -> pa.DataType:
     """The Arrow type of one value of port type ``t`` inside a struct or list."""
     if t in _SCALAR_ARROW:
@@ -55,10 +57,16 @@ def _from_py(obj: Any, t: Any) -> Any:
     return t(**{name: _from_py(obj[name], ft) for name, ft in t.__lk_fields__.items()})
 
 
+@functools.lru_cache(maxsize=None)
+def _flat_type(dtype: np.dtype) -> pa.DataType:
+    """The Arrow type of an Array's flat buffer (bool arrays travel as uint8)."""
+    return pa.from_numpy_dtype(np.uint8 if dtype == np.bool_ else dtype)
+
+
 def encode(value: Any, t: Any) -> tuple[pa.Array, dict[str, Any]]:
     """Encode a checked value of port type ``t``: (Arrow array, metadata)."""
     if isinstance(t, types.Array):
-        flat = np.ascontiguousarray(value).reshape(-1)
+        flat = value.reshape(-1) if value.flags.c_contiguous else np.ascontiguousarray(value).reshape(-1)
         if flat.dtype == np.bool_:
             flat = flat.view(np.uint8)
         return pa.array(flat), {"shape": list(value.shape)}
@@ -75,9 +83,7 @@ def decode(array: pa.Array, metadata: dict[str, Any], t: Any) -> Any:
             shape = list(t.shape)  # a plain Dora node may send the flat buffer alone
         if not isinstance(shape, list):
             raise TypeError(f"expected {t!r} with a 'shape' in the metadata, got metadata {metadata!r}")
-        expected = np.dtype(np.uint8) if t.dtype == np.bool_ else t.dtype
-        got = array.type.to_pandas_dtype() if pa.types.is_primitive(array.type) else None
-        if got is None or np.dtype(got) != expected:
+        if array.type != _flat_type(t.dtype):
             raise TypeError(f"expected {t!r}, got Arrow {array.type}")
         flat = array.to_numpy(zero_copy_only=True)
         if t.dtype == np.bool_:

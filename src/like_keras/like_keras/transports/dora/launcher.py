@@ -104,7 +104,9 @@ class _Supervised:
         self.out = out
         self.coordinator = coordinator
         self.name = name
-        env = {**os.environ, "RUST_BACKTRACE": "0"}
+        # Nodes import the system as this process did: same interpreter, same import path.
+        path = os.pathsep.join(p for p in sys.path if p and os.path.isdir(p))
+        env = {**os.environ, "RUST_BACKTRACE": "0", "PYTHONPATH": path}
         self.log = open(out / "dora.log", "wb")
         self.proc = subprocess.Popen(cmd, cwd=out, stdout=self.log, stderr=subprocess.STDOUT, env=env,
                                      stdin=subprocess.DEVNULL, start_new_session=True)

@@ -302,7 +302,14 @@ def main(argv: list[str] | None = None) -> int:
     runner = None
     try:
         runner = Runner(args)
-        runner.run()
+        profile_dir = os.environ.get("LIKE_KERAS_PROFILE")
+        if profile_dir:  # a developer's tool: cProfile stats per node
+            import cProfile
+
+            cProfile.runctx("runner.run()", globals(), {"runner": runner},
+                            str(Path(profile_dir) / f"{args.node}.prof"))
+        else:
+            runner.run()
         runner.write_results()
     except BaseException as exc:  # report every failure, then let Dora see the exit code
         if runner is not None and runner.recorder is not None:
