@@ -36,7 +36,7 @@ class FlowControl:
             self.in_flight[(oid, receiver)] += 1
 
     def blocked(self, oid: str) -> bool:
-        """True while some receiver of ``oid`` has a full window unacknowledged."""
+        """True while one more message on ``oid`` would overfill some receiver's window."""
         windows = self.windows.get(oid)
         return bool(windows) and any(
             self.in_flight[(oid, r)] - self.acked[(oid, r)] >= w for r, w in windows.items()

@@ -95,18 +95,19 @@ class Runner:
 
     def _send(self, component: str, port: str, value: Any, connections: list[ConnectionSpec]) -> None:
         oid = data_id(component, port)
-        array, metadata = codec.encode(value, self.out_types[oid])
-        self.seq_out[oid] += 1
-        metadata["seq"] = self.seq_out[oid]
-        self.dora.send_output(oid, array, metadata)
-        self.sent += self.plan.fanout[oid]  # one delivery per like-keras node it reaches
-        self.flow.sent(oid)
+        # Wait for room before sending (not after): a reply often brings the ack first.
         while self.flow.blocked(oid):
             event = self._receive(timeout=1.0)
             if event is None:
                 break  # the stream ended: nobody is left to acknowledge
             if event is not HANDLED and event["type"] != "ERROR":
                 self.deferred.append(event)  # handled after this step, in order
+        array, metadata = codec.encode(value, self.out_types[oid])
+        self.seq_out[oid] += 1
+        metadata["seq"] = self.seq_out[oid]
+        self.dora.send_output(oid, array, metadata)
+        self.sent += self.plan.fanout[oid]  # one delivery per like-keras node it reaches
+        self.flow.sent(oid)
 
     def _receive(self, timeout: float | None = None, wait: bool = True) -> Any:
         """The next Dora event, after flow control (acknowledgements come back HANDLED)."""
