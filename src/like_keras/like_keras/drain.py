@@ -15,6 +15,7 @@ the decisions are here.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from .graph import SystemGraph
@@ -78,3 +79,89 @@ class Coordinator:
         self.open = False
         self.next_at = now + self.interval
         return drained
+
+
+class Drain:
+    """One process's part in stopping and draining a run, for any transport adapter.
+
+    The adapter counts the cross-process messages it sends and receives (``sent``,
+    ``received``), forwards probe and report payloads (``on_probe``, ``on_report``),
+    calls ``idle`` whenever its inbox is empty, and leaves once ``leaving`` is set.
+    ``send_probe`` / ``send_report`` carry payloads to the other processes.
+    """
+
+    def __init__(
+        self, graph: SystemGraph, node: str, runtime: Any, *, iterations: int | None,
+        send_probe: Callable[[str], None], send_report: Callable[[str], None],
+    ) -> None:
+        coordinator = coordinator_of(graph)
+        self.node = node
+        self.runtime = runtime
+        self.clock = graph.clock
+        self.peers = [n.name for n in graph.nodes if n.name != coordinator and n.executable is None]
+        self.coordinator = Coordinator(self.peers) if node == coordinator else None
+        # Without iterations or timers a run ends when it is quiet: drain from the start.
+        self.draining = self.coordinator is not None and iterations is None and not any(
+            c.rate_hz for c in graph.components)
+        self.sent = 0
+        self.received = 0
+        self.stopping = False  # timers off
+        self.leaving = False
+        self._pending: int | None = None
+        self._send_probe = send_probe
+        self._send_report = send_report
+
+    def clock_done(self) -> None:
+        """The clock stepped its iterations (it lives in the coordinator's process)."""
+        self.stopping = True
+        self.draining = True
+
+    def stop_clock(self) -> None:
+        """End of a duration or a stop request: the clock never steps again, timers stop."""
+        if self.clock in self.runtime.components:
+            self.runtime.halt(self.clock)
+        self.stopping = True
+        self.draining = self.coordinator is not None
+
+    def on_probe(self, payload: str) -> None:
+        msg = parse(payload)
+        self.stop_clock()
+        if msg["exit"]:
+            self.leaving = True
+        else:
+            self._pending = msg["wave"]  # answered once the inbox is empty
+
+    def on_report(self, payload: str) -> None:
+        if self.coordinator is not None:
+            self.coordinator.on_report(parse(payload))
+
+    def idle(self, now: float) -> None:
+        """With an empty inbox: answer a probe; the coordinator runs its waves."""
+        if self._pending is not None:
+            self._send_report(report(self.node, self._pending, self.sent, self.received))
+            self._pending = None
+        c = self.coordinator
+        if not self.draining or c is None or self.leaving:
+            return
+        if c.complete:
+            self._close(now)
+        wave = c.start_wave(now)
+        if wave is not None:
+            if self.peers:
+                self._send_probe(probe(wave))
+            else:
+                self._close(now)
+
+    def wait(self, now: float) -> float | None:
+        """How long the coordinator may block waiting for events while draining (else None)."""
+        c = self.coordinator
+        if not self.draining or c is None:
+            return None
+        return 0.05 if c.open else max(0.0005, c.next_at - now)
+
+    def _close(self, now: float) -> None:
+        c = self.coordinator
+        if c is not None and c.close(self.sent, self.received, now):
+            if self.peers:
+                self._send_probe(probe(c.wave, exit=True))
+            self.leaving = True

@@ -108,7 +108,7 @@ def plan_node(graph: SystemGraph, node: str) -> NodeTopics:
             out.subscriptions[topic] = (out.subscriptions[topic][0], Qos(False, False, max(keep)))
     probe, report = control_topics(graph)
     coordinator = drain.coordinator_of(graph)
-    peers = drain_peers(graph)
+    peers = [n.name for n in graph.nodes if n.name != coordinator]
     control = (CONTROL_TYPE, LOSSLESS)
     if node == coordinator and peers:
         out.publishers[probe] = out.subscriptions[report] = control
@@ -118,12 +118,6 @@ def plan_node(graph: SystemGraph, node: str) -> NodeTopics:
         out.readers[report] = 1
     out.local.update({probe: "_lk/probe", report: "_lk/report"})
     return out
-
-
-def drain_peers(graph: SystemGraph) -> list[str]:
-    """The nodes that answer the coordinator's probes."""
-    coordinator = drain.coordinator_of(graph)
-    return [n.name for n in graph.nodes if n.name != coordinator]
 
 
 def parameters(graph: SystemGraph, node: str) -> dict[str, Any]:
@@ -164,7 +158,12 @@ class Bridge:
         self.topics = plan_node(graph, node)
         self.probe_topic, self.report_topic = control_topics(graph)
         self.runtime = NodeRuntime(graph, node, components, send_remote=self._send, iterations=iterations,
-                                   on_clock_done=self._stop_clock)
+                                   on_clock_done=lambda: self.drain.clock_done())
+        self.drain = drain.Drain(
+            graph, node, self.runtime, iterations=iterations,
+            send_probe=lambda payload: self._publish_control(self.probe_topic, payload),
+            send_report=lambda payload: self._publish_control(self.report_topic, payload),
+        )
         self.mappings = {
             topic: port_mapping(graph, *self._source_of(topic))
             for topic in {*self.topics.publishers, *self.topics.subscriptions} - set(control_topics(graph))
@@ -173,15 +172,6 @@ class Bridge:
             topic: types.coercer(types.from_json(graph.component(c).input(p).type))
             for topic, ((c, p), *_) in self.topics.routes.items()
         }
-        coordinator = drain.coordinator_of(graph)
-        self.coordinator = drain.Coordinator(drain_peers(graph)) if node == coordinator else None
-        self.draining = self.coordinator is not None and iterations is None and not any(
-            c.rate_hz for c in graph.components)
-        self.sent = 0
-        self.received = 0
-        self.stopping = False
-        self.leaving = False
-        self.pending_probe: int | None = None
         self._on_exit = on_exit
         # Everything the adapter creates: data topics and the drain's control topics.
         self.publishers = self.topics.publishers
@@ -211,15 +201,9 @@ class Bridge:
     def on_message(self, topic: str, message: Any) -> None:
         """A message arrived on a subscribed topic (data or control)."""
         if topic == self.probe_topic:
-            msg = drain.parse(message.data)
-            self._stop_clock()
-            if msg["exit"]:
-                self.leaving = True
-            else:
-                self.pending_probe = msg["wave"]
+            self.drain.on_probe(message.data)
         elif topic == self.report_topic:
-            if self.coordinator is not None:
-                self.coordinator.on_report(drain.parse(message.data))
+            self.drain.on_report(message.data)
         else:
             (comp, port), *_ = self.topics.routes[topic]
             try:
@@ -227,42 +211,32 @@ class Bridge:
             except TypeError as exc:
                 raise RunError(f"node '{self.node}' received a value for {comp}.{port} on {topic} that does "
                                f"not fit the port: {exc}", component=comp, node=self.node) from None
-            self.received += 1
+            self.drain.received += 1
             for dst, dst_port in self.topics.routes[topic]:
                 self.runtime.inbox.append((dst, dst_port, value))
         self.spin()
 
     def on_timer(self, component: str) -> None:
-        if not self.stopping:
+        if not self.drain.stopping:
             self.runtime.tick(component)
         self.spin()
 
     def stop_clock(self) -> None:
         """End of a duration or a shutdown request: stop the clock and drain."""
-        self._stop_clock()
+        self.drain.stop_clock()
         self.spin()
 
     def spin(self, now: float | None = None) -> None:
         """Process local events, then answer probes and run the coordinator's waves.
         The adapter also calls it every few milliseconds while ``draining``."""
-        now = time.monotonic() if now is None else now
         self.runtime.drain()
-        if self.pending_probe is not None:
-            self._publish_control(self.report_topic, drain.report(self.node, self.pending_probe, self.sent,
-                                                                   self.received))
-            self.pending_probe = None
-        c = self.coordinator
-        if self.draining and c is not None and not self.leaving:
-            if c.complete:
-                self._close_wave(now)
-            wave = c.start_wave(now)
-            if wave is not None:
-                if c.peers:
-                    self._publish_control(self.probe_topic, drain.probe(wave))
-                else:
-                    self._close_wave(now)
-        if self.leaving and self._on_exit is not None:
+        self.drain.idle(time.monotonic() if now is None else now)
+        if self.drain.leaving and self._on_exit is not None:
             self._on_exit()
+
+    @property
+    def leaving(self) -> bool:
+        return self.drain.leaving
 
     def finish(self) -> None:
         self.runtime.stop()
@@ -272,21 +246,7 @@ class Bridge:
     def _send(self, component: str, port: str, value: Any, connections: list[ConnectionSpec]) -> None:
         topic = self.topics.sources[(component, port)]
         self.io.publish(topic, self.mappings[topic].to_ros(value, self.io.make))
-        self.sent += self.topics.readers[topic]
-
-    def _stop_clock(self) -> None:
-        if self.graph.clock in self.runtime.components:
-            self.runtime.halt(self.graph.clock)
-        self.stopping = True
-        if self.coordinator is not None:
-            self.draining = True
-
-    def _close_wave(self, now: float) -> None:
-        c = self.coordinator
-        if c is not None and c.close(self.sent, self.received, now):
-            if c.peers:
-                self._publish_control(self.probe_topic, drain.probe(c.wave, exit=True))
-            self.leaving = True
+        self.drain.sent += self.topics.readers[topic]
 
     def _publish_control(self, topic: str, payload: str) -> None:
         self.io.publish(topic, self.io.make(CONTROL_TYPE, data=payload))

@@ -63,7 +63,12 @@ class Runner:
         )
         self.runtime = NodeRuntime(
             graph, self.node, live, send_remote=self._send, recorder=self.recorder, record=local,
-            time_ns=time.time_ns, iterations=args.iterations, on_clock_done=self._clock_done,
+            time_ns=time.time_ns, iterations=args.iterations, on_clock_done=lambda: self.drain.clock_done(),
+        )
+        self.drain = drain.Drain(
+            graph, self.node, self.runtime, iterations=args.iterations,
+            send_probe=lambda payload: self._control(PROBE, payload),
+            send_report=lambda payload: self._control(REPORT, payload),
         )
         self.out_types = {
             oid: types.from_json(graph.component(c).output(p).type) for oid, (c, p) in self.plan.outputs.items()
@@ -75,18 +80,9 @@ class Runner:
         self.checks = {iid: types.coercer(t) for iid, t in self.in_types.items()}
         self.seq_out: dict[str, int] = {oid: 0 for oid in self.plan.outputs}
         self.seq_in: dict[str, int] = {iid: 0 for iid in self.plan.routes}
-        self.sent = 0
-        self.received = 0
-        self.stopping = False  # timers off
-        self.leaving = False
-        self.pending_probe: int | None = None
         self.flow = FlowControl(self.plan, self.node, lambda payload: self._control(ACK, json.dumps(payload)))
         self.deferred: collections.deque[dict[str, Any]] = collections.deque()
         self.deadline: float | None = args.duration if self.plan.coordinator else None
-        # Coordinator state.
-        has_timers = any(c.rate_hz for c in graph.components)
-        self.draining = self.plan.coordinator and args.iterations is None and not has_timers
-        self.coordinator = drain.Coordinator(self.plan.peers) if self.plan.coordinator else None
         from dora import Node
 
         self.dora = Node()
@@ -106,7 +102,7 @@ class Runner:
         self.seq_out[oid] += 1
         metadata["seq"] = self.seq_out[oid]
         self.dora.send_output(oid, array, metadata)
-        self.sent += self.plan.fanout[oid]  # one delivery per like-keras node it reaches
+        self.drain.sent += self.plan.fanout[oid]  # one delivery per like-keras node it reaches
         self.flow.sent(oid)
 
     def _receive(self, timeout: float | None = None, wait: bool = True) -> Any:
@@ -120,10 +116,6 @@ class Runner:
     def _control(self, output: str, payload: str) -> None:
         self.dora.send_output(output, pa.array([payload]))
 
-    def _clock_done(self) -> None:
-        self.stopping = True
-        self.draining = True  # only the coordinator hosts the clock
-
     # --- the event loop ---------------------------------------------------------------
 
     def run(self) -> None:
@@ -131,7 +123,7 @@ class Runner:
         rt.start()
         if self.deadline is not None:
             self.deadline += time.monotonic()
-        while not self.leaving:
+        while not self.drain.leaving:
             if rt.inbox:
                 # Local work first, in slices, so Dora events are never starved.
                 for _ in range(_SLICE):
@@ -143,7 +135,7 @@ class Runner:
                     continue
             else:
                 self._idle()
-                if self.leaving:
+                if self.drain.leaving:
                     break
                 event = self.deferred.popleft() if self.deferred else self._receive(self._timeout())
                 if event is None:
@@ -154,7 +146,7 @@ class Runner:
             if kind == "INPUT":
                 self._input(event["id"], event["value"], event.get("metadata") or {})
             elif kind == "STOP":
-                self._stop_clock()  # a manual stop: like the end of a duration, but best effort
+                self.drain.stop_clock()  # a manual stop: like the end of a duration, but best effort
             elif kind == "NODE_FAILED":
                 rt.halt()  # the failed node reports itself; just leave
                 break
@@ -162,37 +154,18 @@ class Runner:
 
     def _timeout(self) -> float | None:
         """How long to wait for an event: short while draining, until the deadline if one is set."""
-        if self.draining:
-            c = self.coordinator
-            return 0.05 if c.open else max(0.0005, c.next_at - time.monotonic())  # type: ignore[union-attr]
-        if self.deadline is not None:
-            return max(0.0005, self.deadline - time.monotonic())
-        return None
+        now = time.monotonic()
+        wait = self.drain.wait(now)
+        if wait is None and self.deadline is not None:
+            wait = max(0.0005, self.deadline - now)
+        return wait
 
     def _idle(self) -> None:
-        """With an empty inbox: end a duration, answer a probe, run the coordinator's waves."""
-        if self.deadline is not None and time.monotonic() >= self.deadline and not self.stopping:
-            self._stop_clock()
-        if self.pending_probe is not None:
-            self._control(REPORT, drain.report(self.node, self.pending_probe, self.sent, self.received))
-            self.pending_probe = None
-        c = self.coordinator
-        if self.draining and c is not None:
-            if c.complete:
-                self._close_wave()
-            wave = c.start_wave(time.monotonic())
-            if wave is not None:
-                if self.plan.peers:
-                    self._control(PROBE, drain.probe(wave))
-                else:
-                    self._close_wave()
-
-    def _stop_clock(self) -> None:
-        """The clock never steps again and timers stop; the coordinator starts draining."""
-        if self.graph.clock in self.runtime.components:
-            self.runtime.halt(self.graph.clock)
-        self.stopping = True
-        self.draining = self.plan.coordinator
+        """With an empty inbox: end a duration, then the drain's turn."""
+        now = time.monotonic()
+        if self.deadline is not None and now >= self.deadline and not self.drain.stopping:
+            self.drain.stop_clock()
+        self.drain.idle(now)
 
     def _input(self, iid: str, value: pa.Array, metadata: dict[str, Any]) -> None:
         rt = self.runtime
@@ -201,7 +174,7 @@ class Runner:
             external = iid in self.plan.external_sources
             if not external:
                 self._check_sequence(iid, metadata)
-                self.received += 1
+                self.drain.received += 1
             try:
                 decoded = self.checks[iid](codec.decode(value, metadata, self.in_types[iid]))
             except TypeError as exc:
@@ -213,17 +186,12 @@ class Runner:
             for comp, port in dests:
                 rt.inbox.append((comp, port, decoded))
         elif iid in self.plan.timers:
-            if not self.stopping:
+            if not self.drain.stopping:
                 rt.tick(self.plan.timers[iid])
         elif iid == PROBE:
-            msg = drain.parse(value[0].as_py())
-            self._stop_clock()
-            if msg["exit"]:
-                self.leaving = True
-            else:
-                self.pending_probe = msg["wave"]  # answered once the inbox is empty
-        elif iid.startswith(REPORT) and self.coordinator is not None:
-            self.coordinator.on_report(drain.parse(value[0].as_py()))
+            self.drain.on_probe(value[0].as_py())
+        elif iid.startswith(REPORT):
+            self.drain.on_report(value[0].as_py())
 
     def _check_sequence(self, iid: str, metadata: dict[str, Any]) -> None:
         seq = metadata.get("seq")
@@ -238,12 +206,6 @@ class Runner:
             f"Slow the sender or give the input keep_last=N if losing old messages is acceptable",
             component=comp, node=self.node,
         )
-
-    def _close_wave(self) -> None:
-        if self.coordinator.close(self.sent, self.received, time.monotonic()):  # type: ignore[union-attr]
-            if self.plan.peers:
-                self._control(PROBE, drain.probe(self.coordinator.wave, exit=True))  # type: ignore[union-attr]
-            self.leaving = True
 
     # --- results ------------------------------------------------------------------------
 
