@@ -1,5 +1,9 @@
-"""The ROS 2 transport of like-keras (the emitter and the rclpy adapter).
+"""The ROS 2 transport of like-keras.
 
-Not implemented yet: this package is the place for it. Only its rclpy adapter will
-import rclpy, and only at run time on a ROS 2 machine.
+- ``messages``: port types <-> ROS 2 messages (one table, converters both ways).
+- ``interfaces``: the ``<system>_interfaces`` package for user Msg types.
+- ``bringup`` and ``launch_file``: the ``<system>_bringup`` package and its launch file.
+- ``bridge``: one like-keras node on ROS 2 topics, in plain Python.
+- ``runner``: the thin rclpy adapter around the bridge (the only rclpy import).
+- ``transport``: ``compile`` for ``System.compile_to_transport("ros2", ...)``.
 """
