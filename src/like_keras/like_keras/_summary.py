@@ -55,13 +55,13 @@ def summary(graph: SystemGraph, print_fn: Callable[[str], Any] | None = None) ->
     console.print(table)
     console.print(conns)
     console.print(
-        f"{_count(graph.nodes, 'node')}, {_count(graph.components, 'component')}, "
-        f"{_count(graph.connections, 'connection')}; clock: {graph.clock or 'none'}"
+        f"{count(graph.nodes, 'node')}, {count(graph.components, 'component')}, "
+        f"{count(graph.connections, 'connection')}; clock: {graph.clock or 'none'}"
     )
     (print_fn or print)(buf.getvalue().rstrip("\n"))
 
 
-def _count(items: tuple[Any, ...], noun: str) -> str:
+def count(items: tuple[Any, ...], noun: str) -> str:
     return f"{len(items)} {noun}{'' if len(items) == 1 else 's'}"
 
 

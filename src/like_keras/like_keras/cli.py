@@ -13,19 +13,16 @@ factory); ``--arg key=value`` passes keyword arguments to it.
 from __future__ import annotations
 
 import argparse
-import os
-import shutil
 import signal
-import subprocess
 import sys
 import traceback
-from pathlib import Path
 from collections.abc import Sequence
 from typing import Any
 
 import yaml
 
-from .errors import LikeKerasError, RunError, TransportError
+from ._summary import count as _count
+from .errors import LikeKerasError, RunError
 from .result import RunResult
 from .system import System
 from .target import load_system
@@ -134,8 +131,8 @@ def _describe(result: RunResult, record: list[str]) -> str:
 
 def _check(args: argparse.Namespace) -> int:
     graph = _load(args).build()
-    print(f"ok: system '{graph.name}': {len(graph.nodes)} nodes, {len(graph.components)} components, "
-          f"{len(graph.connections)} connections, clock: {graph.clock or 'none'}")
+    print(f"ok: system '{graph.name}': {_count(graph.nodes, 'node')}, {_count(graph.components, 'component')}, "
+          f"{_count(graph.connections, 'connection')}, clock: {graph.clock or 'none'}")
     return 0
 
 
@@ -159,31 +156,12 @@ def _compile(args: argparse.Namespace) -> int:
 
 
 def _ros2_build(args: argparse.Namespace) -> int:
-    system = _load(args)
-    ws = Path(args.workspace)
-    system.compile_to_transport("ros2", ws / "src")
-    colcon = shutil.which("colcon", path=f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}")
-    if colcon is None:
-        raise TransportError("colcon is not installed: pip install colcon-common-extensions")
-    cmd = [colcon, "build"]
-    if not _has_rosidl_generators():
-        # Without a ROS 2 installation rosidl_default_generators is missing: say so, build the rest.
-        needing = sorted(
-            xml.parent.name for xml in (ws / "src").glob("*/package.xml")
-            if "<buildtool_depend>rosidl_default_generators</buildtool_depend>" in xml.read_text()
-        )
-        for name in needing:
-            print(f"note: skipping {name}: it needs rosidl_default_generators (a ROS 2 installation)")
-        if needing:
-            cmd += ["--packages-ignore", *needing]
-    print("$ " + " ".join(cmd), flush=True)
-    return subprocess.run(cmd, cwd=ws).returncode
+    from .transports import get
 
+    get("ros2")  # says clearly when the ROS 2 transport is not installed
+    from like_keras_ros.workspace import build
 
-def _has_rosidl_generators() -> bool:
-    """True in a sourced ROS 2 environment that can build interface packages."""
-    prefixes = [p for p in os.environ.get("AMENT_PREFIX_PATH", "").split(os.pathsep) if p]
-    return any((Path(p) / "share/rosidl_default_generators/package.xml").is_file() for p in prefixes)
+    return build(_load(args), args.workspace)
 
 
 def _print_error(exc: LikeKerasError) -> None:

@@ -6,4 +6,5 @@
 - ``bridge``: one like-keras node on ROS 2 topics, in plain Python.
 - ``runner``: the thin rclpy adapter around the bridge (the only rclpy import).
 - ``transport``: ``compile`` for ``System.compile_to_transport("ros2", ...)``.
+- ``workspace``: ``lk ros2 build`` (generate, then ``colcon build``).
 """
