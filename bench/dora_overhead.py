@@ -26,6 +26,7 @@ import numpy as np
 import yaml
 
 from like_keras import Array, Component, Input, Node, Output, System
+from like_keras_examples.throughput import Flood
 
 HERE = Path(__file__).resolve().parent
 SIZES = [8, 64 * 1024, 1 << 20, 16 << 20]
@@ -77,41 +78,6 @@ class PingPong(System):
         self.connect(self.ping.ping, self.pong.ping)
         self.connect(self.pong.pong, self.ping.pong)
         super().__init__(config=System.Config(name="pingpong"))
-
-
-class Producer(Component):
-    again = Input(int)
-    out = Output(int)
-    loop = Output(int)
-
-    def on_start(self):
-        self.n = 0
-        return {"loop": 0}
-
-    def step(self, again):
-        self.n += 1
-        return {"out": self.n, "loop": self.n}
-
-
-class Relay(Component):
-    x = Input(int)
-    y = Output(int)
-
-    def step(self, x):
-        return x
-
-
-class OneWay(System):
-    def __init__(self):
-        self.fast = Node("fast")
-        self.slow = Node("slow")
-        self.producer = Producer.from_node(self.fast)
-        self.echo = Relay.from_node(self.fast)
-        self.consumer = Relay.from_node(self.slow)
-        self.connect(self.producer.loop, self.echo.x)
-        self.connect(self.echo.y, self.producer.again)
-        self.connect(self.producer.out, self.consumer.x)
-        super().__init__(config=System.Config(name="oneway"))
 
 
 def like_keras_rtts(size: int, count: int, work: Path) -> list[float]:
@@ -167,7 +133,7 @@ def main() -> int:
         print(f"{label:>9} {hand[0]:>10.0f} / {hand[1]:>9.0f} {lk[0]:>10.0f} / {lk[1]:>9.0f} "
               f"{lk[0] / hand[0]:>15.2f} {lk[1] / hand[1]:>12.2f}")
     t0 = time.perf_counter()
-    result = OneWay().launch(transport="dora", iterations=args.messages, timeout=600, record=["consumer.y"],
+    result = Flood().launch(transport="dora", iterations=args.messages, timeout=600, record=["consumer.y"],
                              run_dir=work / "oneway")
     elapsed = time.perf_counter() - t0
     got = result.messages("consumer.y")

@@ -16,6 +16,7 @@ from like_keras.target import load_system
 from like_keras_examples.bandit import Bandit
 from like_keras_examples.cartpole import CartPole
 from like_keras_examples.sensor_pipeline import SensorPipeline
+from like_keras_examples.throughput import Flood
 
 from conftest import tool
 
@@ -25,6 +26,7 @@ EXAMPLES = [
     ("cartpole", CartPole),
     ("bandit", Bandit),
     ("sensor_pipeline", SensorPipeline),
+    ("throughput", Flood),
 ]
 
 
@@ -141,7 +143,7 @@ def test_event_driven_pipeline_on_dora_matches_native(dora):
 
 
 def test_zero_loss_20000_messages_from_a_fast_producer(dora):
-    system = load_system(f"{SYSTEMS}:Flood")
+    system = load_system("like_keras_examples.throughput:Flood")
     result = system.launch(transport="dora", iterations=20_000, record=["consumer.y"], timeout=180)
     assert result.steps["consumer"] == 20_000
     assert result.messages("consumer.y") == list(range(1, 20_001))
@@ -186,7 +188,7 @@ def test_timeout_stops_a_hanging_node(dora):
 
 
 def test_duration_stops_the_dataflow_cleanly(dora):
-    system = load_system(f"{SYSTEMS}:Flood")  # would run forever without iterations
+    system = load_system("like_keras_examples.throughput:Flood")  # would run forever without iterations
     result = system.launch(transport="dora", duration=1.0, timeout=30, record=["consumer.y"])
     got = result.messages("consumer.y")
     assert result.steps["producer"] > 100

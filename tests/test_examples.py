@@ -54,3 +54,11 @@ def test_sensor_pipeline_detects_tracks_and_steers():
     # The 10 Hz controller sampled the latest track: its command points at the target.
     x, y = cam.position(57)  # frame 57 is the newest at t = 1.9 s
     assert cmds[-1] == pytest.approx(0.002 * np.array([x - 320, y - 240]), abs=0.01)
+
+
+def test_throughput_flood_delivers_everything_in_order():
+    from like_keras_examples.throughput import Flood
+
+    result = Flood().launch(iterations=5000, record=["consumer.y"])
+    assert result.steps == {"producer": 5000, "echo": 5001, "consumer": 5000}
+    assert result.messages("consumer.y") == list(range(1, 5001))

@@ -13,11 +13,12 @@ from like_keras.target import load_system
 from like_keras_examples.bandit import Bandit
 from like_keras_examples.cartpole import CartPole
 from like_keras_examples.sensor_pipeline import SensorPipeline
+from like_keras_examples.throughput import Flood
 from like_keras_ros.bridge import control_topics, topic_of
 
 from conftest import ROOT, VENV_BIN, tool
 
-EXAMPLES = [CartPole, Bandit, SensorPipeline]
+EXAMPLES = [CartPole, Bandit, SensorPipeline, Flood]
 
 
 @pytest.fixture(scope="module")
@@ -41,10 +42,10 @@ def workspace(tmp_path_factory):
 def test_colcon_builds_and_tests_every_example_green(workspace):
     ws, build, test, result = workspace
     assert build.returncode == 0, build.stdout + build.stderr
-    assert "3 packages finished" in build.stdout
+    assert "4 packages finished" in build.stdout
     assert test.returncode == 0, result.stdout
     # 4 lint tests per bringup package: copyright, flake8, pep257, xmllint.
-    assert "Summary: 12 tests, 0 errors, 0 failures, 0 skipped" in result.stdout, result.stdout
+    assert "Summary: 16 tests, 0 errors, 0 failures, 0 skipped" in result.stdout, result.stdout
 
 
 @pytest.mark.parametrize("cls", EXAMPLES, ids=lambda c: c.__name__)

@@ -8,47 +8,9 @@ from pathlib import Path
 import numpy as np
 
 from like_keras import Array, Component, Input, Node, Output, System
+from like_keras_examples.throughput import Echo, Producer
 
 HERE = Path(__file__).resolve().parent
-
-
-class Producer(Component):
-    """A fast producer: a local echo loop steps it as fast as the CPU allows."""
-
-    again = Input(int)
-    out = Output(int)
-    loop = Output(int)
-
-    def on_start(self):
-        self.n = 0
-        return {"loop": 0}
-
-    def step(self, again):
-        self.n += 1
-        return {"out": self.n, "loop": self.n}
-
-
-class Echo(Component):
-    x = Input(int)
-    y = Output(int)
-
-    def step(self, x):
-        return x
-
-
-class Flood(System):
-    """Producer and echo in node 'fast', the consumer in node 'slow'."""
-
-    def __init__(self):
-        self.fast = Node("fast")
-        self.slow = Node("slow")
-        self.producer = Producer.from_node(self.fast)
-        self.echo = Echo.from_node(self.fast)
-        self.consumer = Echo.from_node(self.slow)
-        self.connect(self.producer.loop, self.echo.x)
-        self.connect(self.echo.y, self.producer.again)
-        self.connect(self.producer.out, self.consumer.x)
-        super().__init__(config=System.Config(name="flood"))
 
 
 class Ticker(Component):
