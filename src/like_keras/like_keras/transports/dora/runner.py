@@ -130,6 +130,8 @@ class Runner:
                     if not rt.inbox:
                         break
                     rt.deliver(*rt.inbox.popleft())
+                if not rt.inbox:
+                    continue  # all done: wait for Dora below
                 event = self.deferred.popleft() if self.deferred else self._receive(wait=False)
                 if event is None or event is HANDLED:
                     continue
