@@ -100,8 +100,9 @@ def test_launch_file_names_installed_executables_and_real_topics(workspace, cls)
 def test_parameters_file_holds_the_config_fields(workspace):
     ws = workspace[0]
     params = yaml.safe_load((ws / "src/bandit_bringup/config/bandit.yaml").read_text())
-    assert params["/**/learner"]["ros__parameters"] == {"agent": {"arms": 5, "epsilon": 0.1, "seed": 0}}
-    assert params["/**/world"]["ros__parameters"] == {"env": {"arms": 5, "seed": 0}}
+    bounds = {"like_keras": {"iterations": 0, "duration": 0.0}}
+    assert params["/**/learner"]["ros__parameters"] == {**bounds, "agent": {"arms": 5, "epsilon": 0.1, "seed": 0}}
+    assert params["/**/world"]["ros__parameters"] == {**bounds, "env": {"arms": 5, "seed": 0}}
 
 
 def test_entry_points_import_without_ros(workspace):

@@ -135,12 +135,13 @@ def _nodes_py(graph: SystemGraph) -> str:
 
 
 def _parameters_yaml(graph: SystemGraph) -> str:
-    """``/**/<node>: ros__parameters: {component: {field: value}}`` for every node."""
+    """``/**/<node>: ros__parameters: {like_keras: {...}, component: {field: value}}`` per node."""
     doc: dict[str, Any] = {}
     for node in graph.nodes:
         if node.executable is not None:
             continue
-        nested: dict[str, dict[str, Any]] = {}
+        # The run bounds first (the launch file's arguments override them), then Config fields.
+        nested: dict[str, dict[str, Any]] = {"like_keras": {"iterations": 0, "duration": 0.0}}
         for key, value in parameters(graph, node.name).items():
             comp, _, field = key.partition(".")
             nested.setdefault(comp, {})[field] = value
