@@ -12,8 +12,8 @@ from collections import defaultdict, deque
 from rosbags.typesys import Stores, get_types_from_msg, get_typestore
 
 from like_keras.target import load_system
-from like_keras_ros.bridge import Bridge, interfaces_package
-from like_keras_ros.interfaces import user_msgs
+from like_keras_ros.bridge import Bridge
+from like_keras_ros.interfaces import interfaces_name, user_msgs
 from like_keras_ros.messages import msg_definition
 
 
@@ -21,7 +21,7 @@ class Loopback:
     def __init__(self, system, iterations=None, parameters=None):
         graph = system.build()
         self.ts = get_typestore(Stores.ROS2_JAZZY)
-        pkg = interfaces_package(graph)
+        pkg = interfaces_name(graph)
         for cls in user_msgs(graph):
             self.ts.register(get_types_from_msg(msg_definition(cls, pkg), f"{pkg}/msg/{cls.__name__}"))
         self.queue = deque()

@@ -32,8 +32,9 @@ class NodeRuntime:
     ``components`` maps the names of this node's components to live instances.
     ``send_remote(component, port, value, connections)`` carries one value sent on
     ``component.port`` to the components of other nodes (``connections``, never
-    empty); a transport with topics or named outputs sends it once. ``inbox`` holds pending local events; a transport may share one deque
-    between runtimes (the native transport does, for one global FIFO).
+    empty); a transport with topics or named outputs sends it once. ``inbox`` holds
+    pending local events; a transport may share one deque between runtimes (the
+    native transport does, for one global FIFO).
     When the clock component of this node has stepped ``iterations`` times it
     never steps again and ``on_clock_done`` is called.
     """

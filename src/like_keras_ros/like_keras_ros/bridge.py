@@ -29,6 +29,7 @@ from like_keras.errors import RunError
 from like_keras.graph import ConnectionSpec, SystemGraph
 from like_keras.runtime import NodeRuntime
 
+from .interfaces import interfaces_name
 from .messages import RosMapping, mapping
 
 CONTROL_TYPE = "std_msgs/msg/String"
@@ -59,10 +60,6 @@ class NodeTopics:
     local: dict[str, str] = field(default_factory=dict)  # topic -> node-relative name (launch remaps it)
 
 
-def interfaces_package(graph: SystemGraph) -> str:
-    return f"{graph.name}_interfaces"
-
-
 def topic_of(graph: SystemGraph, component: str, port: str) -> str:
     spec = graph.component(component).output(port)
     return spec.topic or f"/{graph.name}/{component}/{port}"
@@ -75,7 +72,7 @@ def control_topics(graph: SystemGraph) -> tuple[str, str]:
 def port_mapping(graph: SystemGraph, component: str, port: str) -> RosMapping:
     """The ROS mapping of an output port (its topic's type)."""
     spec = graph.component(component).output(port)
-    return mapping(types.from_json(spec.type), image=spec.image, interfaces=interfaces_package(graph))
+    return mapping(types.from_json(spec.type), image=spec.image, interfaces=interfaces_name(graph))
 
 
 def plan_node(graph: SystemGraph, node: str) -> NodeTopics:
