@@ -28,6 +28,13 @@ def coordinator_of(graph: SystemGraph) -> str:
     return graph.node_of(graph.clock) if graph.clock else graph.nodes[0].name
 
 
+def peers(graph: SystemGraph) -> list[str]:
+    """The processes that answer the coordinator's probes: every other like-keras node
+    (external processes take no part)."""
+    coordinator = coordinator_of(graph)
+    return [n.name for n in graph.nodes if n.name != coordinator and n.executable is None]
+
+
 def probe(wave: int, exit: bool = False) -> str:
     return json.dumps({"wave": wave, "exit": exit})
 
@@ -98,7 +105,7 @@ class Drain:
         self.node = node
         self.runtime = runtime
         self.clock = graph.clock
-        self.peers = [n.name for n in graph.nodes if n.name != coordinator and n.executable is None]
+        self.peers = peers(graph)
         self.coordinator = Coordinator(self.peers) if node == coordinator else None
         # Without iterations or timers a run ends when it is quiet: drain from the start.
         self.draining = self.coordinator is not None and iterations is None and not any(

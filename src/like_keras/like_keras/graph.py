@@ -106,6 +106,12 @@ class SystemGraph:
     def node_of(self, component: str) -> str:
         return self.component(component).node
 
+    def keep_last(self, readers: list[tuple[str, str]]) -> int | None:
+        """How many messages a transport may keep for inputs ``readers`` (component, port)
+        fed by one source: lossy only when every one of them opted in with keep_last."""
+        keep = [self.component(c).input(p).keep_last for c, p in readers]
+        return max(keep) if all(keep) else None  # type: ignore[type-var]
+
     def is_external(self, component: str) -> bool:
         """True for the stand-in component of an external node."""
         return self.node(self.node_of(component)).executable is not None

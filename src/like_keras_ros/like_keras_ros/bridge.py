@@ -100,12 +100,12 @@ def plan_node(graph: SystemGraph, node: str) -> NodeTopics:
             out.subscriptions[topic] = (ros_type, LOSSLESS)
             out.local[topic] = f"{conn.src}/{conn.src_port}"
     for topic, dests in out.routes.items():
-        keep = [graph.component(c).input(p).keep_last for c, p in dests]
-        if all(keep):
-            out.subscriptions[topic] = (out.subscriptions[topic][0], Qos(False, False, max(keep)))
+        keep = graph.keep_last(dests)
+        if keep:
+            out.subscriptions[topic] = (out.subscriptions[topic][0], Qos(False, False, keep))
     probe, report = control_topics(graph)
     coordinator = drain.coordinator_of(graph)
-    peers = [n.name for n in graph.nodes if n.name != coordinator]
+    peers = drain.peers(graph)
     control = (CONTROL_TYPE, LOSSLESS)
     if node == coordinator and peers:
         out.publishers[probe] = out.subscriptions[report] = control

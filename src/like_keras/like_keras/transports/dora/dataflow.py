@@ -33,7 +33,7 @@ from typing import Any
 import yaml
 
 from ... import types
-from ...drain import coordinator_of
+from ...drain import coordinator_of, peers
 from ..._files import atomic_write
 from ...errors import TransportError
 from ...graph import SystemGraph
@@ -111,9 +111,9 @@ def plan(graph: SystemGraph) -> dict[str, NodePlan]:
         dst.inputs[iid] = _input_spec(f"{src_node}/{out}", size)
     for p in plans.values():
         for iid, readers in p.routes.items():
-            keep = [graph.component(c).input(port).keep_last for c, port in readers]
-            if all(keep):  # lossy only when every local reader of this source opted in
-                p.inputs[iid].update(queue_size=max(keep), queue_policy="drop_oldest")
+            keep = graph.keep_last(readers)
+            if keep:
+                p.inputs[iid].update(queue_size=keep, queue_policy="drop_oldest")
                 p.lossy.add(iid)
     for p in plans.values():
         p.fanout = {out: len(reached.get(out, ())) for out in p.outputs}
@@ -132,13 +132,13 @@ def plan(graph: SystemGraph) -> dict[str, NodePlan]:
     for comp in graph.components:
         if comp.rate_hz:
             plans[comp.node].timers[timer_id(comp.name)] = comp.name
-    for name, p in plans.items():
-        if name != coord and graph.node(name).executable is None:
-            p.inputs[PROBE] = {"source": f"{coord}/{PROBE}", "queue_size": 100, "queue_policy": "backpressure"}
-            plans[coord].inputs[report_id(name)] = {
-                "source": f"{name}/{REPORT}", "queue_size": 100, "queue_policy": "backpressure",
-            }
-            plans[coord].peers.append(name)
+    for name in peers(graph):
+        plans[name].inputs[PROBE] = {"source": f"{coord}/{PROBE}", "queue_size": 100,
+                                     "queue_policy": "backpressure"}
+        plans[coord].inputs[report_id(name)] = {
+            "source": f"{name}/{REPORT}", "queue_size": 100, "queue_policy": "backpressure",
+        }
+        plans[coord].peers.append(name)
     return plans
 
 
