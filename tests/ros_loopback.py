@@ -36,9 +36,9 @@ class Loopback:
             bridge = Bridge(graph, node.name, comps, _IO(self, node.name), iterations=iterations)
             if parameters and node.name in parameters:
                 bridge.apply_parameters(parameters[node.name])
-            for topic, (ros_type, _) in bridge.subscriptions.items():
+            for topic, (ros_type, _) in bridge.topics.subscriptions.items():
                 self.subscribers[topic].append(bridge)
-            for topic, (ros_type, _) in bridge.publishers.items():
+            for topic, (ros_type, _) in bridge.topics.publishers.items():
                 self.types[topic] = ros_type
             self.bridges[node.name] = bridge
 

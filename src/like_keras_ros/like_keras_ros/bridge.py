@@ -54,6 +54,7 @@ class NodeTopics:
 
     publishers: dict[str, tuple[str, Qos]] = field(default_factory=dict)  # topic -> (ros type, qos)
     sources: dict[tuple[str, str], str] = field(default_factory=dict)  # (component, port) -> topic
+    origins: dict[str, tuple[str, str]] = field(default_factory=dict)  # data topic -> (component, port)
     subscriptions: dict[str, tuple[str, Qos]] = field(default_factory=dict)
     routes: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # topic -> [(component, port)]
     readers: dict[str, int] = field(default_factory=dict)  # published topic -> nodes that subscribe
@@ -90,6 +91,8 @@ def plan_node(graph: SystemGraph, node: str) -> NodeTopics:
             continue
         topic = topic_of(graph, conn.src, conn.src_port)
         ros_type = port_mapping(graph, conn.src, conn.src_port).ros_type
+        if node in (graph.node_of(conn.src), graph.node_of(conn.dst)):
+            out.origins[topic] = (conn.src, conn.src_port)
         if graph.node_of(conn.src) == node:
             out.publishers[topic] = (ros_type, LOSSLESS)
             out.sources[(conn.src, conn.src_port)] = topic
@@ -161,25 +164,12 @@ class Bridge:
             send_probe=lambda payload: self._publish_control(self.probe_topic, payload),
             send_report=lambda payload: self._publish_control(self.report_topic, payload),
         )
-        self.mappings = {
-            topic: port_mapping(graph, *self._source_of(topic))
-            for topic in {*self.topics.publishers, *self.topics.subscriptions} - set(control_topics(graph))
-        }
+        self.mappings = {topic: port_mapping(graph, *src) for topic, src in self.topics.origins.items()}
         self.checks = {
             topic: types.coercer(types.from_json(graph.component(c).input(p).type))
             for topic, ((c, p), *_) in self.topics.routes.items()
         }
         self._on_exit = on_exit
-        # Everything the adapter creates: data topics and the drain's control topics.
-        self.publishers = self.topics.publishers
-        self.subscriptions = self.topics.subscriptions
-        self.expected_readers = self.topics.readers
-
-    def _source_of(self, topic: str) -> tuple[str, str]:
-        for conn in self.graph.connections:
-            if self.graph.is_cross_node(conn) and topic_of(self.graph, conn.src, conn.src_port) == topic:
-                return conn.src, conn.src_port
-        raise KeyError(topic)
 
     # --- what the adapter calls ---------------------------------------------------
 

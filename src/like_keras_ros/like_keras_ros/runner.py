@@ -56,13 +56,13 @@ def run(target: str, node: str, kwargs: dict[str, Any] | None = None, argv: list
         for name, value in params.items():
             ros.declare_parameter(name, value)
         bridge.apply_parameters({name: ros.get_parameter(name).value for name in params})
-        for topic, (ros_type, qos) in bridge.publishers.items():
+        for topic, (ros_type, qos) in bridge.topics.publishers.items():
             local = bridge.topics.local[topic]
             io.publishers[topic] = ros.create_publisher(_message_class(ros_type), local, _qos(qos))
-        for topic, (ros_type, qos) in bridge.subscriptions.items():
+        for topic, (ros_type, qos) in bridge.topics.subscriptions.items():
             ros.create_subscription(_message_class(ros_type), bridge.topics.local[topic],
                                     lambda m, t=topic: bridge.on_message(t, m), _qos(qos))
-        _wait_for_subscribers(rclpy, ros, io, bridge.expected_readers)
+        _wait_for_subscribers(rclpy, ros, io, bridge.topics.readers)
         for name in graph.node(node).components:
             rate = graph.component(name).rate_hz
             if rate:
