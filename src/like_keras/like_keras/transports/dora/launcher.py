@@ -78,9 +78,7 @@ def launch(
     cmd = [dora_cli()]
     name = f"{graph.name}-{os.getpid()}-{int(time.time())}"
     if coordinator:
-        host, _, port = coordinator.rpartition(":")
-        cmd += ["start", str(path), "--attach", "--name", name, "--coordinator-addr", host,
-                "--coordinator-port", port]
+        cmd += ["start", str(path), "--attach", "--name", name, *_coordinator_args(coordinator)]
     else:
         cmd += ["run", str(path)]
     wall0 = time.perf_counter()
@@ -102,6 +100,7 @@ class _Supervised:
 
     def __init__(self, cmd: list[str], out: Path, coordinator: str | None, name: str) -> None:
         self.out = out
+        self.dora = cmd[0]
         self.coordinator = coordinator
         self.name = name
         # Nodes import the system as this process did: same interpreter, same import path.
@@ -139,14 +138,10 @@ class _Supervised:
     def stop(self) -> None:
         """Ask Dora to stop the dataflow (nodes get STOP and drain)."""
         if self.coordinator:
-            host, _, port = self.coordinator.rpartition(":")
-            subprocess.run([self.cmd0(), "stop", "--name", self.name, "--coordinator-addr", host,
-                            "--coordinator-port", port], capture_output=True, timeout=30)
+            subprocess.run([self.dora, "stop", "--name", self.name, *_coordinator_args(self.coordinator)],
+                           capture_output=True, timeout=30)
         elif self.proc.poll() is None:
             self.proc.send_signal(signal.SIGINT)
-
-    def cmd0(self) -> str:
-        return str(self.proc.args[0])  # type: ignore[index]
 
     def kill(self) -> None:
         """Stop gently, then kill Dora and every runner still alive."""
@@ -188,7 +183,7 @@ class _Supervised:
             done = (self.out / "results" / f"{node}.json").exists()
             if not done and (final or not _alive(pid)):
                 if (self.out / "failures" / f"{node}.json").exists():
-                    continue
+                    continue  # it reported just now: the next poll raises its own error
                 return RunError(
                     f"node '{node}' (pid {pid}) died without reporting an error: it was killed or crashed. "
                     f"Dora's log:\n{self._log_tail()}",
@@ -200,6 +195,12 @@ class _Supervised:
         self.log.flush()
         text = (self.out / "dora.log").read_text(errors="replace").splitlines()
         return "\n".join(text[-lines:])
+
+
+def _coordinator_args(coordinator: str) -> list[str]:
+    """``host:port`` as the dora CLI takes it."""
+    host, _, port = coordinator.rpartition(":")
+    return ["--coordinator-addr", host, "--coordinator-port", port]
 
 
 def _alive(pid: int) -> bool:
