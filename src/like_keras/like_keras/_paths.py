@@ -71,5 +71,7 @@ def resolve(path: str) -> Any:
     ref, _, qualname = path.rpartition(":")
     obj: Any = load_module(ref)
     for part in qualname.split("."):
+        if not hasattr(obj, part):
+            raise TargetError(f"'{ref}' has no attribute '{qualname}' (in '{path}')")
         obj = getattr(obj, part)
     return obj

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ._paths import is_file, load_module
+from ._paths import is_file, resolve
 from .errors import TargetError
 from .system import System
 
@@ -22,12 +22,7 @@ def load_system(target: str, kwargs: dict[str, Any] | None = None) -> System:
             f"target '{target}' needs the form path/to/file.py:Name or package.module:Name"
         )
     ref, _, attr = target.rpartition(":")
-    module = load_module(ref)
-    obj: Any = module
-    for part in attr.split("."):
-        if not hasattr(obj, part):
-            raise TargetError(f"'{ref}' has no attribute '{attr}' (target '{target}')")
-        obj = getattr(obj, part)
+    obj = resolve(target)
     if isinstance(obj, System):
         system = obj
     elif callable(obj):
