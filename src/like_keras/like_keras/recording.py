@@ -51,32 +51,30 @@ def parse_record(graph: SystemGraph, record: list[str]) -> frozenset[tuple[str, 
 # --- values <-> JSON ------------------------------------------------------------------
 
 
-def to_jsonable(value: Any, t: Any) -> Any:
+def _to_json_leaf(value: Any, t: Any) -> Any:
     if t is bytes:
         return base64.b64encode(value).decode("ascii")
-    if t in types.SCALARS:
-        return value
     if isinstance(t, types.Array):
         arr = np.ascontiguousarray(value, dtype=t.dtype.newbyteorder("<"))
         return {"shape": list(arr.shape), "data": base64.b64encode(arr.tobytes()).decode("ascii")}
-    if typing.get_origin(t) is list:
-        item = typing.get_args(t)[0]
-        return [to_jsonable(v, item) for v in value]
-    return {name: to_jsonable(getattr(value, name), ft) for name, ft in t.__lk_fields__.items()}
+    return value
 
 
-def from_jsonable(obj: Any, t: Any) -> Any:
+def _from_json_leaf(obj: Any, t: Any) -> Any:
     if t is bytes:
         return base64.b64decode(obj)
-    if t in types.SCALARS:
-        return t(obj)
     if isinstance(t, types.Array):
         raw = base64.b64decode(obj["data"])
         return np.frombuffer(raw, dtype=t.dtype.newbyteorder("<")).astype(t.dtype).reshape(obj["shape"])
-    if typing.get_origin(t) is list:
-        item = typing.get_args(t)[0]
-        return [from_jsonable(v, item) for v in obj]
-    return t(**{name: from_jsonable(obj[name], ft) for name, ft in t.__lk_fields__.items()})
+    return t(obj)
+
+
+def to_jsonable(value: Any, t: Any) -> Any:
+    return types.to_tree(value, t, _to_json_leaf)
+
+
+def from_jsonable(obj: Any, t: Any) -> Any:
+    return types.from_tree(obj, t, _from_json_leaf)
 
 
 def json_schema(t: Any) -> dict[str, Any]:

@@ -297,6 +297,32 @@ def _short(v: Any) -> str:
     return f"({text[:60]}...)" if len(text) > 60 else f"({text})"
 
 
+# --- values <-> trees of dicts and lists (for codecs) ----------------------------------
+
+Leaf = Callable[[Any, Any], Any]  # (value, scalar or Array type) -> encoded value, or back
+
+
+def to_tree(value: Any, t: Any, leaf: Leaf) -> Any:
+    """``value`` of type ``t`` as dicts (Msg fields) and lists, ``leaf`` encoding
+    the scalars and Arrays; codecs give their own ``leaf``."""
+    if _is_list(t):
+        item = typing.get_args(t)[0]
+        return [to_tree(v, item, leaf) for v in value]
+    if isinstance(t, type) and issubclass(t, Msg):
+        return {name: to_tree(getattr(value, name), ft, leaf) for name, ft in t.__lk_fields__.items()}
+    return leaf(value, t)
+
+
+def from_tree(obj: Any, t: Any, leaf: Leaf) -> Any:
+    """The inverse of ``to_tree``: rebuilds Msg instances and lists, ``leaf`` decoding leaves."""
+    if _is_list(t):
+        item = typing.get_args(t)[0]
+        return [from_tree(v, item, leaf) for v in obj]
+    if isinstance(t, type) and issubclass(t, Msg):
+        return t(**{name: from_tree(obj[name], ft, leaf) for name, ft in t.__lk_fields__.items()})
+    return leaf(obj, t)
+
+
 # --- JSON form (for the graph IR) -------------------------------------------------
 
 

@@ -36,25 +36,16 @@ def arrow_type(t: Any) -> pa.DataType:
 
 
 def _to_py(value: Any, t: Any) -> Any:
-    if t in _SCALAR_ARROW:
-        return value
+    """A leaf inside a struct or list: scalars as they are, Arrays as shape + flat data."""
     if isinstance(t, types.Array):
         return {"shape": list(value.shape), "data": np.ascontiguousarray(value).ravel()}
-    if typing.get_origin(t) is list:
-        item = typing.get_args(t)[0]
-        return [_to_py(v, item) for v in value]
-    return {name: _to_py(getattr(value, name), ft) for name, ft in t.__lk_fields__.items()}
+    return value
 
 
 def _from_py(obj: Any, t: Any) -> Any:
-    if t in _SCALAR_ARROW:
-        return obj
     if isinstance(t, types.Array):
         return np.asarray(obj["data"], dtype=t.dtype).reshape(obj["shape"])
-    if typing.get_origin(t) is list:
-        item = typing.get_args(t)[0]
-        return [_from_py(v, item) for v in obj]
-    return t(**{name: _from_py(obj[name], ft) for name, ft in t.__lk_fields__.items()})
+    return obj
 
 
 @functools.lru_cache(maxsize=None)
@@ -72,7 +63,7 @@ def encode(value: Any, t: Any) -> tuple[pa.Array, dict[str, Any]]:
         return pa.array(flat), {"shape": list(value.shape)}
     if t in _SCALAR_ARROW:
         return pa.array([value], type=_SCALAR_ARROW[t]), {}
-    return pa.array([_to_py(value, t)], type=arrow_type(t)), {}
+    return pa.array([types.to_tree(value, t, _to_py)], type=arrow_type(t)), {}
 
 
 def decode(array: pa.Array, metadata: dict[str, Any], t: Any) -> Any:
@@ -93,5 +84,4 @@ def decode(array: pa.Array, metadata: dict[str, Any], t: Any) -> Any:
         raise TypeError(f"expected one {types.describe(t)}, got {len(array)} values")
     if not array.type.equals(arrow_type(t)):
         raise TypeError(f"expected {types.describe(t)} (Arrow {arrow_type(t)}), got Arrow {array.type}")
-    obj = array[0].as_py()
-    return _from_py(obj, t)
+    return types.from_tree(array[0].as_py(), t, _from_py)
