@@ -1,6 +1,7 @@
 """The `lk` command line, run as a user would."""
 
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -109,3 +110,13 @@ def test_python_dash_m_entry_point():
     proc = subprocess.run([sys.executable, "-m", "like_keras.cli", "check", "like_keras_examples.cartpole:CartPole"],
                           capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
+
+
+def test_output_into_a_closed_pipe_stops_quietly():
+    # Like `lk graph ... | head -1`: the reader is gone before lk writes.
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    proc = subprocess.run([LK, "graph", "like_keras_examples.sensor_pipeline:SensorPipeline"],
+                          stdout=write_end, stderr=subprocess.PIPE, text=True, timeout=60)
+    os.close(write_end)
+    assert proc.returncode == 141 and "Traceback" not in proc.stderr, proc.stderr
