@@ -1,12 +1,32 @@
-"""Run directories: where a run keeps its files (recording, logs, generated dataflow)."""
+"""Run directories: where a run keeps its files, and how node processes report to the
+launcher of a multi-process transport (Dora, ROS 2).
+
+    <run_dir>/pids/<node>.json      {"pid": N}                 a node process started
+    <run_dir>/results/<node>.json   {"steps": {...}}           it ended cleanly
+    <run_dir>/failures/<node>.json  {"node", "message", ...}   it failed, with the traceback
+    <run_dir>/rec/<node>.mcap       what it recorded
+
+``NodeFiles`` is the node's side; ``failure``, ``steps`` and ``recording`` are the
+launcher's. Every file is written atomically, so a reader never sees half of one.
+"""
 
 from __future__ import annotations
 
+import json
+import os
+import shutil
+import sys
 import tempfile
 import time
+import traceback
 from pathlib import Path
+from typing import Any
 
+from ._files import atomic_write
+from .errors import RunError
 from .graph import SystemGraph
+
+_PARTS = ("pids", "results", "failures", "rec")
 
 
 def make_run_dir(graph: SystemGraph, run_dir: str | Path | None) -> Path:
@@ -17,3 +37,124 @@ def make_run_dir(graph: SystemGraph, run_dir: str | Path | None) -> Path:
         return path.resolve()
     stamp = time.strftime("%Y%m%d-%H%M%S")
     return Path(tempfile.mkdtemp(prefix=f"like_keras-{graph.name}-{stamp}-"))
+
+
+def clear(out: Path) -> None:
+    """Forget what an earlier run in ``out`` reported."""
+    for sub in _PARTS:
+        shutil.rmtree(out / sub, ignore_errors=True)
+
+
+def import_path() -> str:
+    """This interpreter's import path, for node processes that must import the system as
+    this process did (a script's folder, the current directory, a pytest rootdir)."""
+    return os.pathsep.join(os.path.abspath(p or ".") for p in sys.path if os.path.isdir(p or "."))
+
+
+class NodeFiles:
+    """What one node process writes for its launcher (nothing without a run directory)."""
+
+    def __init__(self, run_dir: str | Path | None, node: str) -> None:
+        self.dir = Path(run_dir) if run_dir else None
+        self.node = node
+
+    def started(self) -> None:
+        self._write("pids", {"pid": os.getpid()})
+
+    def finished(self, steps: dict[str, int]) -> None:
+        self._write("results", {"steps": steps})
+
+    def failed(self, exc: BaseException) -> str:
+        """Report ``exc`` (the original traceback of a RunError's cause); returns its text."""
+        text = _traceback(exc)
+        info: dict[str, Any] = {"node": self.node, "message": str(exc), "traceback": text,
+                                "type": type(exc).__name__}
+        if isinstance(exc, RunError):
+            info.update(component=exc.component, step=exc.step)
+            if exc.__cause__ is not None:
+                info["traceback"] = _traceback(exc.__cause__)
+        self._write("failures", info)
+        return text
+
+    def recording(self) -> Path | None:
+        return self.dir / "rec" / f"{self.node}.mcap" if self.dir else None
+
+    def _write(self, part: str, data: dict[str, Any]) -> None:
+        if self.dir is not None:
+            atomic_write(self.dir / part / f"{self.node}.json", json.dumps(data))
+
+
+def _traceback(exc: BaseException) -> str:
+    return "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+
+
+# --- the launcher's side ---------------------------------------------------------------
+
+
+def pids(out: Path) -> dict[str, int]:
+    """The node processes that have started, by node name."""
+    found = {}
+    for f in (out / "pids").glob("*.json"):
+        try:
+            found[f.stem] = json.loads(f.read_text())["pid"]
+        except (ValueError, KeyError, OSError):
+            continue
+    return found
+
+
+def failure(out: Path, final: bool = False, log: str = "") -> RunError | None:
+    """The first failure a node reported, else a node that died without reporting (every
+    node not finished, when ``final``), else None. ``log`` is shown for a silent death."""
+    reports = sorted((out / "failures").glob("*.json"), key=lambda f: f.stat().st_mtime)
+    if reports:
+        info = json.loads(reports[0].read_text())
+        return RunError(
+            f"node '{info['node']}' failed: {info['message']}",
+            component=info.get("component"), node=info["node"], step=info.get("step"),
+            remote_traceback=info.get("traceback"),
+        )
+    for node, pid in pids(out).items():
+        done = (out / "results" / f"{node}.json").exists()
+        if not done and (final or not alive(pid)):
+            if (out / "failures" / f"{node}.json").exists():
+                continue  # it reported just now: the next look raises its own error
+            return RunError(
+                f"node '{node}' (pid {pid}) died without reporting an error: it was killed or crashed.{log}",
+                node=node,
+            )
+    return None
+
+
+def steps(graph: SystemGraph, out: Path, log: Path) -> dict[str, int]:
+    """Steps per component, from every like-keras node's results."""
+    found: dict[str, int] = {}
+    for node in graph.nodes:
+        if node.executable is not None:
+            continue  # an external process: not ours to count
+        f = out / "results" / f"{node.name}.json"
+        if not f.exists():
+            raise RunError(f"node '{node.name}' ended without reporting its results (see {log})", node=node.name)
+        found.update(json.loads(f.read_text())["steps"])
+    return {c.name: found[c.name] for c in graph.components if c.name in found}
+
+
+def recording(out: Path) -> Path:
+    """Every node's recording merged into ``recording.mcap``."""
+    from .recording import merge
+
+    return merge(sorted((out / "rec").glob("*.mcap")), out / "recording.mcap")
+
+
+def alive(pid: int) -> bool:
+    """Whether process ``pid`` runs (a zombie does not)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split(") ", 1)[1][0] != "Z"
+    except OSError:
+        return True

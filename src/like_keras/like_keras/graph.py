@@ -7,6 +7,7 @@ components rebuild them from code (the system's target), not from this IR.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -121,6 +122,10 @@ class SystemGraph:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    def digest(self) -> str:
+        """A fingerprint of the system: node processes check they rebuilt the one compiled."""
+        return hashlib.sha256(json.dumps(self.to_dict(), sort_keys=True).encode()).hexdigest()[:16]
 
     def to_json(self, indent: int | None = 2) -> str:
         return json.dumps(self.to_dict(), indent=indent)

@@ -7,11 +7,13 @@ the same targets to rebuild their part of a system from code.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 from ._paths import is_file, resolve
-from .errors import TargetError
+from .errors import RunError, TargetError
+from .graph import SystemGraph
 from .system import System
 
 
@@ -37,3 +39,28 @@ def load_system(target: str, kwargs: dict[str, Any] | None = None) -> System:
         target = f"{Path(ref).resolve()}:{attr}"
     system.__dict__["_target_ref"] = (target, dict(kwargs or {}))
     return system
+
+
+def rebuild(target: str, kwargs: dict[str, Any] | None, node: str, digest: str | None = None,
+            compiled: Path | None = None) -> tuple[System, SystemGraph]:
+    """The system a node process hosts ``node`` of, rebuilt from code; a RunError when it is
+    not the one compiled (``digest``; ``compiled`` is that graph's JSON, to show the difference)."""
+    system = load_system(target, kwargs)
+    graph = system.build()
+    if digest and graph.digest() != digest:
+        raise RunError(
+            f"node '{node}' rebuilt a different system from {target} than the one compiled (the code "
+            f"changed since, or building it is not deterministic): compile it again{_difference(graph, compiled)}",
+            node=node,
+        )
+    return system, graph
+
+
+def _difference(graph: Any, compiled: Path | None) -> str:
+    if compiled is None or not compiled.exists():
+        return ""
+    ours, theirs = json.loads(graph.to_json()), json.loads(compiled.read_text())
+    for key in ours:
+        if ours[key] != theirs.get(key):
+            return f". First difference, in '{key}':\n  compiled: {theirs.get(key)}\n  rebuilt:  {ours[key]}"
+    return ""

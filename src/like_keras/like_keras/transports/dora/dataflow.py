@@ -171,11 +171,6 @@ def _pool(nbytes: int) -> str | None:
     return f"{min(1024, -(-want // _MB))}MB"
 
 
-def graph_digest(graph: SystemGraph) -> str:
-    """A fingerprint of the system: runners check they rebuilt the one compiled."""
-    return hashlib.sha256(json.dumps(graph.to_dict(), sort_keys=True).encode()).hexdigest()[:16]
-
-
 def dataflow(
     graph: SystemGraph,
     *,
@@ -196,7 +191,7 @@ def dataflow(
             f"processes rebuild it from {graph.target} and need JSON-serialisable arguments"
         )
     plans = plan(graph)
-    digest = graph_digest(graph)
+    digest = graph.digest()
     nodes = []
     for node in graph.nodes:
         p = plans[node.name]

@@ -20,20 +20,20 @@ import json
 import os
 import sys
 import time
-import traceback
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 
 from ... import drain, types
+from ..._rundir import NodeFiles
 from ...errors import RunError
 from ...graph import ConnectionSpec
 from ...recording import McapRecorder, parse_record
 from ...runtime import NodeRuntime
-from ...target import load_system
+from ...target import rebuild
 from . import codec
-from .dataflow import ACK, PROBE, REPORT, data_id, graph_digest, plan
+from .dataflow import ACK, PROBE, REPORT, data_id, plan
 from .flow import HANDLED, FlowControl
 
 _SLICE = 256  # local events processed between two looks at Dora's queue
@@ -41,25 +41,19 @@ _SLICE = 256  # local events processed between two looks at Dora's queue
 
 class Runner:
     def __init__(self, args: argparse.Namespace) -> None:
-        system = load_system(args.target, json.loads(args.kwargs) if args.kwargs else {})
-        graph = system.build()
-        if args.digest and graph_digest(graph) != args.digest:
-            raise RunError(
-                f"node '{args.node}' rebuilt a different system from {args.target} than the one compiled "
-                f"(the code changed since, or building it is not deterministic): compile the dataflow again"
-                f"{_difference(graph, args.run_dir)}",
-                node=args.node,
-            )
+        compiled = Path(args.run_dir) / "graph.json" if args.run_dir else None
+        system, graph = rebuild(args.target, json.loads(args.kwargs) if args.kwargs else {}, args.node,
+                                args.digest, compiled)
         self.node = args.node
         self.graph = graph
         self.plan = plan(graph)[args.node]
-        self.run_dir = Path(args.run_dir) if args.run_dir else None
+        self.files = NodeFiles(args.run_dir, args.node)
         live = {c.name: c for c in system._components()}
         ports = parse_record(graph, args.record.split(",") if args.record else [])
         local = frozenset((c, p) for c, p in ports if graph.node_of(c) == self.node)
         self.recorder = (
-            McapRecorder(self.run_dir / "rec" / f"{self.node}.mcap", graph, local)
-            if local and self.run_dir else None
+            McapRecorder(self.files.recording(), graph, local)
+            if local and self.files.dir else None
         )
         self.runtime = NodeRuntime(
             graph, self.node, live, send_remote=self._send, recorder=self.recorder, record=local,
@@ -214,40 +208,7 @@ class Runner:
     def write_results(self) -> None:
         if self.recorder is not None:
             self.recorder.close()
-        if self.run_dir is not None:
-            _write_json(self.run_dir / "results" / f"{self.node}.json", {"steps": self.runtime.steps})
-
-
-def _difference(graph: Any, run_dir: str | None) -> str:
-    """Where the rebuilt graph differs from the launcher's (saved as graph.json)."""
-    saved = Path(run_dir) / "graph.json" if run_dir else None
-    if saved is None or not saved.exists():
-        return ""
-    ours, theirs = json.loads(graph.to_json()), json.loads(saved.read_text())
-    for key in ours:
-        if ours[key] != theirs.get(key):
-            return f". First difference, in '{key}':\n  compiled: {theirs.get(key)}\n  rebuilt:  {ours[key]}"
-    return ""
-
-
-def _write_json(path: Path, data: dict[str, Any]) -> None:
-    from ..._files import atomic_write
-
-    atomic_write(path, json.dumps(data))
-
-
-def _report_failure(run_dir: Path | None, node: str, exc: BaseException) -> None:
-    text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
-    print(text, file=sys.stderr, flush=True)
-    if run_dir is None:
-        return
-    info: dict[str, Any] = {"node": node, "message": str(exc), "traceback": text, "type": type(exc).__name__}
-    if isinstance(exc, RunError):
-        info.update(component=exc.component, step=exc.step)
-        if exc.__cause__ is not None:
-            cause = exc.__cause__
-            info["traceback"] = "".join(traceback.format_exception(type(cause), cause, cause.__traceback__))
-    _write_json(run_dir / "failures" / f"{node}.json", info)
+        self.files.finished(self.runtime.steps)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -261,9 +222,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--run-dir")
     parser.add_argument("--record")
     args = parser.parse_args(argv)
-    run_dir = Path(args.run_dir) if args.run_dir else None
-    if run_dir is not None:
-        _write_json(run_dir / "pids" / f"{args.node}.json", {"pid": os.getpid()})
+    files = NodeFiles(args.run_dir, args.node)
+    files.started()
     runner = None
     try:
         runner = Runner(args)
@@ -279,7 +239,7 @@ def main(argv: list[str] | None = None) -> int:
     except BaseException as exc:  # report every failure, then let Dora see the exit code
         if runner is not None and runner.recorder is not None:
             runner.recorder.abort()
-        _report_failure(run_dir, args.node, exc)
+        print(files.failed(exc), file=sys.stderr, flush=True)
         return 1
     return 0
 

@@ -1,0 +1,95 @@
+"""Supervising a multi-process run: the transport's own launcher (``dora run``,
+``ros2 launch``) in a session of its own, and the node processes it starts, watched
+through the run directory (``_rundir``).
+
+Neither Dora nor ROS 2 launch fails fast, so this does: a node that reports a failure
+or dies makes ``wait`` raise at once; ``timeout`` raises ``RunTimeoutError``; ``kill``
+stops the launcher gently, then kills whatever is left, node processes included.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+from . import _rundir
+from .errors import RunError, RunTimeoutError
+
+POLL = 0.05
+
+
+class Supervised:
+    """``cmd`` (the transport's launcher, called ``what`` in errors) running in ``out``."""
+
+    def __init__(self, cmd: list[str], out: Path, env: Mapping[str, str], *, what: str, log: str, grace: float,
+                 stop: Callable[[], None] | None = None) -> None:
+        self.out = out
+        self.what = what
+        self.grace = grace  # seconds a stopped run gets before it is killed
+        self._stop = stop
+        self.log_path = out / log
+        self.log = open(self.log_path, "wb")
+        self.proc = subprocess.Popen(cmd, cwd=out, stdout=self.log, stderr=subprocess.STDOUT, env=dict(env),
+                                     stdin=subprocess.DEVNULL, start_new_session=True)
+
+    def wait(self, duration: float | None, timeout: float | None) -> None:
+        """Until the launcher exits; raises the first node failure, or on ``timeout``.
+        After ``duration`` (+ grace) the run is asked to stop, should it not end by itself."""
+        start = time.monotonic()
+        stop_sent = False
+        while True:
+            rc = self.proc.poll()
+            failed = _rundir.failure(self.out, log=self._log_note())
+            if failed is not None:
+                raise failed
+            if rc is not None:
+                break
+            elapsed = time.monotonic() - start
+            if timeout is not None and elapsed > timeout:
+                raise RunTimeoutError(f"the {self.what} run did not finish within timeout={timeout} s; it was "
+                                      f"stopped (log: {self.log_path})")
+            if duration is not None and elapsed > duration + self.grace and not stop_sent:
+                self.stop()
+                stop_sent = True
+            time.sleep(POLL)
+        if rc != 0:
+            failed = _rundir.failure(self.out, final=True, log=self._log_note())
+            raise failed or RunError(f"{self.what} exited with code {rc}:\n{self.log_tail()}")
+
+    def stop(self) -> None:
+        """Ask the run to stop (nodes stop their clocks and drain)."""
+        if self._stop is not None:
+            self._stop()
+        elif self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+
+    def kill(self) -> None:
+        """Stop gently, then kill the launcher's session and every node process still alive."""
+        if self.proc.poll() is None:
+            self.stop()
+            try:
+                self.proc.wait(self.grace)
+            except subprocess.TimeoutExpired:
+                pass
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)  # stragglers in its session, if any
+        except (ProcessLookupError, PermissionError):
+            pass
+        self.proc.wait()
+        for pid in _rundir.pids(self.out).values():
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        self.log.close()
+
+    def log_tail(self, lines: int = 30) -> str:
+        self.log.flush()
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+    def _log_note(self) -> str:
+        return f" The {self.what} log ends:\n{self.log_tail()}"
