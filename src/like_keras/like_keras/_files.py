@@ -46,3 +46,8 @@ def replace_tree(target: str | Path, files: dict[str, str]) -> Path:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return target
+
+
+def tail(path: str | Path, lines: int = 30) -> str:
+    """The last ``lines`` lines of a log file, for an error message."""
+    return "\n".join(Path(path).read_text(errors="replace").splitlines()[-lines:])

@@ -46,9 +46,20 @@ def clear(out: Path) -> None:
 
 
 def import_path() -> str:
-    """This interpreter's import path, for node processes that must import the system as
-    this process did (a script's folder, the current directory, a pytest rootdir)."""
-    return os.pathsep.join(os.path.abspath(p or ".") for p in sys.path if os.path.isdir(p or "."))
+    """The folders on this interpreter's import path that it did not get from its own
+    installation (a script's folder, the current directory, PYTHONPATH, a pytest rootdir),
+    for node processes that run the same interpreter and must import the system as this
+    process did. Site and standard-library folders stay out: another interpreter (the
+    ``ros2`` command's) must not import this one's packages."""
+    own = {os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)}
+    folders = []
+    for entry in sys.path:
+        path = os.path.abspath(entry or ".")
+        real = os.path.realpath(path)
+        installed = any(real == o or real.startswith(o + os.sep) for o in own)
+        if os.path.isdir(path) and not installed and path not in folders:
+            folders.append(path)
+    return os.pathsep.join(folders)
 
 
 class NodeFiles:

@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from . import _rundir
+from ._files import tail
 from .errors import RunError, RunTimeoutError
 
 POLL = 0.05
@@ -89,7 +90,7 @@ class Supervised:
 
     def log_tail(self, lines: int = 30) -> str:
         self.log.flush()
-        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        return tail(self.log_path, lines)
 
     def _log_note(self) -> str:
         return f" The {self.what} log ends:\n{self.log_tail()}"

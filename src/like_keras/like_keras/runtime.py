@@ -36,7 +36,8 @@ class NodeRuntime:
     pending local events; a transport may share one deque between runtimes (the
     native transport does, for one global FIFO).
     When the clock component of this node has stepped ``iterations`` times it
-    never steps again and ``on_clock_done`` is called.
+    never steps again and ``on_clock_done`` is called. Nothing steps before ``start``:
+    events that arrive earlier wait in the inbox, timer ticks are dropped.
     """
 
     def __init__(
@@ -62,6 +63,8 @@ class NodeRuntime:
         self.clock = graph.clock if graph.clock in self.components and iterations else None
         self.iterations = iterations
         self.clock_done = False
+        self.started = False
+        self.stopped = False
         self._on_clock_done = on_clock_done
         self._send_remote = send_remote
         self._recorder = recorder
@@ -92,6 +95,7 @@ class NodeRuntime:
         for name, comp in self.components.items():
             out = self._call(name, comp.on_start, "on_start()")
             self._emit(name, out, "on_start()")
+        self.started = True
 
     def deliver(self, component: str, port: str, value: Any) -> None:
         """A message on ``component.port``: remember it and step if it triggers."""
@@ -100,11 +104,14 @@ class NodeRuntime:
             self._step(component)
 
     def tick(self, component: str) -> None:
-        """A timer tick of ``component``."""
-        self._step(component)
+        """A timer tick of ``component`` (none before ``start``)."""
+        if self.started:
+            self._step(component)
 
     def drain(self) -> int:
-        """Process local events until none are left; returns how many."""
+        """Process local events until none are left (none before ``start``); returns how many."""
+        if not self.started:
+            return 0
         n = 0
         inbox = self.inbox
         while inbox:
@@ -113,7 +120,11 @@ class NodeRuntime:
         return n
 
     def stop(self) -> None:
-        """Call every component's ``on_stop`` once; the first failure is raised after all ran."""
+        """Call every component's ``on_stop`` once (never twice, never without ``start``);
+        the first failure is raised after all ran."""
+        if self.stopped or not self.started:
+            return
+        self.stopped = True
         first: RunError | None = None
         for name, comp in self.components.items():
             try:

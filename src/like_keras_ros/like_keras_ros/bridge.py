@@ -6,12 +6,14 @@ messages, timer ticks and the stop-and-drain probes into runtime calls. The rclp
 adapter (``runner.py``) only creates the publishers, subscriptions and timers the plan
 lists and forwards their callbacks; anything else is here, where it is tested.
 
-- Topics: one per cross-node source port, ``/<system>/<component>/<port>`` unless the
-  port overrides it (``Output(T, topic=...)``).
+- Topics: one per cross-node source port, ``<system>/<component>/<port>`` unless the
+  port overrides it (``Output(T, topic=...)``). The names are relative, so a launch
+  namespace (``namespace:=robot_a``) moves the whole system, and the node itself uses
+  them: ``ros2 run`` and the launch file give the same topics, with no remapping.
 - QoS: reliable + keep_all (nothing lost) by default; best_effort + keep_last N when
   every subscriber of a topic in this node declared ``keep_last=N``.
-- Control: ``/<system>/_lk/probe`` and ``/<system>/_lk/report`` (std_msgs/String, JSON)
-  carry ``like_keras.drain``.
+- Control: ``<system>/_lk/probe`` and ``<system>/_lk/report`` (std_msgs/String, JSON)
+  carry ``like_keras.drain`` (hidden topics: ``_lk``).
 - Parameters: each component's ``Config`` fields, ``<component>.<field>``.
 """
 
@@ -27,7 +29,7 @@ from like_keras import drain, types
 from like_keras.component import Component
 from like_keras.errors import RunError
 from like_keras.graph import ConnectionSpec, SystemGraph
-from like_keras.runtime import NodeRuntime
+from like_keras.runtime import NodeRuntime, Recorder
 
 from .interfaces import interfaces_name
 from .messages import RosMapping, mapping
@@ -57,17 +59,16 @@ class NodeTopics:
     origins: dict[str, tuple[str, str]] = field(default_factory=dict)  # data topic -> (component, port)
     subscriptions: dict[str, tuple[str, Qos]] = field(default_factory=dict)
     routes: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # topic -> [(component, port)]
-    readers: dict[str, int] = field(default_factory=dict)  # published topic -> nodes that subscribe
-    local: dict[str, str] = field(default_factory=dict)  # topic -> node-relative name (launch remaps it)
+    readers: dict[str, frozenset[str]] = field(default_factory=dict)  # published topic -> nodes reading it
 
 
 def topic_of(graph: SystemGraph, component: str, port: str) -> str:
     spec = graph.component(component).output(port)
-    return spec.topic or f"/{graph.name}/{component}/{port}"
+    return spec.topic or f"{graph.name}/{component}/{port}"
 
 
 def control_topics(graph: SystemGraph) -> tuple[str, str]:
-    return f"/{graph.name}/_lk/probe", f"/{graph.name}/_lk/report"
+    return f"{graph.name}/_lk/probe", f"{graph.name}/_lk/report"
 
 
 def port_mapping(graph: SystemGraph, component: str, port: str) -> RosMapping:
@@ -79,8 +80,7 @@ def port_mapping(graph: SystemGraph, component: str, port: str) -> RosMapping:
 def plan_node(graph: SystemGraph, node: str) -> NodeTopics:
     """The topics of ``node``: a publisher per source port read in another node, a
     subscription per topic this node reads from another node, and the drain's control
-    topics. Nodes use names relative to themselves (``<component>/<port>``, ``_lk/probe``)
-    that the launch file remaps to the system's topics."""
+    topics, each publisher with the nodes that read it (the ready barrier waits for them)."""
     out = NodeTopics()
     readers: dict[str, set[str]] = {}
     for conn in graph.connections:
@@ -96,12 +96,10 @@ def plan_node(graph: SystemGraph, node: str) -> NodeTopics:
         if graph.node_of(conn.src) == node:
             out.publishers[topic] = (ros_type, LOSSLESS)
             out.sources[(conn.src, conn.src_port)] = topic
-            out.readers[topic] = len(readers[topic])
-            out.local[topic] = f"{conn.src}/{conn.src_port}"
+            out.readers[topic] = frozenset(readers[topic])
         if graph.node_of(conn.dst) == node:
             out.routes.setdefault(topic, []).append((conn.dst, conn.dst_port))
             out.subscriptions[topic] = (ros_type, LOSSLESS)
-            out.local[topic] = f"{conn.src}/{conn.src_port}"
     for topic, dests in out.routes.items():
         keep = graph.keep_last(dests)
         if keep:
@@ -112,11 +110,10 @@ def plan_node(graph: SystemGraph, node: str) -> NodeTopics:
     control = (CONTROL_TYPE, LOSSLESS)
     if node == coordinator and peers:
         out.publishers[probe] = out.subscriptions[report] = control
-        out.readers[probe] = len(peers)
+        out.readers[probe] = frozenset(peers)
     elif node != coordinator:
         out.subscriptions[probe] = out.publishers[report] = control
-        out.readers[report] = 1
-    out.local.update({probe: "_lk/probe", report: "_lk/report"})
+        out.readers[report] = frozenset([coordinator])
     return out
 
 
@@ -151,6 +148,7 @@ class Bridge:
     def __init__(
         self, graph: SystemGraph, node: str, components: dict[str, Component], io: RosIO, *,
         iterations: int | None = None, on_exit: Callable[[], None] | None = None,
+        recorder: Recorder | None = None, record: frozenset[tuple[str, str]] = frozenset(),
     ) -> None:
         self.graph = graph
         self.node = node
@@ -158,7 +156,8 @@ class Bridge:
         self.topics = plan_node(graph, node)
         self.probe_topic, self.report_topic = control_topics(graph)
         self.runtime = NodeRuntime(graph, node, components, send_remote=self._send, iterations=iterations,
-                                   on_clock_done=lambda: self.drain.clock_done())
+                                   on_clock_done=lambda: self.drain.clock_done(), recorder=recorder,
+                                   record=record, time_ns=time.time_ns)
         self.drain = drain.Drain(
             graph, node, self.runtime, iterations=iterations,
             send_probe=lambda payload: self._publish_control(self.probe_topic, payload),
@@ -215,7 +214,10 @@ class Bridge:
 
     def spin(self, now: float | None = None) -> None:
         """Process local events, then answer probes and run the coordinator's waves.
-        The adapter also calls it every few milliseconds while ``draining``."""
+        The adapter also calls it every few milliseconds while ``draining``. Before
+        ``start`` it does nothing: what arrived waits for ``on_start``."""
+        if not self.runtime.started:
+            return
         self.runtime.drain()
         self.drain.idle(time.monotonic() if now is None else now)
         if self.drain.leaving and self._on_exit is not None:
@@ -226,14 +228,23 @@ class Bridge:
         return self.drain.leaving
 
     def finish(self) -> None:
+        """A clean end: ``on_stop`` (once, and only after ``on_start``)."""
         self.runtime.stop()
+
+    def abort(self) -> None:
+        """After a failure: nothing steps again; ``on_stop`` still runs, its errors secondary."""
+        self.runtime.halt()
+        try:
+            self.runtime.stop()
+        except RunError:
+            pass
 
     # --- internals ----------------------------------------------------------------
 
     def _send(self, component: str, port: str, value: Any, connections: list[ConnectionSpec]) -> None:
         topic = self.topics.sources[(component, port)]
         self.io.publish(topic, self.mappings[topic].to_ros(value, self.io.make))
-        self.drain.sent += self.topics.readers[topic]
+        self.drain.sent += len(self.topics.readers[topic])
 
     def _publish_control(self, topic: str, payload: str) -> None:
         self.io.publish(topic, self.io.make(CONTROL_TYPE, data=payload))

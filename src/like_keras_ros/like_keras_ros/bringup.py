@@ -121,7 +121,7 @@ def _nodes_py(graph: SystemGraph) -> str:
     functions = "".join(
         f"\n\ndef {entry_point(node.name)}():\n"
         f"    \"\"\"Run node {node.name!r} of the system.\"\"\"\n"
-        f"    return run(TARGET, {node.name!r}, KWARGS)\n"
+        f"    return run(TARGET, {node.name!r}, KWARGS, digest=DIGEST)\n"
         for node in graph.nodes if node.executable is None
     )
     return (
@@ -130,6 +130,7 @@ def _nodes_py(graph: SystemGraph) -> str:
         "from like_keras_ros.runner import run\n\n"
         f"TARGET = {graph.target!r}\n"
         f"KWARGS = {graph.target_kwargs!r}\n"
+        f"DIGEST = {graph.digest()!r}  # of the system compiled: a node that rebuilds another one fails\n"
         + functions
     )
 
@@ -141,7 +142,8 @@ def _parameters_yaml(graph: SystemGraph) -> str:
         if node.executable is not None:
             continue
         # The run bounds first (the launch file's arguments override them), then Config fields.
-        nested: dict[str, dict[str, Any]] = {"like_keras": {"iterations": 0, "duration": 0.0}}
+        nested: dict[str, dict[str, Any]] = {
+            "like_keras": {"iterations": 0, "duration": 0.0, "run_dir": "", "record": ""}}
         for key, value in parameters(graph, node.name).items():
             comp, _, field = key.partition(".")
             nested.setdefault(comp, {})[field] = value

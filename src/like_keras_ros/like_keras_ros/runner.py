@@ -4,12 +4,15 @@
     python -m like_keras_ros.runner --target T --node N [--kwargs JSON] [--ros-args ...]
 
 It creates exactly what ``Bridge`` lists (publishers, subscriptions, timers, parameters)
-and forwards callbacks to it. Before starting it waits until every publisher has its
-subscribers, so nothing sent at start is lost. Parameter ``like_keras.iterations``
-(0: until shutdown) and ``like_keras.duration`` (seconds, 0: none) bound the run; when
-it ends or fails the process exits and the launch file shuts the launch down.
+and forwards callbacks to it. Before starting it waits until every publisher is matched
+with the system's own nodes that read it (a ``ros2 topic echo`` does not count), so
+nothing sent at start is lost. Parameters ``like_keras.iterations`` (0: until stopped),
+``like_keras.duration`` (seconds, 0: none), ``like_keras.run_dir`` and
+``like_keras.record`` bound and record the run; with a run directory the node reports
+its pid, results and failures there (``like_keras._rundir``) for a launcher.
 
-Needs a ROS 2 machine (rclpy is not on PyPI): nothing here runs in this repository's CI.
+SIGINT and SIGTERM (the launch shutting down, Ctrl-C) stop the clock and drain like the
+end of a duration, then ``on_stop`` runs once and the process exits 0. A failure exits 1.
 """
 
 from __future__ import annotations
@@ -18,83 +21,136 @@ import argparse
 import array
 import importlib
 import json
+import signal
 import sys
 import time
-import traceback
 from typing import Any
 
 import numpy as np
 
+from like_keras._rundir import NodeFiles
 from like_keras.errors import RunError
-from like_keras.target import load_system
+from like_keras.recording import McapRecorder, parse_record
+from like_keras.target import rebuild
 
 from .bridge import Bridge, Qos, parameters
 
 _READY_TIMEOUT = 30.0
+_STOP_GRACE = 3.0  # seconds a stop request waits for the drain before leaving anyway
+_RUN = "like_keras."
 _TYPECODES = {"float64": "d", "float32": "f", "int8": "b", "uint8": "B", "int16": "h", "uint16": "H",
               "int32": "i", "uint32": "I", "int64": "q", "uint64": "Q"}
 
 
-def run(target: str, node: str, kwargs: dict[str, Any] | None = None, argv: list[str] | None = None) -> int:
+def run(target: str, node: str, kwargs: dict[str, Any] | None = None, argv: list[str] | None = None,
+        digest: str | None = None) -> int:
     """Host ``node`` of the system ``target`` builds; returns the exit code."""
     import rclpy
     from rclpy.node import Node as RosNode
+    from rclpy.signals import SignalHandlerOptions
 
-    rclpy.init(args=argv if argv is not None else sys.argv)
+    rclpy.init(args=argv if argv is not None else sys.argv, signal_handler_options=SignalHandlerOptions.NO)
+    stop = _StopRequest()
     ros = RosNode(node)
-    bridge = None
+    bounds = {key: ros.declare_parameter(_RUN + key, default).value
+              for key, default in (("iterations", 0), ("duration", 0.0), ("run_dir", ""), ("record", ""))}
+    files = NodeFiles(bounds["run_dir"], node)
+    files.started()
+    bridge: Bridge | None = None
+    recorder: McapRecorder | None = None
     try:
-        system = load_system(target, kwargs or {})
-        graph = system.build()
-        ros.declare_parameter("like_keras.iterations", 0)
-        ros.declare_parameter("like_keras.duration", 0.0)
-        iterations = ros.get_parameter("like_keras.iterations").value or None
-        duration = ros.get_parameter("like_keras.duration").value or None
+        system, graph = rebuild(target, kwargs or {}, node, digest)
+        ports = parse_record(graph, [p for p in bounds["record"].split(",") if p])
+        local = frozenset((c, p) for c, p in ports if graph.node_of(c) == node)
+        if local and files.dir:
+            recorder = McapRecorder(files.recording(), graph, local)  # type: ignore[arg-type]
         io = _RclpyIO(ros)
-        bridge = Bridge(graph, node, {c.name: c for c in system._components()}, io, iterations=iterations)
-        params = parameters(graph, node)
-        for name, value in params.items():
-            ros.declare_parameter(name, value)
-        bridge.apply_parameters({name: ros.get_parameter(name).value for name in params})
+        bridge = Bridge(graph, node, {c.name: c for c in system._components()}, io,
+                        iterations=bounds["iterations"] or None, recorder=recorder, record=local)
+        _parameters(ros, bridge, parameters(graph, node))
         for topic, (ros_type, qos) in bridge.topics.publishers.items():
-            local = bridge.topics.local[topic]
-            io.publishers[topic] = ros.create_publisher(_message_class(ros_type), local, _qos(qos))
+            io.publishers[topic] = ros.create_publisher(_message_class(ros_type), topic, _qos(qos))
         for topic, (ros_type, qos) in bridge.topics.subscriptions.items():
-            ros.create_subscription(_message_class(ros_type), bridge.topics.local[topic],
-                                    lambda m, t=topic: bridge.on_message(t, m), _qos(qos))
-        _wait_for_subscribers(rclpy, ros, io, bridge.topics.readers)
-        for name in graph.node(node).components:
-            rate = graph.component(name).rate_hz
-            if rate:
-                ros.create_timer(1.0 / rate, lambda c=name: bridge.on_timer(c))
-        ros.create_timer(0.002, bridge.spin)  # the coordinator's probe waves while draining
-        if duration:
-            ros.create_timer(duration, bridge.stop_clock)
-        bridge.start()
-        while not bridge.leaving:
-            rclpy.spin_once(ros, timeout_sec=0.1)
-    except KeyboardInterrupt:
-        pass  # the launch is shutting down: run on_stop below
-    except Exception as exc:
-        ros.get_logger().error("".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
+            ros.create_subscription(_message_class(ros_type), topic, lambda m, t=topic: bridge.on_message(t, m),
+                                    _qos(qos))
+        if _wait_for_readers(rclpy, ros, io, bridge.topics.readers, stop):
+            for name in graph.node(node).components:
+                rate = graph.component(name).rate_hz
+                if rate:
+                    ros.create_timer(1.0 / rate, lambda c=name: bridge.on_timer(c))
+            ros.create_timer(0.002, bridge.spin)  # the coordinator's probe waves while draining
+            bridge.start()
+            _spin(rclpy, ros, bridge, stop, bounds["duration"] if bridge.drain.coordinator else 0.0)
+        bridge.finish()
+        if recorder is not None:
+            recorder.close()
+        files.finished(bridge.runtime.steps)
+        return 0
+    except BaseException as exc:  # noqa: B036 - every failure is reported, then the exit code says it
+        if recorder is not None:
+            recorder.abort()
         if bridge is not None:
-            bridge.runtime.halt()
-            _stop_quietly(bridge)
+            bridge.abort()
+        ros.get_logger().error(files.failed(exc))
         return 1
     finally:
+        stop.restore()
         ros.destroy_node()
-        if rclpy.ok():
-            rclpy.shutdown()
-    _stop_quietly(bridge)
-    return 0
+        rclpy.try_shutdown()
 
 
-def _stop_quietly(bridge: Bridge | None) -> None:
-    if bridge is not None:
-        try:
-            bridge.finish()
-        except RunError as exc:
-            print(f"like_keras: {exc}", file=sys.stderr)
+def _spin(rclpy: Any, ros: Any, bridge: Bridge, stop: _StopRequest, duration: float) -> None:
+    """Until the drain says leave. The end of ``duration`` or a stop request stops the
+    clock and drains; after a stop request the node leaves within ``_STOP_GRACE`` even if
+    its peers are gone."""
+    end = time.monotonic() + duration if duration else None
+    leave_by = None
+    while not bridge.leaving:
+        now = time.monotonic()
+        if end is not None and now >= end:
+            bridge.stop_clock()
+            end = None
+        if stop.requested and leave_by is None:
+            bridge.stop_clock()
+            leave_by = now + _STOP_GRACE
+        if leave_by is not None and now > leave_by:
+            return
+        rclpy.spin_once(ros, timeout_sec=0.05)
+
+
+def _parameters(ros: Any, bridge: Bridge, values: dict[str, Any]) -> None:
+    """Declare the Config fields as parameters, apply their values (parameter file, ``-p``)
+    before start, and apply ``ros2 param set`` while running (from the next step on)."""
+    from rcl_interfaces.msg import SetParametersResult
+
+    for name, value in values.items():
+        ros.declare_parameter(name, value)
+    bridge.apply_parameters({name: ros.get_parameter(name).value for name in values})
+
+    def on_set(changes: list[Any]) -> Any:
+        for p in changes:
+            if p.name.startswith(_RUN):
+                return SetParametersResult(successful=False, reason=(
+                    f"{p.name} is fixed for a run: give it when launching (e.g. iterations:=N)"))
+        bridge.apply_parameters({p.name: p.value for p in changes if p.name in values})
+        return SetParametersResult(successful=True)
+
+    ros.add_on_set_parameters_callback(on_set)
+
+
+class _StopRequest:
+    """SIGINT and SIGTERM ask the node to stop (rclpy's own handlers are off)."""
+
+    def __init__(self) -> None:
+        self.requested = False
+        self._previous = {sig: signal.signal(sig, self._handle) for sig in (signal.SIGINT, signal.SIGTERM)}
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        self.requested = True
+
+    def restore(self) -> None:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
 
 
 class _RclpyIO:
@@ -129,16 +185,30 @@ def _qos(qos: Qos) -> Any:
     )
 
 
-def _wait_for_subscribers(rclpy: Any, ros: Any, io: _RclpyIO, expected: dict[str, int]) -> None:
+def _wait_for_readers(rclpy: Any, ros: Any, io: _RclpyIO, readers: dict[str, frozenset[str]],
+                      stop: _StopRequest) -> bool:
+    """Until every publisher is matched with the system's nodes that read it; False when
+    a stop request came first. Foreign subscribers (``ros2 topic echo``) are not counted
+    as peers, but must be matched too, so the count cannot hide a missing peer."""
     deadline = time.monotonic() + _READY_TIMEOUT
-    while True:
-        missing = {t: n for t, n in expected.items() if io.publishers[t].get_subscription_count() < n}
+    namespace = ros.get_namespace()
+    while not stop.requested:
+        missing = {}
+        for topic, nodes in readers.items():
+            pub = io.publishers[topic]
+            seen = ros.get_subscriptions_info_by_topic(pub.topic_name)
+            present = {info.node_name for info in seen if info.node_namespace == namespace}
+            if not nodes <= present or pub.get_subscription_count() < len(seen):
+                missing[pub.topic_name] = sorted(nodes - present)
         if not missing:
-            return
+            return True
         if time.monotonic() > deadline:
-            raise RunError(f"node '{ros.get_name()}': no subscribers after {_READY_TIMEOUT:g} s on "
-                           f"{', '.join(sorted(missing))}; are all nodes of the system launched?")
-        rclpy.spin_once(ros, timeout_sec=0.05)
+            waits = "; ".join(f"{t} for {', '.join(n) or 'matching'}" for t, n in sorted(missing.items()))
+            raise RunError(f"node '{ros.get_name()}': its peers did not subscribe within {_READY_TIMEOUT:g} s "
+                           f"({waits}); are all nodes of the system launched, in the same namespace?",
+                           node=ros.get_name())
+        rclpy.spin_once(ros, timeout_sec=0.02)
+    return False
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -146,9 +216,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--target", required=True)
     parser.add_argument("--node", required=True)
     parser.add_argument("--kwargs")
+    parser.add_argument("--digest")
     args, ros_args = parser.parse_known_args(argv)
     return run(args.target, args.node, json.loads(args.kwargs) if args.kwargs else {},
-               [sys.argv[0], *ros_args])
+               [sys.argv[0], *ros_args], args.digest)
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 
 ``compile`` writes ``<system>_bringup`` (and ``<system>_interfaces`` when the system has
 its own Msg types) into a colcon workspace's ``src`` directory, each package replaced
-whole. Running needs a ROS 2 machine: ``colcon build`` then ``ros2 launch``.
+whole. ``launch`` (``launcher.py``) builds them with colcon and runs ``ros2 launch``.
 """
 
 from __future__ import annotations
@@ -16,6 +16,9 @@ from like_keras.graph import SystemGraph
 
 from .bringup import bringup_files, bringup_name
 from .interfaces import write_interfaces
+from .launcher import launch
+
+__all__ = ["compile", "launch"]
 
 
 def compile(graph: SystemGraph, out: Path, **options: Any) -> Path:
@@ -35,10 +38,3 @@ def compile(graph: SystemGraph, out: Path, **options: Any) -> Path:
     write_interfaces(graph, out)
     replace_tree(out / bringup_name(graph), bringup_files(graph))
     return out
-
-
-def launch(system: Any, graph: SystemGraph, **options: Any) -> Any:
-    raise TransportError(
-        "the ros2 transport runs on a ROS 2 machine: `lk compile TARGET --transport ros2 --out ws/src`, "
-        f"then `colcon build` and `ros2 launch {graph.name}_bringup {graph.name}.launch.py` there"
-    )
