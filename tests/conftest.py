@@ -11,6 +11,11 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 VENV_BIN = Path(sys.executable).parent
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+# ROS 2 traffic of the tests stays on this machine and off the default domain.
+os.environ.setdefault("ROS_AUTOMATIC_DISCOVERY_RANGE", "LOCALHOST")
+os.environ.setdefault("ROS_DOMAIN_ID", "73")
 
 
 def tool(name: str) -> str:
@@ -18,7 +23,23 @@ def tool(name: str) -> str:
     found = shutil.which(name, path=f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}")
     if found:
         return found
-    message = f"'{name}' is not installed: run `make setup`"
-    if os.environ.get("CI", "").lower() == "true":
+    _missing(f"'{name}' is not installed: run `make setup`")
+
+
+def ros2_env() -> dict[str, str]:
+    """The environment of a sourced ROS 2 (found as the ros2 transport finds it); fails
+    (not skips) under CI=true when there is none."""
+    from like_keras.errors import TransportError
+    from like_keras_ros.environment import ros_environment
+
+    try:
+        return dict(ros_environment())
+    except TransportError as exc:
+        _missing(f"no ROS 2 here ({exc}). In this repository `sudo bash ../shared/ros2/install.sh` "
+                 f"installs ROS 2 Jazzy at /opt/ros/jazzy")
+
+
+def _missing(message: str) -> None:
+    if IN_CI:
         pytest.fail(message)
     pytest.skip(message)

@@ -2,7 +2,10 @@
 CDR-encoded and decoded with rosbags on the way, as DDS would carry it.
 
 Only the rclpy layer is replaced; the bridges, mappings and drain protocol are the real
-ones. Timers are not simulated: systems under test here are message-driven.
+ones. Timers are not simulated: systems under test here are message-driven. Nodes start
+one after the other, and what one publishes while it starts is delivered at once, also
+to nodes that have not started yet: as on ROS 2, where a subscription receives as soon
+as it exists.
 """
 
 from __future__ import annotations
@@ -48,23 +51,29 @@ class Loopback:
         for bridge in self.subscribers[topic]:
             self.queue.append((bridge, topic, raw))
 
-    def run(self, max_events=1_000_000):
-        for bridge in self.bridges.values():
-            bridge.start()
-        events = 0
+    def run(self, order=None, max_events=1_000_000):
+        """Start the nodes in ``order`` (default: declaration order), then run to the end."""
+        self.events = 0
+        for name in order or list(self.bridges):
+            self.bridges[name].start()
+            self.deliver(max_events)
         while not all(b.leaving for b in self.bridges.values()):
-            while self.queue:
-                bridge, topic, raw = self.queue.popleft()
-                if not bridge.leaving:
-                    bridge.on_message(topic, self.ts.deserialize_cdr(raw, self.types[topic]))
-                events += 1
-                assert events < max_events, "the run does not end"
+            self.deliver(max_events)
             for bridge in self.bridges.values():
                 if not bridge.leaving:
                     bridge.spin()
         for bridge in self.bridges.values():
             bridge.finish()
         return {name: n for b in self.bridges.values() for name, n in b.runtime.steps.items()}
+
+    def deliver(self, max_events=1_000_000):
+        """Every queued message to its subscribers (started or not)."""
+        while self.queue:
+            bridge, topic, raw = self.queue.popleft()
+            if not bridge.leaving:
+                bridge.on_message(topic, self.ts.deserialize_cdr(raw, self.types[topic]))
+            self.events += 1
+            assert self.events < max_events, "the run does not end"
 
 
 class _IO:
