@@ -33,13 +33,18 @@ def setup_script() -> Path | None:
     return found[-1]
 
 
+def ros_environment() -> dict[str, str]:
+    """This process's environment as it is now, with ROS 2 sourced (TransportError without ROS 2)."""
+    return {**os.environ, **_ros_additions()}
+
+
 @functools.lru_cache(maxsize=1)
-def ros_environment() -> Mapping[str, str]:
-    """This process's environment with ROS 2 sourced (TransportError without ROS 2)."""
+def _ros_additions() -> dict[str, str]:
+    """What sourcing ROS 2 sets (once per process: it takes a shell and a Python start-up)."""
     script = setup_script()
     env = dict(os.environ) if script is None else sourced(os.environ, script)
     check_python(env)
-    return env
+    return {k: v for k, v in env.items() if os.environ.get(k) != v}
 
 
 def sourced(env: Mapping[str, str], *scripts: Path) -> dict[str, str]:

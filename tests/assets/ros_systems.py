@@ -1,0 +1,65 @@
+"""Small systems for the live ROS 2 tests (rebuilt by each ROS 2 node from this file)."""
+
+import os
+import sys
+import time
+from pathlib import Path
+
+from like_keras import Component, Input, Node, Output, System
+from like_keras_examples.cartpole import BalanceAgent, CartPoleEnv
+
+from systems import Ticker
+
+
+class Lifecycle(Component):
+    """Echoes; writes one line per on_start and on_stop to ``LK_TEST_LOG/<name>``, and
+    fails where ``LK_TEST_FAILURE`` says (``on_start`` or ``step``)."""
+
+    x = Input(int)
+    y = Output(int)
+
+    def on_start(self):
+        self._log("start")
+        if os.environ.get("LK_TEST_FAILURE") == "on_start":
+            raise RuntimeError("no sensor found")
+
+    def step(self, x):
+        if x == 5 and os.environ.get("LK_TEST_FAILURE") == "step":
+            raise ValueError(f"cannot handle {x}")
+        return x
+
+    def on_stop(self):
+        self._log("stop")
+
+    def _log(self, what):
+        folder = os.environ.get("LK_TEST_LOG")
+        if folder:
+            with open(Path(folder) / self.name, "a") as f:
+                f.write(what + "\n")
+
+
+class Chain(System):
+    """A 50 Hz ticker in node 'head' feeding an echo in node 'tail'."""
+
+    def __init__(self):
+        self.head = Node("head")
+        self.tail = Node("tail")
+        self.ticker = Ticker.from_node(self.head)
+        self.echo = Lifecycle.from_node(self.tail)
+        self.connect(self.ticker.out, self.echo.x)
+        super().__init__(config=System.Config(name="chain"))
+
+
+class LatePeer(System):
+    """Cart-pole whose 'control' node process comes up 3 s late (as on a loaded robot)."""
+
+    def __init__(self):
+        if Path(sys.argv[0]).name == "control":  # the node's executable: lib/<pkg>/control
+            time.sleep(3)
+        self.sim = Node("sim")
+        self.control = Node("control")
+        self.env = CartPoleEnv.from_node(self.sim)
+        self.agent = BalanceAgent.from_node(self.control)
+        self.connect(self.env.obs, self.agent.obs)
+        self.connect(self.agent.action, self.env.action)
+        super().__init__(config=System.Config(name="late_peer"))
