@@ -263,3 +263,114 @@ def test_respawn_restarts_a_failed_node_and_the_launch_goes_on(ros, tmp_path, mo
         os.killpg(launch.pid, signal.SIGINT)
         launch.wait(30)
     assert "failed (exit code" not in log.read_text()  # with respawn, a failure ends nothing
+
+
+# --- as a ROS developer uses it ---------------------------------------------------------
+
+
+def test_the_ros2_cli_sees_and_tunes_a_running_system(ros, tmp_path):
+    built = tmp_path / "built"
+    SensorPipeline().launch(transport="ros2", iterations=3, run_dir=built, timeout=300)
+    env = sourced(ros, built / "ws/install/setup.bash")  # as a ROS developer sources the workspace
+    run_dir = tmp_path / "run"
+    log = tmp_path / "launch.log"
+    daemons = _daemons()
+    with open(log, "w") as out:
+        launch = subprocess.Popen(["ros2", "launch", "sensor_pipeline_bringup", "sensor_pipeline.launch.py",
+                                   f"run_dir:={run_dir}", "record:=controller.cmd"], env=env, stdout=out,
+                                  stderr=subprocess.STDOUT, start_new_session=True)
+
+    def ros2(*args, timeout=30):
+        proc = subprocess.run(["ros2", *args], env=env, capture_output=True, text=True, timeout=timeout)
+        return proc.returncode, proc.stdout + proc.stderr
+
+    try:
+        deadline = time.monotonic() + 60
+        while len(list((run_dir / "pids").glob("*.json"))) < 2:
+            assert launch.poll() is None and time.monotonic() < deadline, log.read_text()
+            time.sleep(0.2)
+        rc, out = ros2("node", "list")
+        assert rc == 0 and {"/perception", "/control"} <= set(out.split()), out
+        rc, out = ros2("topic", "list", "-t")
+        assert "/sensor_pipeline/detector/detection [sensor_pipeline_interfaces/msg/Detection]" in out, out
+        assert "_lk" not in out  # the drain's control topics are hidden
+        rc, out = ros2("topic", "echo", "--once", "/sensor_pipeline/detector/detection")
+        assert rc == 0 and "pixels: 400" in out, out  # the 20x20 square the camera draws
+        proc = subprocess.run(["timeout", "-s", "INT", "6", "ros2", "topic", "hz",
+                               "/sensor_pipeline/detector/detection"], env=env, capture_output=True, text=True)
+        rates = [float(line.split(":")[1]) for line in proc.stdout.splitlines() if "average rate" in line]
+        assert rates and 20 < rates[-1] < 40, proc.stdout  # the 30 Hz camera
+        rc, out = ros2("param", "list", "/perception")
+        assert {"camera.rate_hz", "camera.size", "like_keras.iterations"} <= set(out.split()), out
+        assert ros2("param", "get", "/perception", "camera.size")[1].strip() == "Integer value is: 20"
+        rc, out = ros2("param", "set", "/control", "like_keras.iterations", "5")
+        assert "Setting parameter failed: like_keras.iterations is fixed for a run" in out, out
+        rc, out = ros2("param", "set", "/control", "controller.rate_hz", "50.0")
+        assert "Setting parameter failed: controller.rate_hz is fixed for a run" in out, out
+        rc, out = ros2("param", "set", "/control", "controller.gain", "zero")
+        assert "Setting parameter failed" in out, out  # ROS keeps the declared type
+        rc, out = ros2("param", "set", "/control", "controller.gain", "0.0")
+        assert rc == 0 and "Set parameter successful" in out, out
+        time.sleep(0.5)  # a few 10 Hz controller steps with the new gain
+    finally:
+        os.killpg(launch.pid, signal.SIGINT)  # Ctrl-C: nodes drain and end cleanly
+        launch.wait(30)
+        subprocess.run(["ros2", "daemon", "stop"], env=env, capture_output=True, timeout=30)
+    text = log.read_text()
+    assert launch.returncode == 0 and "[ERROR]" not in text, text
+    assert sorted(p.name for p in (run_dir / "results").iterdir()) == ["control.json", "perception.json"]
+    cmds = read_messages(merge(sorted((run_dir / "rec").glob("*.mcap")), tmp_path / "all.mcap"))["controller.cmd"]
+    assert np.abs(cmds[1]).sum() > 0 and np.abs(cmds[-1]).sum() == 0  # the new gain reached the component
+    assert _daemons() == daemons
+
+
+def test_two_launches_one_per_machine_run_the_native_trace(ros, tmp_path):
+    # Built once as a single-machine run; then one `ros2 launch` per machine, as on two robots.
+    system = load_system(f"{SYSTEMS}:TwoMachines")
+    system.launch(transport="ros2", iterations=5, run_dir=tmp_path / "built", timeout=120)
+    env = sourced(ros, tmp_path / "built/ws/install/setup.bash")
+    run_dir = tmp_path / "run"
+    common = ["iterations:=200", f"run_dir:={run_dir}", "record:=" + ",".join(CARTPOLE_PORTS)]
+    machines = [["machine_robot:=true", "machine_base:=false"], ["machine_robot:=false", "machine_base:=true"]]
+    procs = [subprocess.Popen(["ros2", "launch", "two_machines_bringup", "two_machines.launch.py", *m, *common],
+                              env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+             for m in machines]
+    outs = [p.communicate(timeout=120)[0] for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], outs
+    assert "[sim-1]: process started" in outs[0] and "control" not in outs[0]  # each launch ran its node
+    assert "[control-1]: process started" in outs[1] and "sim" not in outs[1]
+    live = read_messages(merge(sorted((run_dir / "rec").glob("*.mcap")), tmp_path / "all.mcap"))
+    native = system.launch(iterations=200, record=CARTPOLE_PORTS)
+    for port in CARTPOLE_PORTS:
+        assert live[port] == native.messages(port), port
+
+
+def test_ros_messages_work_with_this_pythons_numpy(ros):
+    # ROS's message modules are compiled against numpy 1.x headers; nodes run this interpreter.
+    code = """
+import numpy as np
+from rclpy.serialization import deserialize_message, serialize_message
+from sensor_msgs.msg import Image, Imu
+from std_msgs.msg import Float32MultiArray
+imu = Imu()
+imu.orientation_covariance = np.arange(9, dtype=np.float64)
+arr = Float32MultiArray(data=np.linspace(0, 1, 1000, dtype=np.float32))
+img = Image(height=2, width=3, encoding='rgb8', step=9, data=bytes(range(18)))
+for msg in (imu, arr, img):
+    back = deserialize_message(serialize_message(msg), type(msg))
+    assert back == msg, type(msg)
+print(np.__version__, type(deserialize_message(serialize_message(imu), Imu).orientation_covariance).__name__)
+"""
+    proc = subprocess.run([str(VENV_BIN / "python"), "-c", code], env=ros, capture_output=True, text=True,
+                          timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    version, kind = proc.stdout.split()
+    assert version == np.__version__ and kind == "ndarray"
+
+
+def test_lk_run_on_ros2(ros):
+    proc = subprocess.run([str(VENV_BIN / "lk"), "run", "like_keras_examples.cartpole:CartPole", "--transport",
+                           "ros2", "--iterations", "100", "--record", "env.reward", "--timeout", "120"],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert "ran on ros2" in proc.stdout and "env 100, agent 101" in proc.stdout

@@ -120,7 +120,8 @@ def _spin(rclpy: Any, ros: Any, bridge: Bridge, stop: _StopRequest, duration: fl
 
 def _parameters(ros: Any, bridge: Bridge, values: dict[str, Any]) -> None:
     """Declare the Config fields as parameters, apply their values (parameter file, ``-p``)
-    before start, and apply ``ros2 param set`` while running (from the next step on)."""
+    before start, and apply ``ros2 param set`` while running: the component's ``config`` is
+    replaced between two steps. Run bounds and timer rates are refused with the reason."""
     from rcl_interfaces.msg import SetParametersResult
 
     for name, value in values.items():
@@ -129,9 +130,10 @@ def _parameters(ros: Any, bridge: Bridge, values: dict[str, Any]) -> None:
 
     def on_set(changes: list[Any]) -> Any:
         for p in changes:
-            if p.name.startswith(_RUN):
+            if p.name.startswith(_RUN) or p.name.endswith(".rate_hz"):
                 return SetParametersResult(successful=False, reason=(
-                    f"{p.name} is fixed for a run: give it when launching (e.g. iterations:=N)"))
+                    f"{p.name} is fixed for a run (its timers and bounds are set up at start): give it "
+                    f"when launching, e.g. in the parameter file or with --ros-args -p {p.name}:=VALUE"))
         bridge.apply_parameters({p.name: p.value for p in changes if p.name in values})
         return SetParametersResult(successful=True)
 
