@@ -188,6 +188,7 @@ def test_ctrl_c_and_sigterm_stop_a_ros2_run_cleanly(ros, tmp_path, sig):
     assert proc.returncode == 130 and "interrupted" in err
     assert _left_behind(tmp_path) == []
     assert _daemons() == daemons
+    assert (tmp_path / "echo").read_text() == "start\nstop\n"  # on_stop ran, once
 
 
 # --- the fixes of a first live try ----------------------------------------------------------
