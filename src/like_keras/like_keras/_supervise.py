@@ -19,8 +19,41 @@ from pathlib import Path
 from . import _rundir
 from ._files import tail
 from .errors import RunError, RunTimeoutError
+from .graph import SystemGraph
+from .recording import parse_record
+from .result import RunResult
+from .validation import require_clock
 
 POLL = 0.05
+
+
+def prepare(graph: SystemGraph, iterations: int | None, record: list[str] | None,
+            run_dir: str | Path | None) -> Path:
+    """Check what a run was asked for, before anything starts; returns its run directory."""
+    if iterations is not None:
+        require_clock(graph)
+    parse_record(graph, record or [])
+    out = _rundir.make_run_dir(graph, run_dir)
+    _rundir.clear(out)
+    return out
+
+
+def supervise(graph: SystemGraph, transport: str, cmd: list[str], out: Path, env: Mapping[str, str], *,
+              duration: float | None, timeout: float | None, record: list[str] | None, what: str, log: str,
+              grace: float, stop: Callable[[], None] | None = None) -> RunResult:
+    """Run ``cmd`` until it ends, fails or times out; then what the nodes reported."""
+    wall0 = time.perf_counter()
+    run = Supervised(cmd, out, env, what=what, log=log, grace=grace, stop=stop)
+    try:
+        run.wait(duration, timeout)
+    except BaseException:
+        run.kill()
+        raise
+    run.kill()  # only stragglers: a finished run has none
+    return RunResult(
+        graph=graph, transport=transport, steps=_rundir.steps(graph, out, run.log_path),
+        duration=time.perf_counter() - wall0, recording=_rundir.recording(out) if record else None, run_dir=out,
+    )
 
 
 class Supervised:

@@ -12,18 +12,15 @@ from __future__ import annotations
 
 import os
 import shutil
-import time
 from pathlib import Path
 from typing import Any
 
 from like_keras import _rundir
 from like_keras._files import tail
-from like_keras._supervise import Supervised
+from like_keras._supervise import prepare, supervise
 from like_keras.errors import TransportError
 from like_keras.graph import SystemGraph
-from like_keras.recording import parse_record
 from like_keras.result import RunResult
-from like_keras.validation import require_clock
 
 from .bringup import bringup_name
 from .environment import ros_environment, sourced
@@ -47,11 +44,7 @@ def launch(
 ) -> RunResult:
     """Run ``graph`` on ROS 2 on this machine. ROS timers are wall-clock: ``duration`` is
     real seconds. ``namespace`` puts the whole system under one (``robot_a``)."""
-    if iterations is not None:
-        require_clock(graph)
-    parse_record(graph, record or [])
-    out = _rundir.make_run_dir(graph, run_dir)
-    _rundir.clear(out)
+    out = prepare(graph, iterations, record, run_dir)
     ws = out / "ws"
     with open(out / "colcon.log", "w") as log:
         rc = build(system, ws, log=log, reuse=True)
@@ -68,18 +61,8 @@ def launch(
             "record": ",".join(record or []), "namespace": namespace}
     cmd = [ros2, "launch", bringup_name(graph), f"{graph.name}.launch.py",
            *(f"{key}:={value}" for key, value in args.items() if value != "")]  # launch takes no empty value
-    wall0 = time.perf_counter()
-    run = Supervised(cmd, out, env, what="ROS 2 launch", log="launch.log", grace=_GRACE)
-    try:
-        run.wait(duration, timeout)
-    except BaseException:
-        run.kill()
-        raise
-    run.kill()  # only stragglers: a finished launch has none
-    return RunResult(
-        graph=graph, transport="ros2", steps=_rundir.steps(graph, out, run.log_path),
-        duration=time.perf_counter() - wall0, recording=_rundir.recording(out) if record else None, run_dir=out,
-    )
+    return supervise(graph, "ros2", cmd, out, env, duration=duration, timeout=timeout, record=record,
+                     what="ROS 2 launch", log="launch.log", grace=_GRACE)
 
 
 def _base_environment(out: Path) -> dict[str, str]:

@@ -22,7 +22,6 @@ sized from the Array types it sends.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shlex
 import sys

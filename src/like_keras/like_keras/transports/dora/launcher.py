@@ -21,13 +21,10 @@ from typing import Any
 
 from ... import _rundir
 from ..._files import atomic_write
-from ..._rundir import make_run_dir
-from ..._supervise import Supervised
+from ..._supervise import prepare, supervise
 from ...errors import TransportError
 from ...graph import SystemGraph
-from ...recording import parse_record
 from ...result import RunResult
-from ...validation import require_clock
 from .dataflow import compile
 
 _GRACE = 3.0  # seconds a stopped dataflow gets to drain before it is killed
@@ -58,11 +55,7 @@ def launch(
     """Run ``graph`` on Dora. ``coordinator="host:port"`` runs it on a Dora cluster
     (``dora start``), honouring ``Node(machine=...)``; otherwise ``dora run`` runs every
     node on this machine. Dora's timers are wall-clock: ``duration`` is real seconds."""
-    if iterations is not None:
-        require_clock(graph)
-    parse_record(graph, record or [])
-    out = make_run_dir(graph, run_dir)
-    _rundir.clear(out)
+    out = prepare(graph, iterations, record, run_dir)
     run_args = ["--run-dir", str(out)]
     if iterations is not None:
         run_args += ["--iterations", str(iterations)]
@@ -79,22 +72,12 @@ def launch(
         cmd += ["start", str(path), "--attach", "--name", name, *_coordinator_args(coordinator)]
     else:
         cmd += ["run", str(path)]
-    wall0 = time.perf_counter()
     # Nodes import the system as this process did: same interpreter, same import path.
     env = {**os.environ, "RUST_BACKTRACE": "0", "PYTHONPATH": _rundir.import_path()}
     stop = (lambda: subprocess.run([cmd[0], "stop", "--name", name, *_coordinator_args(coordinator)],
                                    capture_output=True, timeout=30)) if coordinator else None
-    run = Supervised(cmd, out, env, what="Dora", log="dora.log", grace=_GRACE, stop=stop)
-    try:
-        run.wait(duration, timeout)
-    except BaseException:
-        run.kill()
-        raise
-    run.kill()  # only stragglers: a finished dataflow has none
-    return RunResult(
-        graph=graph, transport="dora", steps=_rundir.steps(graph, out, run.log_path),
-        duration=time.perf_counter() - wall0, recording=_rundir.recording(out) if record else None, run_dir=out,
-    )
+    return supervise(graph, "dora", cmd, out, env, duration=duration, timeout=timeout, record=record,
+                     what="Dora", log="dora.log", grace=_GRACE, stop=stop)
 
 
 def _coordinator_args(coordinator: str) -> list[str]:
