@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from like_keras import drain
 from like_keras._rundir import NodeFiles
 from like_keras.errors import RunError
 from like_keras.recording import McapRecorder, parse_record
@@ -46,6 +47,7 @@ def run(target: str, node: str, kwargs: dict[str, Any] | None = None, argv: list
         digest: str | None = None) -> int:
     """Host ``node`` of the system ``target`` builds; returns the exit code."""
     import rclpy
+    from rclpy.executors import SingleThreadedExecutor
     from rclpy.node import Node as RosNode
     from rclpy.signals import SignalHandlerOptions
 
@@ -73,14 +75,15 @@ def run(target: str, node: str, kwargs: dict[str, Any] | None = None, argv: list
         for topic, (ros_type, qos) in bridge.topics.subscriptions.items():
             ros.create_subscription(_message_class(ros_type), topic, lambda m, t=topic: bridge.on_message(t, m),
                                     _qos(qos))
-        if _wait_for_readers(rclpy, ros, io, bridge.topics.readers, stop):
+        executor = SingleThreadedExecutor()
+        executor.add_node(ros)
+        if _wait_for_readers(executor, ros, io, bridge.topics.readers, stop):
             for name in graph.node(node).components:
                 rate = graph.component(name).rate_hz
                 if rate:
                     ros.create_timer(1.0 / rate, lambda c=name: bridge.on_timer(c))
-            ros.create_timer(0.002, bridge.spin)  # the coordinator's probe waves while draining
             bridge.start()
-            _spin(rclpy, ros, bridge, stop, bounds["duration"] if bridge.drain.coordinator else 0.0)
+            _spin(executor, bridge, stop, bounds["duration"] if bridge.drain.coordinator else 0.0)
         bridge.finish()
         if recorder is not None:
             recorder.close()
@@ -99,10 +102,11 @@ def run(target: str, node: str, kwargs: dict[str, Any] | None = None, argv: list
         rclpy.try_shutdown()
 
 
-def _spin(rclpy: Any, ros: Any, bridge: Bridge, stop: _StopRequest, duration: float) -> None:
+def _spin(executor: Any, bridge: Bridge, stop: _StopRequest, duration: float) -> None:
     """Until the drain says leave. The end of ``duration`` or a stop request stops the
     clock and drains; after a stop request the node leaves within ``_STOP_GRACE`` even if
-    its peers are gone."""
+    its peers are gone. While draining, the coordinator's probe waves need a look every
+    few milliseconds; otherwise only callbacks wake the node."""
     end = time.monotonic() + duration if duration else None
     leave_by = None
     while not bridge.leaving:
@@ -115,7 +119,10 @@ def _spin(rclpy: Any, ros: Any, bridge: Bridge, stop: _StopRequest, duration: fl
             leave_by = now + _STOP_GRACE
         if leave_by is not None and now > leave_by:
             return
-        rclpy.spin_once(ros, timeout_sec=0.05)
+        draining = bridge.drain.draining
+        executor.spin_once(timeout_sec=drain.WAVE_INTERVAL if draining else 0.05)
+        if draining:
+            bridge.spin()
 
 
 def _parameters(ros: Any, bridge: Bridge, values: dict[str, Any]) -> None:
@@ -168,7 +175,11 @@ class _RclpyIO:
         for key, value in fields.items():
             if isinstance(value, np.ndarray):
                 code = _TYPECODES.get(value.dtype.name)
-                fields[key] = array.array(code, value.tobytes()) if code else value.tolist()
+                if code:
+                    fields[key] = array.array(code)
+                    fields[key].frombytes(np.ascontiguousarray(value).view(np.uint8))  # one copy
+                else:
+                    fields[key] = value.tolist()
         return _message_class(typename)(**fields)
 
 
@@ -187,7 +198,7 @@ def _qos(qos: Qos) -> Any:
     )
 
 
-def _wait_for_readers(rclpy: Any, ros: Any, io: _RclpyIO, readers: dict[str, frozenset[str]],
+def _wait_for_readers(executor: Any, ros: Any, io: _RclpyIO, readers: dict[str, frozenset[str]],
                       stop: _StopRequest) -> bool:
     """Until every publisher is matched with the system's nodes that read it; False when
     a stop request came first. Foreign subscribers (``ros2 topic echo``) are not counted
@@ -209,7 +220,7 @@ def _wait_for_readers(rclpy: Any, ros: Any, io: _RclpyIO, readers: dict[str, fro
             raise RunError(f"node '{ros.get_name()}': its peers did not subscribe within {_READY_TIMEOUT:g} s "
                            f"({waits}); are all nodes of the system launched, in the same namespace?",
                            node=ros.get_name())
-        rclpy.spin_once(ros, timeout_sec=0.02)
+        executor.spin_once(timeout_sec=0.02)
     return False
 
 
