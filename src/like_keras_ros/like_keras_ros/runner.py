@@ -47,6 +47,7 @@ def run(target: str, node: str, kwargs: dict[str, Any] | None = None, argv: list
         digest: str | None = None) -> int:
     """Host ``node`` of the system ``target`` builds; returns the exit code."""
     import rclpy
+    from rclpy.event_handler import PublisherEventCallbacks, SubscriptionEventCallbacks
     from rclpy.executors import SingleThreadedExecutor
     from rclpy.node import Node as RosNode
     from rclpy.signals import SignalHandlerOptions
@@ -70,11 +71,13 @@ def run(target: str, node: str, kwargs: dict[str, Any] | None = None, argv: list
         bridge = Bridge(graph, node, {c.name: c for c in system._components()}, io,
                         iterations=bounds["iterations"] or None, recorder=recorder, record=local)
         _parameters(ros, bridge, parameters(graph, node))
+        control = {bridge.probe_topic, bridge.report_topic}
         for topic, (ros_type, qos) in bridge.topics.publishers.items():
-            io.publishers[topic] = ros.create_publisher(_message_class(ros_type), topic, _qos(qos))
+            io.publishers[topic] = ros.create_publisher(
+                _message_class(ros_type), topic, _qos(qos), **_quiet(topic in control, PublisherEventCallbacks))
         for topic, (ros_type, qos) in bridge.topics.subscriptions.items():
             ros.create_subscription(_message_class(ros_type), topic, lambda m, t=topic: bridge.on_message(t, m),
-                                    _qos(qos))
+                                    _qos(qos), **_quiet(topic in control, SubscriptionEventCallbacks))
         executor = SingleThreadedExecutor()
         executor.add_node(ros)
         if _wait_for_readers(executor, ros, io, bridge.topics.readers, stop):
@@ -123,6 +126,12 @@ def _spin(executor: Any, bridge: Bridge, stop: _StopRequest, duration: float) ->
         executor.spin_once(timeout_sec=drain.WAVE_INTERVAL if draining else 0.05)
         if draining:
             bridge.spin()
+
+
+def _quiet(control: bool, callbacks: Any) -> dict[str, Any]:
+    """No QoS-event handlers on the drain's own topics: each one is polled with every message.
+    Data topics keep rclpy's defaults, which warn about a peer with incompatible QoS."""
+    return {"event_callbacks": callbacks(use_default_callbacks=False)} if control else {}
 
 
 def _parameters(ros: Any, bridge: Bridge, values: dict[str, Any]) -> None:
