@@ -46,6 +46,7 @@ test: setup
 bench: setup
 	$(BIN)/python bench/native_overhead.py
 	$(BIN)/python bench/dora_overhead.py
+	$(BIN)/python bench/ros2_overhead.py
 
 clean:
 	rm -rf $(VENV) build install log .pytest_cache

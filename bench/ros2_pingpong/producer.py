@@ -1,0 +1,24 @@
+"""Hand-written ROS 2 producer (rclpy only): publishes 1..N as fast as it can."""
+
+import sys
+import time
+
+import rclpy
+from rclpy.node import Node
+from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
+from std_msgs.msg import Int64
+
+count = int(sys.argv[1])
+QOS = QoSProfile(reliability=ReliabilityPolicy.RELIABLE, history=HistoryPolicy.KEEP_ALL, depth=1000)
+
+rclpy.init()
+node = Node("producer")
+pub = node.create_publisher(Int64, "numbers", QOS)
+while pub.get_subscription_count() < 1:
+    time.sleep(0.01)
+for n in range(1, count + 1):
+    pub.publish(Int64(data=n))
+while pub.get_subscription_count() > 0:  # reliable: stay until the consumer has all and left
+    time.sleep(0.01)
+node.destroy_node()
+rclpy.shutdown()
