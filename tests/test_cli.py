@@ -23,11 +23,21 @@ def test_run_prints_steps_and_recorded_ports():
     assert "env.reward: 500 messages, sum 500" in proc.stdout
 
 
-def test_run_passes_system_arguments():
+def test_run_passes_system_arguments(tmp_path):
+    from like_keras.recording import read_messages
+    from like_keras_examples.bandit import Bandit
+
     proc = lk("run", "like_keras_examples.bandit:Bandit", "--arg", "seed=4", "--arg", "epsilon=1.0",
-              "--iterations", "10", "--quiet")
+              "--iterations", "50", "--quiet", "--record", "agent.arm", "--run-dir", str(tmp_path))
     assert proc.returncode == 0, proc.stderr
-    assert "agent 10" in proc.stdout
+    assert "agent 50" in proc.stdout
+    # The arguments reached the system: its arms are those of Bandit(seed=4, epsilon=1.0) and
+    # differ from the defaults'.
+    arms = read_messages(tmp_path / "recording.mcap")["agent.arm"]
+    assert arms == Bandit(seed=4, epsilon=1.0).launch(iterations=50, record=["agent.arm"]).messages("agent.arm")
+    assert arms != Bandit().launch(iterations=50, record=["agent.arm"]).messages("agent.arm")
+    bad = lk("run", "like_keras_examples.bandit:Bandit", "--arg", "seed")
+    assert bad.returncode != 0 and "--arg takes KEY=VALUE, got 'seed'" in bad.stderr
 
 
 def test_like_keras_is_an_alias():

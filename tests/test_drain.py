@@ -42,3 +42,15 @@ def test_a_single_process_drains_after_two_quiet_waves():
     c = drain.Coordinator([], interval=0.0)
     assert not wave(c, 0.0, {})
     assert wave(c, 0.0, {})
+
+
+def test_equal_waves_with_messages_unaccounted_for_never_end_the_run():
+    # Quiet (two equal waves) but sent != received: something is still in flight, or lost.
+    c = drain.Coordinator(["a"], interval=0.0)
+    for now in range(5):
+        assert not wave(c, float(now), {"a": (3, 1)}, own=(1, 2))
+    assert wave(c, 5.0, {"a": (3, 2)}, own=(1, 2)) is False  # balanced now, but the counts moved
+    assert wave(c, 6.0, {"a": (3, 2)}, own=(1, 3)) is False
+    assert wave(c, 7.0, {"a": (3, 2)}, own=(1, 3)) is False  # 4 sent, 5 received: never drained
+    assert wave(c, 8.0, {"a": (3, 1)}, own=(1, 3)) is False
+    assert wave(c, 9.0, {"a": (3, 1)}, own=(1, 3))  # 4 sent, 4 received, twice
