@@ -1,13 +1,16 @@
 """The Dora transport, on the real Dora engine (dora-rs-cli 1.1.0)."""
 
+import json
 import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 import pytest
 import yaml
 
@@ -147,6 +150,60 @@ def test_zero_loss_20000_messages_from_a_fast_producer(dora):
     result = system.launch(transport="dora", iterations=20_000, record=["consumer.y"], timeout=180)
     assert result.steps["consumer"] == 20_000
     assert result.messages("consumer.y") == list(range(1, 20_001))
+
+
+@pytest.mark.parametrize("mode", ["drop", "swap"])
+def test_a_message_lost_or_reordered_under_the_runners_fails_the_run_naming_it(dora, monkeypatch, mode):
+    # Dora itself is made to lose (or reorder) the 5th message between producer and
+    # consumer: a plain Dora node is put on that edge in the compiled dataflow.
+    from like_keras.transports.dora import launcher
+
+    compile_dataflow = launcher.compile
+
+    def with_relay(graph, out, **options):
+        path = compile_dataflow(graph, out, **options)
+        flow = yaml.safe_load(path.read_text())
+        consumer = next(n for n in flow["nodes"] if n["id"] == "slow")
+        edge = consumer["inputs"]["producer__out"]
+        flow["nodes"].append({"id": "relay", "path": sys.executable,
+                              "args": f"-u {ASSETS / 'lossy_relay.py'} {mode}",
+                              "inputs": {"x": {**edge, "source": edge["source"]}}, "outputs": ["y"]})
+        consumer["inputs"]["producer__out"] = {**edge, "source": "relay/y"}
+        path.write_text(yaml.safe_dump(flow, sort_keys=False))
+        return path
+
+    monkeypatch.setattr(launcher, "compile", with_relay)
+    with pytest.raises(RunError) as info:
+        Flood().launch(transport="dora", iterations=50, timeout=60)
+    err = info.value
+    assert (err.node, err.component) == ("slow", "consumer")
+    assert "Dora lost or reordered messages on producer.out -> consumer.x: expected message #5, got #6" in str(err)
+
+
+def test_flow_control_keeps_a_slow_consumer_lossless(dora):
+    # 15,000 messages as fast as the producer can send them into a consumer that takes
+    # 0.5 ms each: without flow control Dora's backpressure queue (1,000) overflows past
+    # 10x and drops; with it, nothing is lost.
+    system = load_system(f"{SYSTEMS}:SlowFlood")
+    result = system.launch(transport="dora", iterations=15_000, record=["consumer.y"], timeout=180)
+    assert result.messages("consumer.y") == list(range(1, 15_001))
+
+
+def test_at_most_one_big_array_is_in_flight_on_the_direct_path():
+    from like_keras.transports.dora.dataflow import plan
+    from like_keras.transports.dora.flow import FlowControl
+
+    graph = load_system(f"{SYSTEMS}:BigFlood").build()
+    fast = plan(graph)["fast"]
+    assert fast.flow == {"producer__out": {"slow": 1}}
+    acks = []
+    flow = FlowControl(fast, "fast", acks.append)
+    assert not flow.blocked("producer__out")
+    flow.sent("producer__out")
+    assert flow.blocked("producer__out")  # a second 16 MB frame waits for the first's ack
+    ack = {"type": "INPUT", "id": "lk_ack_slow", "value": pa.array([json.dumps(
+        {"from": "slow", "counts": {"producer__out": 1}})])}
+    assert flow.on_event(ack) is not None and not flow.blocked("producer__out")
 
 
 def test_big_arrays_take_the_direct_path_without_loss(dora, tmp_path):

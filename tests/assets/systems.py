@@ -161,3 +161,28 @@ class BigFlood(System):
         self.connect(self.echo.y, self.producer.again)
         self.connect(self.producer.out, self.reader.x)
         super().__init__(config=System.Config(name="big_flood"))
+
+
+class SlowEcho(Echo):
+    """An echo that takes 0.5 ms a message."""
+
+    def step(self, x):
+        import time
+
+        time.sleep(0.0005)
+        return x
+
+
+class SlowFlood(System):
+    """The throughput flood into a slow consumer."""
+
+    def __init__(self):
+        self.fast = Node("fast")
+        self.slow = Node("slow")
+        self.producer = Producer.from_node(self.fast)
+        self.echo = Echo.from_node(self.fast)
+        self.consumer = SlowEcho.from_node(self.slow)
+        self.connect(self.producer.loop, self.echo.x)
+        self.connect(self.echo.y, self.producer.again)
+        self.connect(self.producer.out, self.consumer.x)
+        super().__init__(config=System.Config(name="slow_flood"))
