@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -55,3 +56,20 @@ def assert_names_the_failure(err, how: str) -> None:
         assert 'raise ValueError(f"cannot handle {x}")' in err.remote_traceback  # the user's own line
     else:
         assert "died without reporting an error" in str(err)
+
+
+def left_behind(marker) -> list[str]:
+    """Processes whose command line names ``marker`` (a run's own directory), this one
+    aside: what a run left running. Other runs on the machine do not count."""
+    out = subprocess.run(["pgrep", "-af", str(marker)], capture_output=True, text=True).stdout
+    return [line for line in out.splitlines() if not line.startswith(f"{os.getpid()} ") and "pgrep" not in line]
+
+
+def wait_until_running(run_dir, nodes, proc, seconds: float = 60) -> None:
+    """Until every node in ``nodes`` wrote its pid in ``run_dir`` (``proc`` must stay alive)."""
+    import time
+
+    deadline = time.monotonic() + seconds
+    while not all((run_dir / "pids" / f"{n}.json").exists() for n in nodes):
+        assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+        time.sleep(0.1)

@@ -21,7 +21,7 @@ from like_keras_examples.cartpole import CartPole
 from like_keras_examples.sensor_pipeline import SensorPipeline
 from like_keras_examples.throughput import Flood
 
-from conftest import assert_names_the_failure, tool
+from conftest import assert_names_the_failure, left_behind, tool, wait_until_running
 
 ASSETS = Path(__file__).resolve().parent / "assets"
 SYSTEMS = f"{ASSETS / 'systems.py'}"
@@ -217,24 +217,24 @@ def test_big_arrays_take_the_direct_path_without_loss(dora, tmp_path):
 
 
 @pytest.mark.parametrize("how", ["raise", "kill"])
-def test_a_failing_node_ends_the_run_fast(dora, monkeypatch, how):
+def test_a_failing_node_ends_the_run_fast(dora, tmp_path, monkeypatch, how):
     monkeypatch.setenv("LK_TEST_FAILURE", how)
     system = load_system(f"{SYSTEMS}:Failing")
     t0 = time.monotonic()
     with pytest.raises(RunError) as info:
-        system.launch(transport="dora", timeout=60)
+        system.launch(transport="dora", timeout=60, run_dir=tmp_path)
     assert time.monotonic() - t0 < 10
     assert_names_the_failure(info.value, how)
-    _assert_no_runner_left()
+    assert left_behind(tmp_path) == []
 
 
-def test_timeout_stops_a_hanging_node(dora):
+def test_timeout_stops_a_hanging_node(dora, tmp_path):
     system = load_system(f"{SYSTEMS}:Hanging")
     t0 = time.monotonic()
     with pytest.raises(RunTimeoutError, match="did not finish within timeout=2"):
-        system.launch(transport="dora", timeout=2)
+        system.launch(transport="dora", timeout=2, run_dir=tmp_path)
     assert time.monotonic() - t0 < 10
-    _assert_no_runner_left()
+    assert left_behind(tmp_path) == []  # dora run and every node process
 
 
 def test_duration_stops_the_dataflow_cleanly(dora):
@@ -284,7 +284,7 @@ def cluster(dora, tmp_path):
             break
         time.sleep(0.1)
     assert "robot" in status and "base" in status, status
-    yield f"127.0.0.1:{port}"
+    yield {"address": f"127.0.0.1:{port}", "daemons": {"robot": procs[1].pid, "base": procs[2].pid}}
     subprocess.run([dora, "down", "--coordinator-addr", "127.0.0.1", "--coordinator-port", str(port)],
                    capture_output=True, env=env, timeout=30)
     for p in procs:
@@ -299,11 +299,14 @@ def cluster(dora, tmp_path):
 def test_two_machine_dataflow_runs_across_two_daemons(dora, cluster):
     system = load_system(f"{SYSTEMS}:TwoMachines")
     ports = ["env.obs", "env.reward", "agent.action"]
-    result = system.launch(transport="dora", coordinator=cluster, iterations=200, record=ports, timeout=120)
+    result = system.launch(transport="dora", coordinator=cluster["address"], iterations=200, record=ports,
+                           timeout=120)
     assert result.steps == {"env": 200, "agent": 201}
     flow = yaml.safe_load((result.run_dir / "dataflow.yml").read_text())
     assert [n["deploy"]["machine"] for n in flow["nodes"]] == ["robot", "base"]
-    # Each daemon ran its own node: the logs are under the machine's working dir.
+    # Each daemon ran its own node: the node processes' parents.
+    parents = {n: json.loads((result.run_dir / "pids" / f"{n}.json").read_text())["parent"] for n in ("sim", "control")}
+    assert parents == {"sim": cluster["daemons"]["robot"], "control": cluster["daemons"]["base"]}
     native = load_system(f"{SYSTEMS}:TwoMachines").launch(iterations=200, record=ports)
     _same_trace(native, result, ports)
 
@@ -324,19 +327,14 @@ def test_cli_runs_and_compiles_on_dora(dora, tmp_path):
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
-def test_ctrl_c_stops_a_dora_run_cleanly(dora, sig):
+def test_ctrl_c_stops_a_dora_run_cleanly(dora, tmp_path, sig):
     from conftest import VENV_BIN
 
     proc = subprocess.Popen([str(VENV_BIN / "lk"), "run", "like_keras_examples.cartpole:CartPole",
-                             "--transport", "dora", "--quiet"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
-    time.sleep(4)  # running: the cart-pole loop has no end of its own
+                             "--transport", "dora", "--quiet", "--run-dir", str(tmp_path)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    wait_until_running(tmp_path, ["sim", "control"], proc)  # the cart-pole loop has no end of its own
     proc.send_signal(sig)
     _, err = proc.communicate(timeout=30)
     assert proc.returncode == 130 and "interrupted" in err
-    _assert_no_runner_left()
-
-
-def _assert_no_runner_left():
-    out = subprocess.run(["pgrep", "-f", "like_keras.transports.dora.runner"], capture_output=True, text=True)
-    assert out.stdout.strip() == "", f"runner processes left behind: {out.stdout}"
+    assert left_behind(tmp_path) == []

@@ -74,7 +74,19 @@ def test_array_dimensions_may_be_open():
             pass
 
     a, b = A(name="a"), B(name="b")
-    System(name="ok", components=[a, b], connections=[(a.o, b.i)]).build()
+    graph = System(name="ok", components=[a, b], connections=[(a.o, b.i)]).build()
+    assert graph.component("a").output("o").type["shape"] == [None, 3]
+    assert graph.component("b").input("i").type["shape"] == [5, None]
+
+    class C(Component):
+        i = Input(Array(np.uint8, (5, 4)))  # a fixed 4 where the output has a fixed 3
+
+        def step(self, i):
+            pass
+
+    a, c = A(name="a"), C(name="c")
+    with pytest.raises(PortTypeMismatchError, match=r"a.o \(Array\(uint8, \(None, 3\)\)\) to c.i"):
+        System(name="bad", components=[a, c], connections=[(a.o, c.i)]).build()
 
 
 def test_unknown_port():

@@ -1,4 +1,4 @@
-"""The native transport keeps the semantics contract (shared/design.md)."""
+"""The native transport keeps the semantics contract (README, "Semantics")."""
 
 import time
 

@@ -21,7 +21,7 @@ from like_keras_examples.sensor_pipeline import SensorPipeline
 from like_keras_examples.throughput import Flood
 from like_keras_ros.environment import sourced
 
-from conftest import VENV_BIN, assert_names_the_failure, ros2_env
+from conftest import VENV_BIN, assert_names_the_failure, left_behind, ros2_env, wait_until_running
 
 ASSETS = Path(__file__).resolve().parent / "assets"
 SYSTEMS = f"{ASSETS / 'systems.py'}"
@@ -46,12 +46,6 @@ def cartpole_ws(ros, tmp_path_factory):
 def _same(native, live, ports):
     for port in ports:
         assert live.messages(port) == native.messages(port), port
-
-
-def _left_behind(marker):
-    """Processes whose command line names ``marker`` (a run directory), this one aside."""
-    out = subprocess.run(["pgrep", "-af", str(marker)], capture_output=True, text=True).stdout
-    return [line for line in out.splitlines() if not line.startswith(f"{os.getpid()} ") and "pgrep" not in line]
 
 
 def _daemons():
@@ -121,7 +115,7 @@ def test_a_failing_node_ends_the_run_fast(ros, tmp_path, monkeypatch, how):
         load_system(f"{SYSTEMS}:Failing").launch(transport="ros2", timeout=60, run_dir=tmp_path)
     assert time.monotonic() - t0 < 10 + _BUILD
     assert_names_the_failure(info.value, how)
-    assert _left_behind(tmp_path) == []
+    assert left_behind(tmp_path) == []
 
 
 def test_a_raise_in_on_start_ends_the_run_naming_it(ros, tmp_path, monkeypatch):
@@ -133,7 +127,7 @@ def test_a_raise_in_on_start_ends_the_run_naming_it(ros, tmp_path, monkeypatch):
     assert (err.node, err.component, err.step) == ("tail", "echo", None)
     assert "raised RuntimeError in on_start(): no sensor found" in str(err)
     assert 'raise RuntimeError("no sensor found")' in err.remote_traceback
-    assert _left_behind(tmp_path / "run") == []
+    assert left_behind(tmp_path / "run") == []
 
 
 def test_ros2_launch_exits_nonzero_when_a_node_fails_and_zero_on_a_clean_end(cartpole_ws, tmp_path):
@@ -162,7 +156,7 @@ def test_timeout_stops_a_hanging_node_and_leaves_no_process(ros, tmp_path):
     with pytest.raises(RunTimeoutError, match="did not finish within timeout=4"):
         load_system(f"{SYSTEMS}:Hanging").launch(transport="ros2", timeout=4, run_dir=tmp_path)
     assert time.monotonic() - t0 < 4 + _BUILD + 10
-    assert _left_behind(tmp_path) == []
+    assert left_behind(tmp_path) == []
     assert _daemons() == daemons  # no ros2 daemon started either
 
 
@@ -179,7 +173,7 @@ def test_ctrl_c_and_sigterm_stop_a_ros2_run_cleanly(ros, tmp_path, sig):
     proc.send_signal(sig)
     _, err = proc.communicate(timeout=30)
     assert proc.returncode == 130 and "interrupted" in err
-    assert _left_behind(tmp_path) == []
+    assert left_behind(tmp_path) == []
     assert _daemons() == daemons
     assert (tmp_path / "echo").read_text() == "start\nstop\n"  # on_stop ran, once
 
@@ -279,10 +273,7 @@ def test_the_ros2_cli_sees_and_tunes_a_running_system(ros, tmp_path):
         return proc.returncode, proc.stdout + proc.stderr
 
     try:
-        deadline = time.monotonic() + 60
-        while len(list((run_dir / "pids").glob("*.json"))) < 2:
-            assert launch.poll() is None and time.monotonic() < deadline, log.read_text()
-            time.sleep(0.2)
+        wait_until_running(run_dir, ["perception", "control"], launch)
         rc, out = ros2("node", "list")
         assert rc == 0 and {"/perception", "/control"} <= set(out.split()), out
         rc, out = ros2("topic", "list", "-t")

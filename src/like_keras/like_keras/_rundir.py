@@ -1,7 +1,7 @@
 """Run directories: where a run keeps its files, and how node processes report to the
 launcher of a multi-process transport (Dora, ROS 2).
 
-    <run_dir>/pids/<node>.json      {"pid": N}                 a node process started
+    <run_dir>/pids/<node>.json      {"pid": N, "parent": P}    a node process started (P: by whom)
     <run_dir>/results/<node>.json   {"steps": {...}}           it ended cleanly
     <run_dir>/failures/<node>.json  {"node", "message", ...}   it failed, with the traceback
     <run_dir>/rec/<node>.mcap       what it recorded
@@ -70,7 +70,7 @@ class NodeFiles:
         self.node = node
 
     def started(self) -> None:
-        self._write("pids", {"pid": os.getpid()})
+        self._write("pids", {"pid": os.getpid(), "parent": os.getppid()})
 
     def finished(self, steps: dict[str, int]) -> None:
         self._write("results", {"steps": steps})
