@@ -35,6 +35,7 @@ from ...target import rebuild
 from . import codec
 from .dataflow import ACK, PROBE, REPORT, data_id, plan
 from .flow import HANDLED, FlowControl
+from .sequence import Numbering, SequenceCheck
 
 _SLICE = 256  # local events processed between two looks at Dora's queue
 
@@ -72,8 +73,8 @@ class Runner:
             for iid, dests in self.plan.routes.items()
         }
         self.checks = {iid: types.coercer(t) for iid, t in self.in_types.items()}
-        self.seq_out: dict[str, int] = {oid: 0 for oid in self.plan.outputs}
-        self.seq_in: dict[str, int] = {iid: 0 for iid in self.plan.routes}
+        self.numbering = Numbering(list(self.plan.outputs))
+        self.sequence = SequenceCheck(self.node, self.plan.routes, self.plan.lossy)
         self.flow = FlowControl(self.plan, self.node, lambda payload: self._control(ACK, json.dumps(payload)))
         self.deferred: collections.deque[dict[str, Any]] = collections.deque()
         self.deadline: float | None = args.duration if self.plan.coordinator else None
@@ -93,8 +94,7 @@ class Runner:
             if event is not HANDLED and event["type"] != "ERROR":
                 self.deferred.append(event)  # handled after this step, in order
         array, metadata = codec.encode(value, self.out_types[oid])
-        self.seq_out[oid] += 1
-        metadata["seq"] = self.seq_out[oid]
+        self.numbering.stamp(oid, metadata)
         self.dora.send_output(oid, array, metadata)
         self.drain.sent += self.plan.fanout[oid]  # one delivery per like-keras node it reaches
         self.flow.sent(oid)
@@ -169,7 +169,7 @@ class Runner:
         if dests is not None:
             external = iid in self.plan.external_sources
             if not external:
-                self._check_sequence(iid, metadata)
+                self.sequence.check(iid, metadata)
                 self.drain.received += 1
             try:
                 decoded = self.checks[iid](codec.decode(value, metadata, self.in_types[iid]))
@@ -188,20 +188,6 @@ class Runner:
             self.drain.on_probe(value[0].as_py())
         elif iid.startswith(REPORT):
             self.drain.on_report(value[0].as_py())
-
-    def _check_sequence(self, iid: str, metadata: dict[str, Any]) -> None:
-        seq = metadata.get("seq")
-        expected = self.seq_in[iid] + 1
-        self.seq_in[iid] = seq if isinstance(seq, int) else expected
-        if iid in self.plan.lossy or seq == expected:
-            return
-        comp, port = self.plan.routes[iid][0]
-        raise RunError(
-            f"Dora lost or reordered messages on {iid.replace('__', '.')} -> {comp}.{port}: expected message "
-            f"#{expected}, got #{seq}. like-keras delivers losslessly; this input's queue overflowed. "
-            f"Slow the sender or give the input keep_last=N if losing old messages is acceptable",
-            component=comp, node=self.node,
-        )
 
     # --- results ------------------------------------------------------------------------
 

@@ -1,0 +1,66 @@
+"""Sequence numbers on Dora edges: every loss or reordering Dora could make is named."""
+
+import pytest
+
+from like_keras.errors import RunError
+from like_keras.transports.dora.sequence import Numbering, SequenceCheck
+
+ROUTES = {"producer__out": [("consumer", "x"), ("logger", "x")], "cam__image": [("viewer", "image")]}
+
+
+def numbered(n, oid="producer__out"):
+    numbering = Numbering([oid, "other__out"])
+    out = []
+    for _ in range(n):
+        metadata = {"kept": True}
+        numbering.stamp(oid, metadata)
+        out.append(metadata)
+    numbering.stamp("other__out", {})
+    assert numbering.last == {oid: n, "other__out": 1}  # one count per output
+    return out
+
+
+def test_numbers_in_order_pass():
+    check = SequenceCheck("slow", ROUTES, set())
+    for metadata in numbered(5):
+        check.check("producer__out", metadata)
+    assert [m["seq"] for m in numbered(3)] == [1, 2, 3]
+    assert check.last == {"producer__out": 5, "cam__image": 0}
+
+
+@pytest.mark.parametrize("order, expected, got", [
+    ([1, 2, 4], 3, 4),  # lost
+    ([1, 3, 2], 2, 3),  # reordered
+    ([1, 1], 2, 1),  # duplicated
+    ([2], 1, 2),  # the first one lost
+])
+def test_a_gap_a_swap_or_a_repeat_fails_naming_the_edge(order, expected, got):
+    check = SequenceCheck("slow", ROUTES, set())
+    with pytest.raises(RunError) as info:
+        for seq in order:
+            check.check("producer__out", {"seq": seq})
+    err = info.value
+    assert (err.node, err.component) == ("slow", "consumer")
+    assert str(err).startswith(f"Dora lost or reordered messages on producer.out -> consumer.x: expected message "
+                               f"#{expected}, got #{got}.")
+    assert "keep_last=N" in str(err)
+
+
+def test_inputs_are_counted_apart_and_lossy_ones_may_skip():
+    check = SequenceCheck("slow", ROUTES, {"cam__image"})
+    check.check("producer__out", {"seq": 1})
+    for seq in (1, 5, 9):  # keep_last: old frames may be dropped
+        check.check("cam__image", {"seq": seq})
+    check.check("producer__out", {"seq": 2})
+    with pytest.raises(RunError, match="expected message #3, got #4"):
+        check.check("producer__out", {"seq": 4})
+
+
+def test_a_message_without_a_number_is_taken_as_the_next():
+    # A plain Dora node sends no seq: nothing to check it against, and the count goes on.
+    check = SequenceCheck("slow", ROUTES, set())
+    with pytest.raises(RunError, match="expected message #1, got #None"):
+        check.check("producer__out", {})
+    check = SequenceCheck("slow", ROUTES, {"producer__out"})
+    check.check("producer__out", {})
+    assert check.last["producer__out"] == 1
