@@ -15,7 +15,7 @@ APT_ROS_TOOLS := ament-cmake ament-lint python3-ament-index python3-ament-packag
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PACKAGES := src/like_keras src/like_keras_examples src/like_keras_ros
 
-.PHONY: setup demo test bench clean
+.PHONY: setup demo test bench mutants clean
 
 setup: $(STAMP)
 
@@ -47,6 +47,10 @@ bench: setup
 	$(BIN)/python bench/native_overhead.py
 	$(BIN)/python bench/dora_overhead.py
 	$(BIN)/python bench/ros2_overhead.py
+
+# Mutation testing of the modules that carry the guarantees (not in `make test`: ~20 min).
+mutants: setup
+	$(BIN)/python tests/mutation/run.py
 
 clean:
 	rm -rf $(VENV) build install log .pytest_cache

@@ -10,7 +10,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-import pyarrow as pa
 import pytest
 import yaml
 
@@ -187,23 +186,6 @@ def test_flow_control_keeps_a_slow_consumer_lossless(dora):
     system = load_system(f"{SYSTEMS}:SlowFlood")
     result = system.launch(transport="dora", iterations=15_000, record=["consumer.y"], timeout=180)
     assert result.messages("consumer.y") == list(range(1, 15_001))
-
-
-def test_at_most_one_big_array_is_in_flight_on_the_direct_path():
-    from like_keras.transports.dora.dataflow import plan
-    from like_keras.transports.dora.flow import FlowControl
-
-    graph = load_system(f"{SYSTEMS}:BigFlood").build()
-    fast = plan(graph)["fast"]
-    assert fast.flow == {"producer__out": {"slow": 1}}
-    acks = []
-    flow = FlowControl(fast, "fast", acks.append)
-    assert not flow.blocked("producer__out")
-    flow.sent("producer__out")
-    assert flow.blocked("producer__out")  # a second 16 MB frame waits for the first's ack
-    ack = {"type": "INPUT", "id": "lk_ack_slow", "value": pa.array([json.dumps(
-        {"from": "slow", "counts": {"producer__out": 1}})])}
-    assert flow.on_event(ack) is not None and not flow.blocked("producer__out")
 
 
 def test_big_arrays_take_the_direct_path_without_loss(dora, tmp_path):

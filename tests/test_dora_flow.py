@@ -1,0 +1,106 @@
+"""Credit-based flow control between like-keras runners on Dora: the plan (windows,
+acknowledgement batches) and the sender's and receiver's sides, without Dora. The live
+tests (test_dora.py) show it keeps a slow consumer lossless on the real engine."""
+
+import json
+
+import pyarrow as pa
+
+from like_keras.target import load_system
+from like_keras.transports.dora.dataflow import plan
+from like_keras.transports.dora.flow import HANDLED, FlowControl
+
+from test_dora import SYSTEMS
+
+
+def ack(sender_of, counts):
+    return {"type": "INPUT", "id": f"lk_ack_{sender_of}",
+            "value": pa.array([json.dumps({"from": sender_of, "counts": counts})])}
+
+
+def data(iid):
+    return {"type": "INPUT", "id": iid, "value": pa.array([1])}
+
+
+def test_small_messages_keep_half_the_queue_in_flight_acked_every_quarter():
+    plans = plan(load_system("like_keras_examples.throughput:Flood").build())
+    assert plans["fast"].flow == {"producer__out": {"slow": 500}}  # backpressure queue of 1,000
+    assert plans["slow"].ack_every == {"producer__out": 125}
+    assert plans["slow"].inputs["producer__out"]["queue_size"] == 1000
+
+
+def test_the_sender_waits_for_room_and_acks_make_it():
+    sender = FlowControl(plan(load_system("like_keras_examples.throughput:Flood").build())["fast"], "fast",
+                         lambda payload: None)
+    for _ in range(499):
+        sender.sent("producer__out")
+    assert not sender.blocked("producer__out")
+    sender.sent("producer__out")
+    assert sender.blocked("producer__out")  # 500 in flight: the window is full
+    assert sender.on_event(ack("slow", {"producer__out": 1})) is HANDLED
+    assert not sender.blocked("producer__out")  # 499 in flight
+    sender.sent("producer__out")
+    assert sender.blocked("producer__out")
+    assert sender.on_event(ack("slow", {"producer__out": 501})) is HANDLED
+    assert sender.in_flight[("producer__out", "slow")] - sender.acked[("producer__out", "slow")] == 0
+    assert not sender.blocked("echo__y")  # a local output: no window
+
+
+def test_acks_from_strangers_or_for_other_outputs_change_nothing():
+    sender = FlowControl(plan(load_system("like_keras_examples.throughput:Flood").build())["fast"], "fast",
+                         lambda payload: None)
+    for _ in range(500):
+        sender.sent("producer__out")
+    assert sender.on_event(ack("elsewhere", {"producer__out": 500})) is HANDLED
+    assert sender.on_event(ack("slow", {"other__out": 500})) is HANDLED
+    assert sender.blocked("producer__out")
+
+
+def test_the_receiver_acknowledges_in_batches_with_running_totals():
+    acks = []
+    receiver = FlowControl(plan(load_system("like_keras_examples.throughput:Flood").build())["slow"], "slow",
+                           lambda payload: acks.append(json.loads(json.dumps(payload))))  # sent as JSON
+    for n in range(1, 251):
+        event = data("producer__out")
+        assert receiver.on_event(event) is event  # data goes on to the runner
+    assert acks == [{"from": "slow", "counts": {"producer__out": 125}},
+                    {"from": "slow", "counts": {"producer__out": 250}}]
+    other = {"type": "INPUT", "id": "lk_probe", "value": pa.array(["{}"])}
+    assert receiver.on_event(other) is other and len(acks) == 2  # not under flow control
+    stop = {"type": "STOP"}
+    assert receiver.on_event(stop) is stop and receiver.on_event(None) is None
+
+
+def test_at_most_one_big_array_is_in_flight_on_the_direct_path():
+    graph = load_system(f"{SYSTEMS}:BigFlood").build()
+    plans = plan(graph)
+    assert plans["fast"].flow == {"producer__out": {"slow": 1}}
+    assert plans["slow"].ack_every == {"producer__out": 1}  # every frame acknowledged at once
+    sender = FlowControl(plans["fast"], "fast", lambda payload: None)
+    assert not sender.blocked("producer__out")
+    sender.sent("producer__out")
+    assert sender.blocked("producer__out")  # a second 16 MB frame waits for the first's ack
+    assert sender.on_event(ack("slow", {"producer__out": 1})) is HANDLED
+    assert not sender.blocked("producer__out")
+
+
+def test_lossy_inputs_take_no_part():
+    from like_keras import Component, Input, Node, Output, System
+
+    class Cam(Component):
+        out = Output(int)
+        rate_hz = 10.0
+
+        def step(self):
+            return 1
+
+    class View(Component):
+        x = Input(int, keep_last=2)
+
+        def step(self, x):
+            pass
+
+    cam, view = Cam(name="cam", node=Node("a")), View(name="view", node=Node("b"))
+    plans = plan(System(name="lossy", components=[cam, view], connections=[(cam.out, view.x)]).build())
+    assert plans["a"].flow == {} and plans["b"].ack_every == {}
+    assert plans["b"].inputs["cam__out"]["queue_policy"] == "drop_oldest"
