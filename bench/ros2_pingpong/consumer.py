@@ -6,12 +6,12 @@ import time
 
 import rclpy
 from rclpy.node import Node
-from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
 from rclpy.task import Future
 from std_msgs.msg import Int64
 
+from common import QOS
+
 count, out = int(sys.argv[1]), sys.argv[2]
-QOS = QoSProfile(reliability=ReliabilityPolicy.RELIABLE, history=HistoryPolicy.KEEP_ALL, depth=1000)
 
 rclpy.init()
 node = Node("consumer")

@@ -1,6 +1,5 @@
 """Hand-written ROS 2 ping node (rclpy only): times N round trips of one payload."""
 
-import array
 import json
 import sys
 import time
@@ -8,20 +7,12 @@ import time
 import numpy as np
 import rclpy
 from rclpy.node import Node
-from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
 from rclpy.task import Future
-from std_msgs.msg import Float32MultiArray, MultiArrayDimension, MultiArrayLayout
+from std_msgs.msg import Float32MultiArray
+
+from common import QOS, message
 
 size, count, out = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
-QOS = QoSProfile(reliability=ReliabilityPolicy.RELIABLE, history=HistoryPolicy.KEEP_ALL, depth=1000)
-
-
-def message(values):
-    data = array.array("f")
-    data.frombytes(values.view(np.uint8))  # one copy
-    dim = MultiArrayDimension(label="dim0", size=values.size, stride=values.size)
-    return Float32MultiArray(layout=MultiArrayLayout(dim=[dim]), data=data)
-
 
 rclpy.init()
 node = Node("ping")

@@ -1,23 +1,14 @@
 """Hand-written ROS 2 pong node (rclpy only): sends every payload straight back."""
 
-import array
 import time
 
 import numpy as np
 import rclpy
 from rclpy.node import Node
-from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
 from rclpy.task import Future
-from std_msgs.msg import Float32MultiArray, MultiArrayDimension, MultiArrayLayout
+from std_msgs.msg import Float32MultiArray
 
-QOS = QoSProfile(reliability=ReliabilityPolicy.RELIABLE, history=HistoryPolicy.KEEP_ALL, depth=1000)
-
-
-def message(values):
-    data = array.array("f")
-    data.frombytes(values.view(np.uint8))  # one copy
-    dim = MultiArrayDimension(label="dim0", size=values.size, stride=values.size)
-    return Float32MultiArray(layout=MultiArrayLayout(dim=[dim]), data=data)
+from common import QOS, message
 
 
 rclpy.init()

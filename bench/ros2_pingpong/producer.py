@@ -5,11 +5,11 @@ import time
 
 import rclpy
 from rclpy.node import Node
-from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
 from std_msgs.msg import Int64
 
+from common import QOS
+
 count = int(sys.argv[1])
-QOS = QoSProfile(reliability=ReliabilityPolicy.RELIABLE, history=HistoryPolicy.KEEP_ALL, depth=1000)
 
 rclpy.init()
 node = Node("producer")
