@@ -86,3 +86,61 @@ def test_schemas_say_what_the_json_holds():
         raise AssertionError(f"the schema of {topic} accepts {wrong!r}")
     assert schemas["/src/raw"]["contentEncoding"] == "base64"
     assert set(schemas["/src/sample"]["properties"]) == {"name", "blob", "pose", "grid", "tags"}
+
+
+def _recorder(path, graph, ports):
+    from like_keras.recording import McapRecorder
+
+    return McapRecorder(path, graph, frozenset(ports))
+
+
+def test_messages_are_numbered_per_port_and_a_silent_port_is_still_there(tmp_path):
+    graph = everything().build()
+    rec = _recorder(tmp_path / "a" / "b" / "rec.mcap", graph, [("src", "count"), ("src", "flag"), ("src", "raw")])
+    for k in range(3):
+        rec.write("src", "count", k, time_ns=100 - k)  # clocks may disagree: the numbers decide the order
+    rec.write("src", "flag", True, time_ns=5)
+    path = rec.close()
+    assert path == tmp_path / "a" / "b" / "rec.mcap" and not list(path.parent.glob(".*"))  # complete, atomic
+    with open(path, "rb") as f:
+        seqs = [(c.topic, m.sequence) for _, c, m in make_reader(f).iter_messages(log_time_order=False)]
+    assert seqs == [("/src/count", 1), ("/src/count", 2), ("/src/count", 3), ("/src/flag", 1)]
+    assert read_messages(path) == {"src.count": [0, 1, 2], "src.flag": [True], "src.raw": []}
+
+
+def test_an_aborted_recording_leaves_nothing(tmp_path):
+    rec = _recorder(tmp_path / "rec.mcap", everything().build(), [("src", "count")])
+    rec.write("src", "count", 1, time_ns=1)
+    rec.abort()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_per_process_recordings_merge_into_one_in_send_order(tmp_path):
+    from like_keras.recording import merge
+
+    graph = everything().build()
+    a = _recorder(tmp_path / "rec" / "a.mcap", graph, [("src", "count"), ("src", "raw")])
+    b = _recorder(tmp_path / "rec" / "b.mcap", graph, [("src", "text"), ("src", "flag")])
+    for k, t in enumerate([30, 10, 20]):  # a skewed clock: log times out of order
+        a.write("src", "count", k, time_ns=t)
+    b.write("src", "text", "x", time_ns=15)
+    b.write("src", "text", "y", time_ns=16)
+    parts = [a.close(), b.close()]
+    merged = merge(parts, tmp_path / "all.mcap")
+    assert read_messages(merged) == {"src.count": [0, 1, 2], "src.raw": [], "src.text": ["x", "y"], "src.flag": []}
+    with open(merged, "rb") as f:
+        reader = make_reader(f)
+        times = [m.log_time for _, _, m in reader.iter_messages(log_time_order=False)]
+        summary = reader.get_summary()
+    assert times == sorted(times)  # one timeline
+    assert {c.topic for c in summary.channels.values()} == {"/src/count", "/src/raw", "/src/text", "/src/flag"}
+    assert all(s.encoding == "jsonschema" and json.loads(s.data) for s in summary.schemas.values())
+    assert not list(tmp_path.glob(".*"))
+
+
+def test_the_schema_of_a_list_is_an_array_of_its_items():
+    from like_keras.recording import json_schema
+
+    assert json_schema(list[str]) == {"type": "array", "items": {"type": "string"}}
+    assert json_schema(bytes) == {"type": "string", "contentEncoding": "base64"}
+    assert json_schema(bool) == {"type": "boolean"}

@@ -41,7 +41,8 @@ TARGETS = {
     "src/like_keras/like_keras/transports/dora/codec.py": ["tests/test_dora_codec.py"],
     "src/like_keras_ros/like_keras_ros/messages.py": ["tests/test_ros_messages.py", "tests/test_ros_wire_bytes.py",
                                                      "tests/test_ros_interfaces.py"],
-    "src/like_keras/like_keras/recording.py": ["tests/test_recording.py", "tests/test_native.py"],
+    "src/like_keras/like_keras/recording.py": ["tests/test_recording.py", "tests/test_native.py",
+                                               "tests/test_errors.py"],
     "src/like_keras/like_keras/validation.py": ["tests/test_errors.py", "tests/test_api.py"],
     "src/like_keras/like_keras/cli.py": ["tests/test_cli.py"],
 }
