@@ -119,7 +119,7 @@ def test_compile_says_which_transports_exist(tmp_path):
 def test_python_dash_m_entry_point():
     proc = subprocess.run([sys.executable, "-m", "like_keras.cli", "check", "like_keras_examples.cartpole:CartPole"],
                           capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stderr
+    assert proc.returncode == 0 and proc.stdout.startswith("ok: system 'cartpole'"), proc.stderr
 
 
 def test_output_into_a_closed_pipe_stops_quietly():
@@ -130,3 +130,126 @@ def test_output_into_a_closed_pipe_stops_quietly():
                           stdout=write_end, stderr=subprocess.PIPE, text=True, timeout=60)
     os.close(write_end)
     assert proc.returncode == 141 and "Traceback" not in proc.stderr, proc.stderr
+
+
+# --- in process: every line `lk` prints, exactly -------------------------------------------
+
+
+def run_cli(capsys, *args):
+    from like_keras.cli import main
+
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_run_describes_each_recorded_port_by_its_kind(capsys):
+    from like_keras_examples.cartpole import CartPole
+
+    ports = ["env.reward", "env.done", "agent.action", "env.obs"]
+    code, out, _ = run_cli(capsys, "run", "like_keras_examples.cartpole:CartPole", "--iterations", "30",
+                           "--quiet", "--record", *ports)
+    native = CartPole().launch(iterations=30, record=ports)
+    reward, done, action = (native.messages(p) for p in ports[:3])
+    lines = out.splitlines()
+    assert code == 0 and lines[0].startswith("system 'cartpole' ran on native in ") and lines[0].endswith(" s")
+    assert lines[1:6] == [
+        "  steps: env 30, agent 31",
+        f"  env.reward: 30 messages, sum {sum(reward):g}, last {reward[-1]!r}",
+        f"  env.done: 30 messages, {sum(done)} true, last {done[-1]!r}",
+        f"  agent.action: {len(action)} messages, sum {sum(action):g}, last {action[-1]!r}",
+        "  env.obs: 31 messages",  # on_start sends the first; arrays: no sum
+    ]
+    assert lines[6].startswith("  recording: ") and lines[6].endswith("recording.mcap") and len(lines) == 7
+
+
+def test_run_in_simulated_time_says_how_much(capsys, tmp_path):
+    code, out, _ = run_cli(capsys, "run", "like_keras_examples.sensor_pipeline:SensorPipeline", "--duration", "0.5",
+                           "--quiet", "--run-dir", str(tmp_path))
+    assert code == 0 and "(0.500 s simulated)" in out.splitlines()[0]
+    assert "recording" not in out  # nothing recorded, no file named
+    code, out, _ = run_cli(capsys, "run", "like_keras_examples.sensor_pipeline:SensorPipeline", "--duration", "0.2",
+                           "--realtime", "--quiet")
+    assert code == 0 and "steps: camera 6," in out  # 30 Hz for 0.2 s of wall-clock time
+
+
+def test_a_failed_run_prints_the_cause_then_the_error_and_exits_1(capsys, tmp_path):
+    target = tmp_path / "broken.py"
+    target.write_text(textwrap.dedent("""
+        from like_keras import Component, Output, System
+
+        class Bad(Component):
+            out = Output(int)
+            rate_hz = 10.0
+
+            def step(self):
+                raise ZeroDivisionError("no way")
+
+        def make():
+            return System(name="broken", components=[Bad(name="bad")])
+    """))
+    code, out, err = run_cli(capsys, "run", f"{target}:make", "--iterations", "3")
+    assert code == 1 and out == ""
+    assert err.index("Traceback") < err.index('raise ZeroDivisionError("no way")') < err.index(
+        "error: RunError: component 'bad' (node 'main') raised ZeroDivisionError in step 1: no way")
+
+
+def test_an_error_without_a_cause_is_one_line(capsys):
+    code, out, err = run_cli(capsys, "check", "like_keras_examples.nothing:Here")
+    assert code == 1 and "Traceback" not in err and err.startswith("error: TargetError: cannot import module")
+
+
+def test_ctrl_c_and_sigterm_end_lk_with_130(capsys, tmp_path):
+    import signal
+
+    from like_keras import cli
+
+    target = tmp_path / "stop.py"
+    target.write_text(textwrap.dedent("""
+        from like_keras import Component, Output, System
+
+        class Stop(Component):
+            out = Output(int)
+            rate_hz = 10.0
+
+            def step(self):
+                raise KeyboardInterrupt  # as Ctrl-C would, in the middle of a step
+
+        def make():
+            return System(name="stop", components=[Stop(name="stop")])
+    """))
+    code, out, err = run_cli(capsys, "run", f"{target}:make", "--iterations", "3")
+    assert (code, out, err) == (130, "", "interrupted\n")
+    assert signal.getsignal(signal.SIGTERM) is cli._interrupt  # SIGTERM ends a run as Ctrl-C does
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    try:
+        cli._interrupt(signal.SIGTERM, None)
+    except KeyboardInterrupt:
+        pass
+    else:
+        raise AssertionError("SIGTERM must interrupt")
+
+
+def test_check_graph_summary_and_compile_print_exactly(capsys, tmp_path):
+    code, out, _ = run_cli(capsys, "check", "like_keras_examples.throughput:Flood")
+    assert (code, out) == (0, "ok: system 'flood': 2 nodes, 3 components, 3 connections, clock: producer\n")
+    code, out, _ = run_cli(capsys, "graph", "like_keras_examples.throughput:Flood", "--format", "json")
+    assert code == 0 and out.endswith("}\n") and json.loads(out)["name"] == "flood"
+    code, out, _ = run_cli(capsys, "graph", "like_keras_examples.throughput:Flood")
+    assert code == 0 and out.startswith("flowchart LR") and not out.endswith("\n\n")
+    code, out, _ = run_cli(capsys, "summary", "like_keras_examples.throughput:Flood")
+    assert code == 0 and "producer" in out and "consumer" in out
+    code, out, _ = run_cli(capsys, "compile", "like_keras_examples.throughput:Flood", "--transport", "dora",
+                           "--out", str(tmp_path / "flood"))
+    assert (code, out) == (0, f"wrote {tmp_path / 'flood' / 'dataflow.yml'}\n")
+
+
+def test_arg_values_are_yaml_and_malformed_ones_are_refused(capsys):
+    import pytest
+
+    code, out, _ = run_cli(capsys, "check", "like_keras_examples.bandit:Bandit", "--arg", "arms=3", "--arg",
+                           "epsilon=0.5")
+    assert code == 0
+    for bad in ("=3", "arms"):
+        with pytest.raises(SystemExit, match=f"--arg takes KEY=VALUE, got '{bad}'"):
+            run_cli(capsys, "check", "like_keras_examples.bandit:Bandit", "--arg", bad)
