@@ -76,8 +76,35 @@ def test_a_plain_dora_node_may_send_a_flat_buffer_for_a_fixed_shape():
         (int, pa.array([1.5]), {}, "expected int"),
         (Point, pa.array([{"x": 1.0}], type=pa.struct([("x", pa.float64())])), {}, "expected Point"),
         (float, pa.array([1.0, 2.0]), {}, "got 2 values"),
+        (float, pa.array([], type=pa.float64()), {}, "expected one float, got 0 values"),
     ],
 )
 def test_values_that_do_not_fit_the_port_are_refused(t, array, metadata, message):
     with pytest.raises(TypeError, match=message):
         codec.decode(array, metadata, t)
+
+
+def test_bool_arrays_travel_as_uint8_bytes():
+    value = np.array([[True, False, True], [False, False, True]])
+    array, metadata = codec.encode(value, Array(np.bool_, (2, 3)))
+    assert array.type == pa.uint8() and array.to_pylist() == [1, 0, 1, 0, 0, 1]
+    back = codec.decode(array, metadata, Array(np.bool_, (2, 3)))
+    assert back.dtype == np.bool_ and np.array_equal(back, value)
+    with pytest.raises(TypeError, match="got Arrow bool"):
+        codec.decode(pa.array([True, False]), {"shape": [2]}, Array(np.bool_, (2,)))
+
+
+def test_a_transposed_array_is_sent_row_major():
+    value = np.arange(6, dtype=np.int32).reshape(2, 3).T  # not C-contiguous
+    array, metadata = codec.encode(value, Array(np.int32, (3, 2)))
+    assert array.to_pylist() == [0, 3, 1, 4, 2, 5] and metadata == {"shape": [3, 2]}
+    assert np.array_equal(codec.decode(array, metadata, Array(np.int32, (3, 2))), value)
+
+
+def test_arrays_inside_messages_and_lists_keep_dtype_and_shape():
+    t = list[Array(np.bool_, (None, 2))]
+    value = [np.array([[True, False]]), np.zeros((0, 2), np.bool_)]
+    array, metadata = codec.encode(value, t)
+    back = codec.decode(array, metadata, t)
+    assert [(b.dtype, b.shape) for b in back] == [(np.bool_, (1, 2)), (np.bool_, (0, 2))]
+    assert np.array_equal(back[0], value[0])

@@ -1,6 +1,8 @@
 """Bad input: each mistake gets its own error class and a message that names the
 component, port or node and says what to do, before anything runs where possible."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -135,6 +137,50 @@ def test_component_without_node_in_multi_node_system():
 def test_names_must_be_valid_for_dora_and_ros2(kind, make):
     with pytest.raises(InvalidNameError, match=f"{kind} name"):
         make().build()
+
+
+def test_every_name_rule_says_which_name_and_why():
+    from like_keras.validation import check_name
+
+    for name, message in ((None, "node name must be a non-empty string, got None"),
+                          ("", "node name must be a non-empty string, got ''"),
+                          (5, "node name must be a non-empty string, got 5"),
+                          ("a-b", "node name 'a-b' is not valid on every transport"),
+                          ("ok_", "node name 'ok_' is not valid on ROS 2: no '__' and no trailing '_'")):
+        with pytest.raises(InvalidNameError, match=re.escape(message)):
+            check_name("node", name)
+    with pytest.raises(InvalidNameError, match=re.escape("machine name 'x y' of node 'a' is not valid")):
+        check_name("machine", "x y", "of node 'a'")
+    check_name("node", "a1_b2")  # valid: no error
+    with pytest.raises(InvalidNameError, match="node name 'dora' is reserved by Dora"):
+        System(name="s", nodes=[Node("dora")], components=[Ints(name="a")]).build()
+    with pytest.raises(InvalidNameError, match="system name 'My' must be lower case.*'my_bringup'"):
+        System(name="My", components=[Ints(name="a")]).build()
+    with pytest.raises(InvalidNameError, match="machine name 'robot one' of node 'n'"):
+        System(name="s", nodes=[Node("n", machine="robot one")], components=[Ints(name="a", node=None)]).build()
+
+
+@pytest.mark.parametrize("topic, ok", [("/robot/camera/image_raw", True), ("scan", True), ("a/b2/c_d", True),
+                                       ("/robot//x", False), ("/robot/", False), ("has space", False),
+                                       ("/2d/x", False), ("/a__b", False), ("/a_/b", False)])
+def test_output_topics_must_be_ros2_topic_names(topic, ok):
+    class Pub(Component):
+        out = Output(int, topic=topic)
+
+    system = System(name="s", components=[Pub(name="pub")])
+    if ok:
+        assert system.build().component("pub").output("out").topic == topic
+    else:
+        with pytest.raises(InvalidNameError, match=re.escape(f"topic '{topic}' of pub.out is not a valid ROS 2")):
+            system.build()
+
+
+def test_duplicate_names_are_named():
+    with pytest.raises(DuplicateNameError, match="two components are named 'b': component names must be unique"):
+        System(name="s", components=[Ints(name="a"), Ints(name="b"), Ints(name="b")]).build()
+    n1, n2 = Node("n"), Node("n")
+    with pytest.raises(DuplicateNameError, match="two nodes are named 'n'"):
+        System(name="s", nodes=[n1, n2], components=[Ints(name="a", node=n1), Ints(name="b", node=n2)]).build()
 
 
 def test_reserved_and_unaccepted_port_names_fail_at_class_definition():
