@@ -51,22 +51,26 @@ class Loopback:
         for bridge in self.subscribers[topic]:
             self.queue.append((bridge, topic, raw))
 
-    def run(self, order=None, max_events=1_000_000):
-        """Start the nodes in ``order`` (default: declaration order), then run to the end."""
+    def run(self, order=None, max_events=200_000, max_rounds=200_000):
+        """Start the nodes in ``order`` (default: declaration order), then run to the end
+        (an AssertionError if it does not end within ``max_events`` or ``max_rounds``)."""
         self.events = 0
         for name in order or list(self.bridges):
             self.bridges[name].start()
             self.deliver(max_events)
+        rounds = 0
         while not all(b.leaving for b in self.bridges.values()):
             self.deliver(max_events)
             for bridge in self.bridges.values():
                 if not bridge.leaving:
                     bridge.spin()
+            rounds += 1
+            assert rounds < max_rounds, "the run does not end: the nodes never agree to leave"
         for bridge in self.bridges.values():
             bridge.finish()
         return {name: n for b in self.bridges.values() for name, n in b.runtime.steps.items()}
 
-    def deliver(self, max_events=1_000_000):
+    def deliver(self, max_events=200_000):
         """Every queued message to its subscribers (started or not)."""
         while self.queue:
             bridge, topic, raw = self.queue.popleft()

@@ -95,7 +95,7 @@ def _lane(i: int, modules: list[str], targets: dict[str, list[str]], work: Path)
         config.write_text(
             "[cosmic-ray]\n"
             f"module-path = {json.dumps(module)}\n"
-            "timeout = 120.0\n"
+            "timeout = 60.0\n"
             "excluded-modules = []\n"
             f"test-command = {json.dumps(f'{sys.executable} -m pytest -x -q -p no:cacheprovider {tests}')}\n"
             "[cosmic-ray.distributor]\n"
