@@ -2,9 +2,11 @@
 in them is valid against its channel's JSON Schema (what Foxglove reads them by)."""
 
 import json
+import re
 
 import jsonschema
 import numpy as np
+import pytest
 from mcap.reader import make_reader
 
 from like_keras import Array, Component, Msg, Output, System, msgs
@@ -144,3 +146,41 @@ def test_the_schema_of_a_list_is_an_array_of_its_items():
     assert json_schema(list[str]) == {"type": "array", "items": {"type": "string"}}
     assert json_schema(bytes) == {"type": "string", "contentEncoding": "base64"}
     assert json_schema(bool) == {"type": "boolean"}
+
+
+def test_record_names_an_input_by_what_feeds_it():
+    from like_keras import Input
+    from like_keras.errors import RecordError
+    from like_keras.recording import parse_record
+
+    class Src(Component):
+        out = Output(int)
+        rate_hz = 1.0
+
+        def step(self):
+            return 1
+
+    class Sink(Component):
+        x = Input(int)
+        z = Input(int)
+
+        def step(self, x, z):
+            pass
+
+    a, d, b = Src(name="a"), Src(name="d"), Sink(name="b")
+    # Connections sorted so that a comparison other than equality would pick the wrong one.
+    graph = System(name="s", components=[a, d, b], connections=[(d.out, b.z), (a.out, b.x)]).build()
+    for port, source in (("b.x", "a.out"), ("b.z", "d.out")):
+        with pytest.raises(RecordError, match=re.escape(f"'{port}' is not an output port of 'b': it is an input "
+                                                        f"fed by '{source}', record that. Its outputs: none")):
+            parse_record(graph, [port])
+    with pytest.raises(RecordError, match=re.escape("'a.nope' is not an output port of 'a'. Its outputs: out")):
+        parse_record(graph, ["a.nope"])
+    assert parse_record(graph, ["a.out", "d.out"]) == {("a", "out"), ("d", "out")}
+
+
+def test_aborting_twice_is_harmless(tmp_path):
+    rec = _recorder(tmp_path / "rec.mcap", everything().build(), [("src", "count")])
+    rec.abort()
+    rec.abort()
+    assert list(tmp_path.iterdir()) == []
