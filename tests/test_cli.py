@@ -253,3 +253,41 @@ def test_arg_values_are_yaml_and_malformed_ones_are_refused(capsys):
     for bad in ("=3", "arms"):
         with pytest.raises(SystemExit, match=f"--arg takes KEY=VALUE, got '{bad}'"):
             run_cli(capsys, "check", "like_keras_examples.bandit:Bandit", "--arg", bad)
+
+
+def test_commands_and_their_required_options_are_required(capsys):
+    import pytest
+
+    from like_keras.cli import main
+
+    for argv, missing in (([], "command"), (["compile", "x:Y", "--out", "o"], "--transport"),
+                          (["compile", "x:Y", "--transport", "dora"], "--out"), (["ros2"], "ros2_command"),
+                          (["ros2", "build", "x:Y"], "--workspace")):
+        with pytest.raises(SystemExit) as info:
+            main(argv)
+        assert info.value.code == 2 and missing in capsys.readouterr().err, argv
+
+
+def test_lk_ros2_build_exits_with_colcons_code(capsys, monkeypatch):
+    import like_keras_ros.workspace
+
+    seen = []
+    monkeypatch.setattr(like_keras_ros.workspace, "build", lambda system, ws: seen.append((system.name, ws)) or 3)
+    code, _, _ = run_cli(capsys, "ros2", "build", "like_keras_examples.bandit:Bandit", "--workspace", "/tmp/ws")
+    assert code == 3 and seen == [("bandit", "/tmp/ws")]  # a failed colcon build fails lk
+
+
+def test_run_describes_the_last_value_sent(capsys):
+    from like_keras_examples.bandit import Bandit
+
+    ports = ["objective.mean_reward", "agent.arm"]
+    code, out, _ = run_cli(capsys, "run", "like_keras_examples.bandit:Bandit", "--iterations", "40", "--quiet",
+                           "--record", *ports)
+    native = Bandit().launch(iterations=40, record=ports)
+    mean, arms = (native.messages(p) for p in ports)
+    assert mean[-1] not in (mean[0], mean[1])  # the test can tell the last value from the first ones
+    assert f"  objective.mean_reward: {len(mean)} messages, sum {sum(mean):g}, last {mean[-1]!r}" in out
+    assert f"  agent.arm: {len(arms)} messages, sum {sum(arms):g}, last {arms[-1]!r}" in out
+    code, out, _ = run_cli(capsys, "run", "like_keras_examples.cartpole:CartPole", "--iterations", "500", "--quiet",
+                           "--record", "env.done")
+    assert "  env.done: 500 messages, 1 true, last True" in out  # one episode ends, at the last step
