@@ -54,3 +54,180 @@ def test_equal_waves_with_messages_unaccounted_for_never_end_the_run():
     assert wave(c, 7.0, {"a": (3, 2)}, own=(1, 3)) is False  # 4 sent, 5 received: never drained
     assert wave(c, 8.0, {"a": (3, 1)}, own=(1, 3)) is False
     assert wave(c, 9.0, {"a": (3, 1)}, own=(1, 3))  # 4 sent, 4 received, twice
+
+
+# --- one process's part (Drain), with the real graph of small systems --------------------
+
+import json  # noqa: E402
+
+import pytest  # noqa: E402
+
+from like_keras import Component, Input, Node, Output, System  # noqa: E402
+
+
+class Tick(Component):
+    out = Output(int)
+    rate_hz = 10.0
+
+    def step(self):
+        return 1
+
+
+class Pass(Component):
+    x = Input(int)
+    y = Output(int)
+
+    def step(self, x):
+        return x
+
+
+class Eat(Component):
+    x = Input(int)
+
+    def step(self, x):
+        pass
+
+
+def three(clock="tick", timers=True):
+    """tick (node a) -> pass (node b) -> eat (node c); the clock's node coordinates."""
+    comps = [(Tick if timers else Pass)(name="tick", node=Node("a")), Pass(name="pass", node=Node("b")),
+             Eat(name="eat", node=Node("c"))]
+    conns = [(comps[0].out if timers else comps[0].y, comps[1].x), (comps[1].y, comps[2].x)]
+    if not timers:
+        comps.append(Starter(name="start", node=comps[0].node))
+        conns.append((comps[3].out, comps[0].x))
+    return System(name="three", components=comps, connections=conns, config=System.Config(name="three", clock=clock)
+                  ).build()
+
+
+class Starter(Component):
+    out = Output(int)
+
+    def on_start(self):
+        return 1
+
+
+class FakeRuntime:
+    def __init__(self, components):
+        self.components = dict.fromkeys(components)
+        self.halted = []
+
+    def halt(self, name=None):
+        self.halted.append(name)
+
+
+def make(graph, node, iterations=None):
+    sent = {"probe": [], "report": []}
+    d = drain.Drain(graph, node, FakeRuntime(graph.node(node).components), iterations=iterations,
+                    send_probe=sent["probe"].append, send_report=sent["report"].append)
+    return d, sent
+
+
+def test_the_clocks_node_coordinates_every_other_like_keras_node():
+    graph = three()
+    assert drain.coordinator_of(graph) == "a" and drain.peers(graph) == ["b", "c"]
+    assert drain.coordinator_of(three(clock="pass")) == "b" and drain.peers(three(clock="pass")) == ["a", "c"]
+    from like_keras.target import load_system
+    from test_dora import SYSTEMS
+
+    external = load_system(f"{SYSTEMS}:WithExternal").build()
+    assert drain.peers(external) == ["sinks"]  # the external process takes no part
+
+
+def test_a_wave_is_complete_only_with_every_peers_answer_to_it():
+    c = drain.Coordinator(["b", "c"], interval=0.5)
+    assert not c.complete  # no wave open
+    assert c.start_wave(0.0) == 1
+    c.on_report(drain.parse(drain.report("b", 1, 2, 2)))
+    assert not c.complete
+    c.on_report(drain.parse(drain.report("c", 2, 2, 2)))  # another wave's number
+    assert not c.complete
+    c.on_report(drain.parse(drain.report("c", 1, 2, 2)))
+    assert c.complete and c.reports == {"b": (2, 2), "c": (2, 2)}
+    assert not c.close(1, 1, 0.0)
+    c.on_report(drain.parse(drain.report("b", 1, 9, 9)))  # after the close: ignored
+    assert c.reports == {"b": (2, 2), "c": (2, 2)} and not c.complete
+    assert c.start_wave(0.4) is None and c.start_wave(0.5) == 2
+
+
+def test_who_drains_from_the_start():
+    graph = three()
+    assert not make(graph, "a")[0].draining  # the clock's timers run first
+    assert not make(graph, "b")[0].draining  # a peer only answers
+    quiet = three(timers=False)
+    assert make(quiet, "a")[0].draining  # no iterations, no timers: it ends when quiet
+    assert not make(quiet, "a", iterations=5)[0].draining  # the clock must step first
+    assert not make(quiet, "b")[0].draining
+
+
+def test_the_clock_stopping_starts_the_drain_at_the_coordinator_only():
+    graph = three()
+    coord, _ = make(graph, "a", iterations=3)
+    coord.clock_done()
+    assert coord.stopping and coord.draining
+    peer, _ = make(graph, "b")
+    peer.stop_clock()
+    assert peer.stopping and not peer.draining and peer.runtime.halted == []  # no clock here to halt
+    coord, _ = make(graph, "a")
+    coord.stop_clock()
+    assert coord.stopping and coord.draining and coord.runtime.halted == ["tick"]
+
+
+def test_a_peer_answers_each_probe_once_when_idle_and_leaves_on_exit():
+    peer, sent = make(three(), "b")
+    peer.sent, peer.received = 4, 3
+    peer.on_probe(drain.probe(7))
+    assert peer.stopping and sent["report"] == []  # answered only once its inbox is empty
+    peer.idle(0.0)
+    peer.idle(0.1)
+    assert [json.loads(r) for r in sent["report"]] == [{"node": "b", "wave": 7, "sent": 4, "received": 3}]
+    assert not peer.leaving and sent["probe"] == []
+    peer.on_report(drain.report("c", 7, 1, 1))  # a peer has no coordinator: nothing happens
+    peer.on_probe(drain.probe(8, exit=True))
+    assert peer.leaving
+    peer.idle(0.2)
+    assert len(sent["report"]) == 1
+
+
+def test_the_coordinator_probes_closes_and_sends_the_exit():
+    coord, sent = make(three(), "a", iterations=1)
+    coord.idle(0.0)
+    assert sent["probe"] == [] and coord.wait(0.0) is None  # not draining yet
+    coord.clock_done()
+    coord.sent = 2
+    for wave in (1, 2):
+        now = wave * 1.0
+        coord.idle(now)
+        assert json.loads(sent["probe"][-1]) == {"wave": wave, "exit": False}
+        assert coord.wait(now) == 0.05  # a wave is open: look again soon
+        coord.on_report(drain.report("b", wave, 1, 2))  # a sent 2 to b, b 1 to c: 3 sent, 3 received
+        coord.on_report(drain.report("c", wave, 0, 1))
+        coord.idle(now + 0.5)
+    assert json.loads(sent["probe"][-1]) == {"wave": 2, "exit": True} and coord.leaving
+    coord.idle(9.0)
+    assert len(sent["probe"]) == 3  # nothing after leaving
+
+
+def test_how_long_the_coordinator_may_wait_for_events():
+    coord, _ = make(three(), "a", iterations=1)
+    coord.clock_done()
+    coord.idle(10.0)  # wave 1 open
+    coord.on_report(drain.report("b", 1, 0, 0))
+    coord.on_report(drain.report("c", 1, 0, 0))
+    coord.idle(10.0)  # closed at 10.0: the next wave is due at 10.002
+    assert coord.wait(10.0) == pytest.approx(drain.WAVE_INTERVAL)
+    assert coord.wait(10.0015) == pytest.approx(0.0005)  # never less than half a millisecond
+    assert coord.wait(11.0) == 0.0005
+    peer, _ = make(three(), "b")
+    assert peer.wait(0.0) is None
+
+
+def test_a_process_alone_drains_after_two_quiet_looks():
+    alone = System(name="solo", components=[Starter(name="s"), Eat(name="e")],
+                   connections=[]).build()
+    d, sent = make(alone, alone.nodes[0].name)
+    assert d.draining and d.peers == []
+    d.idle(0.0)
+    assert not d.leaving
+    d.idle(1.0)
+    assert d.leaving and sent["probe"] == []  # nobody to tell
