@@ -344,3 +344,61 @@ def test_bad_record_entries_and_timeouts():
 
 def test_graph_errors_share_a_base_class():
     assert issubclass(FanInError, GraphError) and issubclass(UnknownPortError, AttributeError)
+
+
+class Relay(Component):
+    x = Input(int)
+    y = Output(int)
+
+    def step(self, x):
+        return x
+
+
+class TimerThatStarts(Component):
+    out = Output(int)
+    rate_hz = 5.0
+
+    def on_start(self):
+        return 0
+
+    def step(self):
+        return 1
+
+
+def test_a_loop_fed_from_outside_it_starts():
+    # d <-> c, fed by b, fed by a timer: nothing in the loop starts it, but b does. Listed
+    # downstream first, so one pass over the components cannot see it.
+    a, b, c, d = TimerThatStarts(name="a"), Relay(name="b"), Loop2(name="c"), Loop2(name="d")
+    graph = System(name="s", components=[d, c, b, a],
+                   connections=[(a.out, b.x), (b.y, c.x), (c.y, d.x), (d.y, c.z)]).build()
+    assert graph.clock == "a"
+
+
+class Loop2(Component):
+    x = Input(int)
+    z = Input(int)
+    y = Output(int)
+
+    def step(self, x, z):
+        return x
+
+
+def test_an_unstartable_loop_names_its_members_and_a_way_out():
+    b, c = Loop2(name="b"), Loop2(name="c")
+    with pytest.raises(UnstartableCycleError, match=re.escape(
+            "the input-triggered cycle c -> b -> c never starts: nothing in it has a timer or emits from "
+            "on_start(). Return a first message from on_start() in one of them (e.g. c)")):
+        System(name="s", components=[b, c], connections=[(b.y, c.x), (c.y, b.x)]).build()
+
+
+def test_the_clock_is_the_first_component_with_a_timer_or_an_on_start():
+    from like_keras_examples.cartpole import CartPole
+
+    assert CartPole().build().clock == "env"  # on_start, no timer
+    t = TimerThatStarts(name="t")
+    assert System(name="s", components=[Relay(name="r"), t], connections=[(t.out, "r.x")]).build().clock == "t"
+
+
+def test_two_kinds_of_duplicates_name_the_first():
+    with pytest.raises(DuplicateNameError, match="named 'a'"):
+        System(name="s", components=[Ints(name="a"), Ints(name="a"), Ints(name="b"), Ints(name="b")]).build()
