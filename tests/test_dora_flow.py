@@ -19,7 +19,8 @@ def ack(sender_of, counts):
 
 
 def data(iid):
-    return {"type": "INPUT", "id": iid, "value": pa.array([1])}
+    # Built at run time, as Dora's event strings are: never the interned literal.
+    return {"type": "".join(["IN", "PUT"]), "id": iid, "value": pa.array([1])}
 
 
 def test_small_messages_keep_half_the_queue_in_flight_acked_every_quarter():
@@ -67,8 +68,9 @@ def test_the_receiver_acknowledges_in_batches_with_running_totals():
                     {"from": "slow", "counts": {"producer__out": 250}}]
     other = {"type": "INPUT", "id": "lk_probe", "value": pa.array(["{}"])}
     assert receiver.on_event(other) is other and len(acks) == 2  # not under flow control
-    stop = {"type": "STOP"}
-    assert receiver.on_event(stop) is stop and receiver.on_event(None) is None
+    for other in ({"type": "STOP"}, {"type": "ERROR", "error": "timeout"}, {"type": "INPUT_CLOSED", "id": "x"}):
+        assert receiver.on_event(other) is other  # not data: passed on untouched
+    assert receiver.on_event(None) is None and len(acks) == 2
 
 
 def test_at_most_one_big_array_is_in_flight_on_the_direct_path():
