@@ -92,6 +92,8 @@ def three(clock="tick", timers=True):
     """tick (node a) -> pass (node b) -> eat (node c); the clock's node coordinates."""
     comps = [(Tick if timers else Pass)(name="tick", node=Node("a")), Pass(name="pass", node=Node("b")),
              Eat(name="eat", node=Node("c"))]
+    for c in comps:
+        c.node.name = "".join(list(c.node.name))
     conns = [(comps[0].out if timers else comps[0].y, comps[1].x), (comps[1].y, comps[2].x)]
     if not timers:
         comps.append(Starter(name="start", node=comps[0].node))
@@ -117,6 +119,7 @@ class FakeRuntime:
 
 
 def make(graph, node, iterations=None):
+    node = "".join(list(node))  # a name from the command line: equal to the graph's, not the same object
     sent = {"probe": [], "report": []}
     d = drain.Drain(graph, node, FakeRuntime(graph.node(node).components), iterations=iterations,
                     send_probe=sent["probe"].append, send_report=sent["report"].append)
@@ -231,3 +234,23 @@ def test_a_process_alone_drains_after_two_quiet_looks():
     assert not d.leaving
     d.idle(1.0)
     assert d.leaving and sent["probe"] == []  # nobody to tell
+
+
+def test_only_the_coordinator_coordinates():
+    graph = three(clock="pass")  # node b coordinates; a sorts before it, c after
+    assert [make(graph, n)[0].coordinator is not None for n in ("a", "b", "c")] == [False, True, False]
+
+
+def test_without_a_clock_the_first_node_coordinates():
+    a, b = Pass(name="first", node=Node("one")), Eat(name="second", node=Node("two"))
+    graph = System(name="quiet", components=[a, b], connections=[(a.y, b.x)]).build()
+    assert graph.clock is None and drain.coordinator_of(graph) == "one" and drain.peers(graph) == ["two"]
+
+
+def test_waves_keep_counting_past_small_numbers():
+    c = drain.Coordinator(["b"], interval=0.0)
+    for wave in range(1, 301):
+        assert c.start_wave(float(wave)) == wave
+        c.on_report(drain.parse(drain.report("b", wave, wave, wave - 1)))  # never balanced
+        assert c.complete, wave
+        assert not c.close(0, 1, float(wave))

@@ -168,12 +168,14 @@ def test_record_names_an_input_by_what_feeds_it():
             pass
 
     a, d, b = Src(name="a"), Src(name="d"), Sink(name="b")
-    # Connections sorted so that a comparison other than equality would pick the wrong one.
-    graph = System(name="s", components=[a, d, b], connections=[(d.out, b.z), (a.out, b.x)]).build()
-    for port, source in (("b.x", "a.out"), ("b.z", "d.out")):
-        with pytest.raises(RecordError, match=re.escape(f"'{port}' is not an output port of 'b': it is an input "
-                                                        f"fed by '{source}', record that. Its outputs: none")):
-            parse_record(graph, [port])
+    # In both orders, so that a comparison other than equality would pick the wrong one.
+    for connections in ([(d.out, b.z), (a.out, b.x)], [(a.out, b.x), (d.out, b.z)]):
+        graph = System(name="s", components=[a, d, b], connections=connections).build()
+        for port, source in (("b.x", "a.out"), ("b.z", "d.out")):
+            with pytest.raises(RecordError, match=re.escape(
+                    f"'{port}' is not an output port of 'b': it is an input fed by '{source}', record that. "
+                    f"Its outputs: none")):
+                parse_record(graph, [port])
     with pytest.raises(RecordError, match=re.escape("'a.nope' is not an output port of 'a'. Its outputs: out")):
         parse_record(graph, ["a.nope"])
     assert parse_record(graph, ["a.out", "d.out"]) == {("a", "out"), ("d", "out")}
