@@ -144,7 +144,7 @@ def test_images_from_drivers_that_pad_their_rows_lose_the_padding():
 
 @pytest.mark.parametrize("t", [Array(np.uint8, (4, 5, 2)), Array(np.uint8, (4, 5, 4)), Array(np.uint16, (4, 5)),
                                Array(np.uint8, (20,)), Array(np.uint8, (2, 4, 5, 3)), Array(np.float32, (4, 5, 3)),
-                               Array(np.bool_, (4, 5)), Array(np.int8, (4, 5))])
+                               Array(np.bool_, (4, 5)), Array(np.int8, (4, 5)), Array(np.uint8, (2, 4, 3, 3))])
 def test_only_uint8_mono_or_rgb_arrays_can_be_images(t):
     with pytest.raises(TypeError, match="cannot be a sensor_msgs/Image"):
         mapping(t, image=True)
