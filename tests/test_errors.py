@@ -402,3 +402,28 @@ def test_the_clock_is_the_first_component_with_a_timer_or_an_on_start():
 def test_two_kinds_of_duplicates_name_the_first():
     with pytest.raises(DuplicateNameError, match="named 'a'"):
         System(name="s", components=[Ints(name="a"), Ints(name="a"), Ints(name="b"), Ints(name="b")]).build()
+
+
+def test_an_input_fed_from_outside_takes_no_connection():
+    class Sub(Component):
+        x = Input(int, topic="/numbers")
+
+        def step(self, x):
+            pass
+
+    a, b = Ints(name="a"), Sub(name="b")
+    with pytest.raises(FanInError, match=re.escape("input b.x has two sources (topic '/numbers' (from outside "
+                                                   "the system) and a.out)")):
+        System(name="s", components=[a, b], connections=[(a.out, b.x)]).build()
+    loop_a, loop_b = Sub2(name="p"), Sub2(name="q")
+    # A loop fed from outside starts when a message comes: no UnstartableCycleError.
+    System(name="s", components=[loop_a, loop_b], connections=[(loop_a.y, loop_b.z), (loop_b.y, loop_a.z)]).build()
+
+
+class Sub2(Component):
+    x = Input(int, topic="/go")
+    z = Input(int)
+    y = Output(int)
+
+    def step(self, x, z):
+        return 1

@@ -359,3 +359,40 @@ def test_lk_run_on_ros2(ros):
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
     assert "ran on ros2" in proc.stdout and "env 100, agent 101" in proc.stdout
+
+
+# --- ROS nodes like-keras did not write -----------------------------------------------------
+
+
+def test_ros_nodes_like_keras_did_not_write_feed_a_system_and_read_it(ros):
+    # A plain rclpy node publishes 1..50 on /numbers and listens on /doubled; the system
+    # (one input with topic="/numbers", one output with topic="/doubled", no clock) runs
+    # for its duration. Then `ros2 topic pub --times 5` reaches it too.
+    talker = subprocess.Popen([str(VENV_BIN / "python"), str(ASSETS / "ros_talker.py"), "50"], env=ros,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    done = {}
+
+    def pub():
+        talker.wait(60)
+        done["pub"] = subprocess.run(["ros2", "topic", "pub", "--times", "5", "-r", "20", "-w", "1", "/numbers",
+                                      "std_msgs/msg/Int64", "{data: 7}"], env=ros, capture_output=True, text=True,
+                                     timeout=60)
+
+    thread = threading.Thread(target=pub)
+    thread.start()
+    try:
+        result = load_system(f"{ROS_SYSTEMS}:FedFromOutside").launch(transport="ros2", duration=15,
+                                                                    record=["doubler.y"], timeout=90)
+    finally:
+        thread.join(90)
+        subprocess.run(["ros2", "daemon", "stop"], env=ros, capture_output=True, timeout=30)
+    out, err = talker.communicate(timeout=10)
+    assert out.split() == [str(2 * n) for n in range(1, 51)], err  # all of them, in order
+    assert done["pub"].returncode == 0, done["pub"].stderr
+    assert result.messages("doubler.y") == [2 * n for n in range(1, 51)] + [14] * 5
+    assert result.steps == {"doubler": 55}
+
+
+def test_an_input_fed_from_outside_stays_at_its_default_elsewhere():
+    system = load_system(f"{ROS_SYSTEMS}:FedFromOutside")
+    assert system.launch(duration=1.0).steps == {"doubler": 0}  # native: nothing publishes /numbers

@@ -116,3 +116,29 @@ def _spy(fn, sink, key=None):
             sink.append(out[key] if key else out)
         return out
     return wrapper
+
+
+def test_inputs_fed_from_outside_subscribe_to_their_topic_and_take_no_part_in_the_drain():
+    class Scanner(Component):
+        scan = Input(float, topic="/scan", keep_last=5)  # sensor-data QoS
+        cmd = Input(int, topic="cmd_vel")
+        out = Output(int, topic="/status")
+
+        def step(self, scan, cmd):
+            return 1
+
+    class Other(Component):
+        cmd = Input(int, topic="cmd_vel")
+
+        def step(self, cmd):
+            pass
+
+    graph = System(name="robot", components=[Scanner(name="scanner"), Other(name="other")]).build()
+    plan = plan_node(graph, graph.nodes[0].name)
+    assert plan.subscriptions["/scan"] == ("std_msgs/msg/Float64", Qos(reliable=False, keep_all=False, depth=5))
+    assert plan.subscriptions["cmd_vel"] == ("std_msgs/msg/Int64", Qos())
+    assert plan.routes["cmd_vel"] == [("scanner", "cmd"), ("other", "cmd")]
+    assert plan.publishers["/status"] == ("std_msgs/msg/Int64", Qos()) and plan.readers["/status"] == frozenset()
+    from like_keras_ros.bringup import ros_dependencies
+
+    assert ros_dependencies(graph) == ["std_msgs"]

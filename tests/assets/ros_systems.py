@@ -63,3 +63,19 @@ class LatePeer(System):
         self.connect(self.env.obs, self.agent.obs)
         self.connect(self.agent.action, self.env.action)
         super().__init__(config=System.Config(name="late_peer"))
+
+
+class Doubler(Component):
+    """Doubles what ROS nodes like-keras did not write publish on /numbers, onto /doubled."""
+
+    x = Input(int, topic="/numbers")
+    y = Output(int, topic="/doubled")
+
+    def step(self, x):
+        return 2 * x
+
+
+class FedFromOutside(System):
+    def __init__(self):
+        self.doubler = Doubler()
+        super().__init__(config=System.Config(name="fed"))

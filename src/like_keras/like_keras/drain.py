@@ -107,9 +107,10 @@ class Drain:
         self.clock = graph.clock
         self.peers = peers(graph)
         self.coordinator = Coordinator(self.peers) if node == coordinator else None
-        # Without iterations or timers a run ends when it is quiet: drain from the start.
+        # Without iterations, timers or inputs fed from outside, a run ends when it is
+        # quiet: drain from the start.
         self.draining = self.coordinator is not None and iterations is None and not any(
-            c.rate_hz for c in graph.components)
+            c.rate_hz for c in graph.components) and not graph.foreign_inputs()
         self.sent = 0
         self.received = 0
         self.stopping = False  # timers off

@@ -113,6 +113,10 @@ class SystemGraph:
         keep = [self.component(c).input(p).keep_last for c, p in readers]
         return max(keep) if all(keep) else None  # type: ignore[type-var]
 
+    def foreign_inputs(self) -> list[tuple[str, str, str]]:
+        """(component, port, topic) of every input fed from outside the system by a topic."""
+        return [(c.name, p.name, p.topic) for c in self.components for p in c.inputs if p.topic is not None]
+
     def is_external(self, component: str) -> bool:
         """True for the stand-in component of an external node."""
         return self.node(self.node_of(component)).executable is not None

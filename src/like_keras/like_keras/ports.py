@@ -50,18 +50,23 @@ class Input(_Port):
     something else triggers it. ``default`` is the value ``step`` sees before the
     first message (else None). ``keep_last=N`` opts this input into lossy delivery:
     transports may keep only the newest N messages. The default is lossless.
+    ``topic`` feeds the input from outside the system: on ROS 2 it subscribes to that
+    topic, which ROS nodes like-keras did not write publish (an input with a topic takes
+    no connection); elsewhere it stays at its default unless a run replays it.
     """
 
     direction = "input"
 
     def __init__(
-        self, type_: Any, *, trigger: bool = True, default: Any = _NO_DEFAULT, keep_last: int | None = None
+        self, type_: Any, *, trigger: bool = True, default: Any = _NO_DEFAULT, keep_last: int | None = None,
+        topic: str | None = None,
     ) -> None:
         super().__init__(type_)
         if keep_last is not None and (not isinstance(keep_last, int) or keep_last < 1):
             raise ValueError(f"Input: keep_last must be a positive int or None, got {keep_last!r}")
         self.trigger = bool(trigger)
         self.keep_last = keep_last
+        self.topic = topic
         self.has_default = default is not _NO_DEFAULT
         self.default = default if self.has_default else None
 

@@ -31,7 +31,8 @@ class NodeRuntime:
 
     ``components`` maps the names of this node's components to live instances.
     ``send_remote(component, port, value, connections)`` carries one value sent on
-    ``component.port`` to the components of other nodes (``connections``, never
+    ``component.port`` to the components of other nodes (``connections``), or to the
+    world outside the system for the ports in ``publish`` (then ``connections`` may be
     empty); a transport with topics or named outputs sends it once. ``inbox`` holds
     pending local events; a transport may share one deque between runtimes (the
     native transport does, for one global FIFO).
@@ -53,6 +54,7 @@ class NodeRuntime:
         time_ns: Callable[[], int] = lambda: 0,
         iterations: int | None = None,
         on_clock_done: Callable[[], None] | None = None,
+        publish: frozenset[tuple[str, str]] = frozenset(),
     ) -> None:
         self.graph = graph
         self.node = node
@@ -87,6 +89,7 @@ class NodeRuntime:
                     local.append((conn.dst, conn.dst_port))
                 else:
                     remote.append(conn)
+        self._publish = publish
 
     # --- events ------------------------------------------------------------------------
 
@@ -202,5 +205,5 @@ class NodeRuntime:
                 self._recorder.write(name, port, value, self._time_ns())  # type: ignore[union-attr]
             for dst, dst_port in local:
                 self.inbox.append((dst, dst_port, value))
-            if remote:
+            if remote or (name, port) in self._publish:
                 self._send_remote(name, port, value, remote)

@@ -270,7 +270,7 @@ def _component_spec(comp: Component) -> ComponentSpec:
         rate_hz=comp.effective_rate_hz,
         starts=comp.starts,
         inputs=tuple(
-            PortSpec(n, types.to_json(p.type), p.trigger, p.has_default, p.keep_last)
+            PortSpec(n, types.to_json(p.type), p.trigger, p.has_default, p.keep_last, topic=p.topic)
             for n, p in cls.inputs.items()
         ),
         outputs=tuple(

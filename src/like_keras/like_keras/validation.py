@@ -93,7 +93,8 @@ def _check_unique(kind: str, names: list[str]) -> None:
 
 
 def _check_fan_in(graph: SystemGraph) -> None:
-    sources: dict[tuple[str, str], str] = {}
+    sources: dict[tuple[str, str], str] = {(c, p): f"topic '{t}' (from outside the system)"
+                                           for c, p, t in graph.foreign_inputs()}
     for conn in graph.connections:
         key = (conn.dst, conn.dst_port)
         src = f"{conn.src}.{conn.src_port}"
@@ -118,7 +119,9 @@ def _check_cycles(graph: SystemGraph) -> None:
         if comps[conn.dst].input(conn.dst_port).trigger:
             triggers[conn.dst].append(conn.src)
 
-    steps = {name for name, c in comps.items() if c.rate_hz}
+    # Timers step; so do inputs fed from outside by a topic, whenever a message comes.
+    fed = {c for c, p, _ in graph.foreign_inputs() if comps[c].input(p).trigger}
+    steps = {name for name, c in comps.items() if c.rate_hz or name in fed}
     # External processes may send at any time; on_start() may send.
     emits = steps | {name for name, c in comps.items() if c.starts or graph.is_external(name)}
     changed = True

@@ -11,7 +11,9 @@ lists and forwards their callbacks; anything else is here, where it is tested.
   namespace (``namespace:=robot_a``) moves the whole system, and the node itself uses
   them: ``ros2 run`` and the launch file give the same topics, with no remapping.
 - QoS: reliable + keep_all (nothing lost) by default; best_effort + keep_last N when
-  every subscriber of a topic in this node declared ``keep_last=N``.
+  every subscriber of a topic in this node declared ``keep_last=N`` (sensor-data QoS:
+  a reliable publisher reaches it too).
+- Inputs with a ``topic`` subscribe to it: ROS nodes like-keras did not write feed them.
 - Control: ``<system>/_lk/probe`` and ``<system>/_lk/report`` (std_msgs/String, JSON)
   carry ``like_keras.drain`` (hidden topics: ``_lk``).
 - Parameters: each component's ``Config`` fields, ``<component>.<field>``.
@@ -60,6 +62,7 @@ class NodeTopics:
     subscriptions: dict[str, tuple[str, Qos]] = field(default_factory=dict)
     routes: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # topic -> [(component, port)]
     readers: dict[str, frozenset[str]] = field(default_factory=dict)  # published topic -> nodes reading it
+    foreign: dict[str, tuple[str, str]] = field(default_factory=dict)  # topic from outside -> first (comp, port)
 
 
 def topic_of(graph: SystemGraph, component: str, port: str) -> str:
@@ -77,10 +80,16 @@ def port_mapping(graph: SystemGraph, component: str, port: str) -> RosMapping:
     return mapping(types.from_json(spec.type), image=spec.image, interfaces=interfaces_name(graph))
 
 
+def input_mapping(graph: SystemGraph, component: str, port: str) -> RosMapping:
+    """The ROS mapping of an input port fed from outside by a topic."""
+    return mapping(types.from_json(graph.component(component).input(port).type), interfaces=interfaces_name(graph))
+
+
 def plan_node(graph: SystemGraph, node: str) -> NodeTopics:
     """The topics of ``node``: a publisher per source port read in another node, a
     subscription per topic this node reads from another node, and the drain's control
-    topics, each publisher with the nodes that read it (the ready barrier waits for them)."""
+    topics, each publisher with the nodes that read it (the ready barrier waits for them);
+    and a subscription per topic that feeds an input of this node from outside."""
     out = NodeTopics()
     readers: dict[str, set[str]] = {}
     for conn in graph.connections:
@@ -100,6 +109,18 @@ def plan_node(graph: SystemGraph, node: str) -> NodeTopics:
         if graph.node_of(conn.dst) == node:
             out.routes.setdefault(topic, []).append((conn.dst, conn.dst_port))
             out.subscriptions[topic] = (ros_type, LOSSLESS)
+    for comp in graph.node(node).components:  # outputs named for the world outside
+        for spec in graph.component(comp).outputs:
+            if spec.topic is not None and (comp, spec.name) not in out.sources:
+                out.publishers[spec.topic] = (port_mapping(graph, comp, spec.name).ros_type, LOSSLESS)
+                out.sources[(comp, spec.name)] = spec.topic
+                out.origins[spec.topic] = (comp, spec.name)
+                out.readers[spec.topic] = frozenset()
+    for comp, port, topic in graph.foreign_inputs():
+        if graph.node_of(comp) == node:  # fed by ROS nodes like-keras did not write
+            out.foreign.setdefault(topic, (comp, port))
+            out.routes.setdefault(topic, []).append((comp, port))
+            out.subscriptions[topic] = (input_mapping(graph, comp, port).ros_type, LOSSLESS)
     for topic, dests in out.routes.items():
         keep = graph.keep_last(dests)
         if keep:
@@ -157,13 +178,14 @@ class Bridge:
         self.probe_topic, self.report_topic = control_topics(graph)
         self.runtime = NodeRuntime(graph, node, components, send_remote=self._send, iterations=iterations,
                                    on_clock_done=lambda: self.drain.clock_done(), recorder=recorder,
-                                   record=record, time_ns=time.time_ns)
+                                   record=record, time_ns=time.time_ns, publish=frozenset(self.topics.sources))
         self.drain = drain.Drain(
             graph, node, self.runtime, iterations=iterations,
             send_probe=lambda payload: self._publish_control(self.probe_topic, payload),
             send_report=lambda payload: self._publish_control(self.report_topic, payload),
         )
         self.mappings = {topic: port_mapping(graph, *src) for topic, src in self.topics.origins.items()}
+        self.mappings.update({topic: input_mapping(graph, *dst) for topic, dst in self.topics.foreign.items()})
         self.checks = {
             topic: types.coercer(types.from_json(graph.component(c).input(p).type))
             for topic, ((c, p), *_) in self.topics.routes.items()
@@ -197,7 +219,8 @@ class Bridge:
             except TypeError as exc:
                 raise RunError(f"node '{self.node}' received a value for {comp}.{port} on {topic} that does "
                                f"not fit the port: {exc}", component=comp, node=self.node) from None
-            self.drain.received += 1
+            if topic not in self.topics.foreign:  # messages from outside take no part in the drain
+                self.drain.received += 1
             for dst, dst_port in self.topics.routes[topic]:
                 self.runtime.inbox.append((dst, dst_port, value))
         self.spin()

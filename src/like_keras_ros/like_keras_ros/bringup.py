@@ -40,10 +40,12 @@ def entry_point(node: str) -> str:
 
 
 def ros_dependencies(graph: SystemGraph) -> list[str]:
-    """The message packages the system's topics use (std_msgs always: the drain uses it)."""
+    """The message packages the system's topics use, published or subscribed (std_msgs
+    always: the drain uses it)."""
     used = {"std_msgs"}
     for node in graph.nodes:
-        for ros_type, _ in plan_node(graph, node.name).publishers.values():
+        plan = plan_node(graph, node.name)
+        for ros_type, _ in (*plan.publishers.values(), *plan.subscriptions.values()):
             used.add(ros_type.split("/")[0])
     return sorted(used)
 
