@@ -320,3 +320,8 @@ def test_ctrl_c_stops_a_dora_run_cleanly(dora, tmp_path, sig):
     _, err = proc.communicate(timeout=30)
     assert proc.returncode == 130 and "interrupted" in err
     assert left_behind(tmp_path) == []
+
+
+def test_an_input_fed_from_outside_stays_at_its_default_on_dora(dora):
+    system = load_system(f"{ASSETS / 'ros_systems.py'}:FedFromOutside")
+    assert system.launch(transport="dora", duration=1.0, timeout=30).steps == {"doubler": 0}
