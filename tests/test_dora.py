@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 from like_keras.errors import RunError, RunTimeoutError
+from like_keras.recording import read_messages
 from like_keras.target import load_system
 from like_keras_examples.bandit import Bandit
 from like_keras_examples.cartpole import CartPole
@@ -204,19 +205,23 @@ def test_a_failing_node_ends_the_run_fast(dora, tmp_path, monkeypatch, how):
     system = load_system(f"{SYSTEMS}:Failing")
     t0 = time.monotonic()
     with pytest.raises(RunError) as info:
-        system.launch(transport="dora", timeout=60, run_dir=tmp_path)
+        system.launch(transport="dora", timeout=60, run_dir=tmp_path, record=["ticker.out"])
     assert time.monotonic() - t0 < 10
     assert_names_the_failure(info.value, how)
     assert left_behind(tmp_path) == []
+    ticks = read_messages(info.value.recording)["ticker.out"]  # the healthy node's recording survives
+    assert ticks[:5] == [1, 2, 3, 4, 5]
 
 
 def test_timeout_stops_a_hanging_node(dora, tmp_path):
     system = load_system(f"{SYSTEMS}:Hanging")
     t0 = time.monotonic()
-    with pytest.raises(RunTimeoutError, match="did not finish within timeout=2"):
-        system.launch(transport="dora", timeout=2, run_dir=tmp_path)
+    with pytest.raises(RunTimeoutError, match="did not finish within timeout=2") as info:
+        system.launch(transport="dora", timeout=2, run_dir=tmp_path, record=["ticker.out"])
     assert time.monotonic() - t0 < 10
     assert left_behind(tmp_path) == []  # dora run and every node process
+    ticks = read_messages(info.value.recording)["ticker.out"]  # what the responsive node recorded
+    assert len(ticks) > 20 and ticks == list(range(1, len(ticks) + 1))
 
 
 def test_duration_stops_the_dataflow_cleanly(dora):

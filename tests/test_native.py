@@ -4,9 +4,12 @@ import time
 
 import numpy as np
 import pytest
+
 from mcap.reader import make_reader
 
 from like_keras import Array, Component, Input, Node, Output, System
+from like_keras.errors import RunError
+from like_keras.recording import read_messages
 
 
 class Clock(Component):
@@ -192,7 +195,7 @@ def test_run_dir_option_keeps_files_where_asked(tmp_path):
         result.messages("r1.y")
 
 
-def test_failed_run_leaves_no_half_written_recording(tmp_path):
+def test_a_failed_run_keeps_what_it_recorded(tmp_path):
     class Bomb(Component):
         x = Input(int)
 
@@ -202,6 +205,9 @@ def test_failed_run_leaves_no_half_written_recording(tmp_path):
 
     clock, bomb = Clock(name="clock"), Bomb(name="bomb")
     system = System(name="bomb", components=[clock, bomb], connections=[(clock.tick, bomb.x)])
-    with pytest.raises(Exception, match="bang"):
+    with pytest.raises(RunError, match="bang") as info:
         system.launch(iterations=5, record=["clock.tick"], run_dir=tmp_path)
-    assert list(tmp_path.iterdir()) == []
+    # A complete file (written atomically), with everything sent before the failure.
+    assert info.value.recording == tmp_path.resolve() / "recording.mcap"
+    assert [p.name for p in tmp_path.iterdir()] == ["recording.mcap"]
+    assert read_messages(info.value.recording) == {"clock.tick": [1, 2]}

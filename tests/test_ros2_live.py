@@ -112,10 +112,12 @@ def test_a_failing_node_ends_the_run_fast(ros, tmp_path, monkeypatch, how):
     monkeypatch.setenv("LK_TEST_FAILURE", how)
     t0 = time.monotonic()
     with pytest.raises(RunError) as info:
-        load_system(f"{SYSTEMS}:Failing").launch(transport="ros2", timeout=60, run_dir=tmp_path)
+        load_system(f"{SYSTEMS}:Failing").launch(transport="ros2", timeout=60, run_dir=tmp_path,
+                                                 record=["ticker.out"])
     assert time.monotonic() - t0 < 10 + _BUILD
     assert_names_the_failure(info.value, how)
     assert left_behind(tmp_path) == []
+    assert read_messages(info.value.recording)["ticker.out"][:5] == [1, 2, 3, 4, 5]  # it survives the failure
 
 
 def test_a_raise_in_on_start_ends_the_run_naming_it(ros, tmp_path, monkeypatch):
@@ -153,10 +155,13 @@ def test_ros2_launch_exits_nonzero_when_a_node_fails_and_zero_on_a_clean_end(car
 def test_timeout_stops_a_hanging_node_and_leaves_no_process(ros, tmp_path):
     daemons = _daemons()
     t0 = time.monotonic()
-    with pytest.raises(RunTimeoutError, match="did not finish within timeout=4"):
-        load_system(f"{SYSTEMS}:Hanging").launch(transport="ros2", timeout=4, run_dir=tmp_path)
+    with pytest.raises(RunTimeoutError, match="did not finish within timeout=4") as info:
+        load_system(f"{SYSTEMS}:Hanging").launch(transport="ros2", timeout=4, run_dir=tmp_path,
+                                                 record=["ticker.out"])
     assert time.monotonic() - t0 < 4 + _BUILD + 10
     assert left_behind(tmp_path) == []
+    ticks = read_messages(info.value.recording)["ticker.out"]  # what the responsive node recorded
+    assert len(ticks) > 20 and ticks == list(range(1, len(ticks) + 1))
     assert _daemons() == daemons  # no ros2 daemon started either
 
 

@@ -46,8 +46,10 @@ def supervise(graph: SystemGraph, transport: str, cmd: list[str], out: Path, env
     run = Supervised(cmd, out, env, what=what, log=log, grace=grace, stop=stop)
     try:
         run.wait(duration, timeout)
-    except BaseException:
+    except BaseException as exc:
         run.kill()
+        if isinstance(exc, RunError) and record:
+            exc.recording = _rundir.recording(out)  # every part the nodes completed
         raise
     run.kill()  # only stragglers: a finished run has none
     return RunResult(

@@ -87,7 +87,10 @@ class RunError(LikeKerasError):
     ``component``, ``node`` and ``step`` say where; for an exception raised inside
     ``step`` the original exception is chained as ``__cause__`` (in the same process)
     or its traceback text is in ``remote_traceback`` (from another process).
+    ``recording``: what was recorded before the failure (when ``record`` was given).
     """
+
+    recording = None  # a Path, set by the transport that ended the run
 
     def __init__(
         self,

@@ -93,10 +93,10 @@ def run(target: str, node: str, kwargs: dict[str, Any] | None = None, argv: list
         files.finished(bridge.runtime.steps)
         return 0
     except BaseException as exc:  # noqa: B036 - every failure is reported, then the exit code says it
-        if recorder is not None:
-            recorder.abort()
         if bridge is not None:
             bridge.abort()
+        if recorder is not None:
+            recorder.close()  # what it recorded before the failure stays
         ros.get_logger().error(files.failed(exc))
         return 1
     finally:

@@ -224,7 +224,7 @@ def main(argv: list[str] | None = None) -> int:
         runner.write_results()
     except BaseException as exc:  # report every failure, then let Dora see the exit code
         if runner is not None and runner.recorder is not None:
-            runner.recorder.abort()
+            runner.recorder.close()  # what it recorded before the failure stays
         print(files.failed(exc), file=sys.stderr, flush=True)
         return 1
     return 0

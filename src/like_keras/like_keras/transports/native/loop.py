@@ -56,8 +56,12 @@ def launch(
     try:
         with progress_bar(progress, graph.name, iterations) as update:
             loop.run(duration, realtime, timeout, update)
-    except BaseException:
+    except BaseException as exc:
         loop.abort()
+        if isinstance(exc, RunError):
+            exc.recording = loop.finish()  # what was recorded before the failure
+        else:
+            loop.finish()
         raise
     recording = loop.finish()
     return RunResult(
@@ -163,7 +167,7 @@ class _Loop:
             raise first
 
     def abort(self) -> None:
-        """After a failure: run every on_stop (errors there are secondary), drop the recording."""
+        """After a failure: run every on_stop (errors there are secondary)."""
         if self.started and not self.stopped:
             for rt in self.runtimes:
                 rt.halt()
@@ -171,8 +175,6 @@ class _Loop:
                     rt.stop()
                 except RunError:
                     pass
-        if self.recorder is not None:
-            self.recorder.abort()
 
     def finish(self) -> Path | None:
         return self.recorder.close() if self.recorder is not None else None
