@@ -401,3 +401,15 @@ def test_ros_nodes_like_keras_did_not_write_feed_a_system_and_read_it(ros):
 def test_an_input_fed_from_outside_stays_at_its_default_elsewhere():
     system = load_system(f"{ROS_SYSTEMS}:FedFromOutside")
     assert system.launch(duration=1.0).steps == {"doubler": 0}  # native: nothing publishes /numbers
+
+
+def test_iterations_count_the_steps_of_a_clock_fed_from_outside(ros):
+    talker = subprocess.Popen([str(VENV_BIN / "python"), str(ASSETS / "ros_talker.py"), "30"], env=ros,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        result = load_system(f"{ROS_SYSTEMS}:CountedFromOutside").launch(transport="ros2", iterations=30,
+                                                                        record=["doubler.y"], timeout=90)
+    finally:
+        talker.communicate(timeout=60)
+    assert result.steps == {"doubler": 30}  # it ended by itself after 30 messages
+    assert result.messages("doubler.y") == [2 * n for n in range(1, 31)]

@@ -79,3 +79,11 @@ class FedFromOutside(System):
     def __init__(self):
         self.doubler = Doubler()
         super().__init__(config=System.Config(name="fed"))
+
+
+class CountedFromOutside(System):
+    """FedFromOutside with the doubler as its clock: ``iterations`` counts what arrives."""
+
+    def __init__(self):
+        self.doubler = Doubler()
+        super().__init__(config=System.Config(name="counted", clock="doubler"))
