@@ -135,6 +135,25 @@ def test_output_into_a_closed_pipe_stops_quietly():
 # --- in process: every line `lk` prints, exactly -------------------------------------------
 
 
+def raising_system(folder, name, exception):
+    """A target file: a 10 Hz component ``name`` whose step raises ``exception``."""
+    path = folder / f"{name}.py"
+    path.write_text(textwrap.dedent(f"""
+        from like_keras import Component, Output, System
+
+        class Raising(Component):
+            out = Output(int)
+            rate_hz = 10.0
+
+            def step(self):
+                raise {exception}
+
+        def make():
+            return System(name={name!r}, components=[Raising(name={name!r})])
+    """))
+    return f"{path}:make"
+
+
 def run_cli(capsys, *args):
     from like_keras.cli import main
 
@@ -174,21 +193,8 @@ def test_run_in_simulated_time_says_how_much(capsys, tmp_path):
 
 
 def test_a_failed_run_prints_the_cause_then_the_error_and_exits_1(capsys, tmp_path):
-    target = tmp_path / "broken.py"
-    target.write_text(textwrap.dedent("""
-        from like_keras import Component, Output, System
-
-        class Bad(Component):
-            out = Output(int)
-            rate_hz = 10.0
-
-            def step(self):
-                raise ZeroDivisionError("no way")
-
-        def make():
-            return System(name="broken", components=[Bad(name="bad")])
-    """))
-    code, out, err = run_cli(capsys, "run", f"{target}:make", "--iterations", "3")
+    target = raising_system(tmp_path, "bad", 'ZeroDivisionError("no way")')
+    code, out, err = run_cli(capsys, "run", target, "--iterations", "3")
     assert code == 1 and out == ""
     assert err.index("Traceback") < err.index('raise ZeroDivisionError("no way")') < err.index(
         "error: RunError: component 'bad' (node 'main') raised ZeroDivisionError in step 1: no way")
@@ -204,21 +210,8 @@ def test_ctrl_c_and_sigterm_end_lk_with_130(capsys, tmp_path):
 
     from like_keras import cli
 
-    target = tmp_path / "stop.py"
-    target.write_text(textwrap.dedent("""
-        from like_keras import Component, Output, System
-
-        class Stop(Component):
-            out = Output(int)
-            rate_hz = 10.0
-
-            def step(self):
-                raise KeyboardInterrupt  # as Ctrl-C would, in the middle of a step
-
-        def make():
-            return System(name="stop", components=[Stop(name="stop")])
-    """))
-    code, out, err = run_cli(capsys, "run", f"{target}:make", "--iterations", "3")
+    target = raising_system(tmp_path, "stop", "KeyboardInterrupt")  # as Ctrl-C would, in a step
+    code, out, err = run_cli(capsys, "run", target, "--iterations", "3")
     assert (code, out, err) == (130, "", "interrupted\n")
     assert signal.getsignal(signal.SIGTERM) is cli._interrupt  # SIGTERM ends a run as Ctrl-C does
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
