@@ -318,13 +318,16 @@ def test_ctrl_c_stops_a_dora_run_cleanly(dora, tmp_path, sig):
     from conftest import VENV_BIN
 
     proc = subprocess.Popen([str(VENV_BIN / "lk"), "run", "like_keras_examples.cartpole:CartPole",
-                             "--transport", "dora", "--quiet", "--run-dir", str(tmp_path)],
+                             "--transport", "dora", "--quiet", "--run-dir", str(tmp_path), "--record", "env.reward"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     wait_until_running(tmp_path, ["sim", "control"], proc)  # the cart-pole loop has no end of its own
+    time.sleep(1.0)
     proc.send_signal(sig)
     _, err = proc.communicate(timeout=30)
     assert proc.returncode == 130 and "interrupted" in err
     assert left_behind(tmp_path) == []
+    rewards = read_messages(tmp_path / "recording.mcap")["env.reward"]  # the recording survives Ctrl-C
+    assert set(rewards) <= {1.0}
 
 
 def test_an_input_fed_from_outside_stays_at_its_default_on_dora(dora):

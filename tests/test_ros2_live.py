@@ -169,7 +169,7 @@ def test_timeout_stops_a_hanging_node_and_leaves_no_process(ros, tmp_path):
 def test_ctrl_c_and_sigterm_stop_a_ros2_run_cleanly(ros, tmp_path, sig):
     daemons = _daemons()
     proc = subprocess.Popen([str(VENV_BIN / "lk"), "run", f"{ROS_SYSTEMS}:Chain", "--transport", "ros2",
-                             "--quiet", "--run-dir", str(tmp_path)], stdout=subprocess.PIPE,
+                             "--quiet", "--run-dir", str(tmp_path), "--record", "echo.y"], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, env={**os.environ, "LK_TEST_LOG": str(tmp_path)})
     deadline = time.monotonic() + 60
     while not (tmp_path / "echo").exists():  # running: on_start has run in the last node
@@ -181,6 +181,8 @@ def test_ctrl_c_and_sigterm_stop_a_ros2_run_cleanly(ros, tmp_path, sig):
     assert left_behind(tmp_path) == []
     assert _daemons() == daemons
     assert (tmp_path / "echo").read_text() == "start\nstop\n"  # on_stop ran, once
+    got = read_messages(tmp_path / "recording.mcap")["echo.y"]  # the recording survives Ctrl-C
+    assert got == list(range(1, len(got) + 1))
 
 
 # --- the fixes of a first live try ----------------------------------------------------------

@@ -46,10 +46,12 @@ def supervise(graph: SystemGraph, transport: str, cmd: list[str], out: Path, env
     run = Supervised(cmd, out, env, what=what, log=log, grace=grace, stop=stop)
     try:
         run.wait(duration, timeout)
-    except BaseException as exc:
+    except BaseException as exc:  # a failure, a timeout, Ctrl-C: the recording survives all of them
         run.kill()
-        if isinstance(exc, RunError) and record:
-            exc.recording = _rundir.recording(out)  # every part the nodes completed
+        if record:
+            recording = _rundir.recording(out)  # every part the nodes completed
+            if isinstance(exc, RunError):
+                exc.recording = recording
         raise
     run.kill()  # only stragglers: a finished run has none
     return RunResult(

@@ -37,7 +37,7 @@ from like_keras.target import rebuild
 from .bridge import Bridge, Qos, parameters
 
 _READY_TIMEOUT = 30.0
-_STOP_GRACE = 3.0  # seconds a stop request waits for the drain before leaving anyway
+_STOP_GRACE = 1.5  # seconds a stop request waits for the drain (ms when peers live) before leaving anyway
 _RUN = "like_keras."
 _TYPECODES = {"float64": "d", "float32": "f", "int8": "b", "uint8": "B", "int16": "h", "uint16": "H",
               "int32": "i", "uint32": "I", "int64": "q", "uint64": "Q"}
