@@ -90,6 +90,16 @@ class NodeFiles:
     def recording(self) -> Path | None:
         return self.dir / "rec" / f"{self.node}.mcap" if self.dir else None
 
+    def recorder(self, graph: SystemGraph, record: str | None) -> tuple[Any, frozenset[tuple[str, str]]]:
+        """This node's recorder (None without a run directory or a port of its own to record)
+        and the ports it records, from ``record`` (``component.port,...``, checked)."""
+        from .recording import McapRecorder, parse_record
+
+        ports = parse_record(graph, [p for p in (record or "").split(",") if p])
+        local = frozenset((c, p) for c, p in ports if graph.node_of(c) == self.node)
+        recording = self.recording()
+        return (McapRecorder(recording, graph, local) if local and recording else None), local
+
     def _write(self, part: str, data: dict[str, Any]) -> None:
         if self.dir is not None:
             atomic_write(self.dir / part / f"{self.node}.json", json.dumps(data))

@@ -137,6 +137,14 @@ class NodeRuntime:
         if first is not None:
             raise first
 
+    def abort(self) -> None:
+        """After a failure: nothing steps again; ``on_stop`` still runs, its errors secondary."""
+        self.halt()
+        try:
+            self.stop()
+        except RunError:
+            pass
+
     def halt(self, component: str | None = None) -> None:
         """Stop ``component`` (default: every component of this node) from stepping again."""
         self._halted.update([component] if component else self.components)

@@ -254,14 +254,6 @@ class Bridge:
         """A clean end: ``on_stop`` (once, and only after ``on_start``)."""
         self.runtime.stop()
 
-    def abort(self) -> None:
-        """After a failure: nothing steps again; ``on_stop`` still runs, its errors secondary."""
-        self.runtime.halt()
-        try:
-            self.runtime.stop()
-        except RunError:
-            pass
-
     # --- internals ----------------------------------------------------------------
 
     def _send(self, component: str, port: str, value: Any, connections: list[ConnectionSpec]) -> None:

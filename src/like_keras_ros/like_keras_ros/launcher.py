@@ -51,7 +51,7 @@ def launch(
     if rc != 0:
         raise TransportError(f"colcon build of system '{graph.name}' failed (exit {rc}); its output is in "
                              f"{out / 'colcon.log'}:\n{tail(out / 'colcon.log')}")
-    env = sourced(_base_environment(out), ws / "install" / "setup.bash")
+    env = sourced({**ros_environment(), "ROS_LOG_DIR": str(out / "log")}, ws / "install" / "setup.bash")
     # Nodes import the system as this process did (same interpreter, same import path).
     env["PYTHONPATH"] = os.pathsep.join(p for p in (env.get("PYTHONPATH"), _rundir.import_path()) if p)
     ros2 = shutil.which("ros2", path=env.get("PATH"))
@@ -64,6 +64,3 @@ def launch(
     return supervise(graph, "ros2", cmd, out, env, duration=duration, timeout=timeout, record=record,
                      what="ROS 2 launch", log="launch.log", grace=_GRACE)
 
-
-def _base_environment(out: Path) -> dict[str, str]:
-    return {**ros_environment(), "ROS_LOG_DIR": str(out / "log")}

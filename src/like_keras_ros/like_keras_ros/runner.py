@@ -31,7 +31,6 @@ import numpy as np
 from like_keras import drain
 from like_keras._rundir import NodeFiles
 from like_keras.errors import RunError
-from like_keras.recording import McapRecorder, parse_record
 from like_keras.target import rebuild
 
 from .bridge import Bridge, Qos, parameters
@@ -60,13 +59,10 @@ def run(target: str, node: str, kwargs: dict[str, Any] | None = None, argv: list
     files = NodeFiles(bounds["run_dir"], node)
     files.started()
     bridge: Bridge | None = None
-    recorder: McapRecorder | None = None
+    recorder = None
     try:
         system, graph = rebuild(target, kwargs or {}, node, digest)
-        ports = parse_record(graph, [p for p in bounds["record"].split(",") if p])
-        local = frozenset((c, p) for c, p in ports if graph.node_of(c) == node)
-        if local and files.dir:
-            recorder = McapRecorder(files.recording(), graph, local)  # type: ignore[arg-type]
+        recorder, local = files.recorder(graph, bounds["record"])
         io = _RclpyIO(ros)
         bridge = Bridge(graph, node, {c.name: c for c in system._components()}, io,
                         iterations=bounds["iterations"] or None, recorder=recorder, record=local)
@@ -94,7 +90,7 @@ def run(target: str, node: str, kwargs: dict[str, Any] | None = None, argv: list
         return 0
     except BaseException as exc:  # noqa: B036 - every failure is reported, then the exit code says it
         if bridge is not None:
-            bridge.abort()
+            bridge.runtime.abort()
         if recorder is not None:
             recorder.close()  # what it recorded before the failure stays
         ros.get_logger().error(files.failed(exc))

@@ -29,7 +29,6 @@ from ... import drain, types
 from ..._rundir import NodeFiles
 from ...errors import RunError
 from ...graph import ConnectionSpec
-from ...recording import McapRecorder, parse_record
 from ...runtime import NodeRuntime
 from ...target import rebuild
 from . import codec
@@ -50,12 +49,7 @@ class Runner:
         self.plan = plan(graph)[args.node]
         self.files = NodeFiles(args.run_dir, args.node)
         live = {c.name: c for c in system._components()}
-        ports = parse_record(graph, args.record.split(",") if args.record else [])
-        local = frozenset((c, p) for c, p in ports if graph.node_of(c) == self.node)
-        self.recorder = (
-            McapRecorder(self.files.recording(), graph, local)
-            if local and self.files.dir else None
-        )
+        self.recorder, local = self.files.recorder(graph, args.record)
         self.runtime = NodeRuntime(
             graph, self.node, live, send_remote=self._send, recorder=self.recorder, record=local,
             time_ns=time.time_ns, iterations=args.iterations, on_clock_done=lambda: self.drain.clock_done(),

@@ -170,11 +170,7 @@ class _Loop:
         """After a failure: run every on_stop (errors there are secondary)."""
         if self.started and not self.stopped:
             for rt in self.runtimes:
-                rt.halt()
-                try:
-                    rt.stop()
-                except RunError:
-                    pass
+                rt.abort()
 
     def finish(self) -> Path | None:
         return self.recorder.close() if self.recorder is not None else None
