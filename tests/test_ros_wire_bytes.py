@@ -8,7 +8,7 @@ import pytest
 from rosbags.typesys import Stores, get_types_from_msg, get_typestore
 
 from like_keras import Array, Msg, msgs
-from like_keras_ros.messages import mapping
+from like_keras.msgs.ros_mapping import mapping
 
 TS = get_typestore(Stores.ROS2_JAZZY)
 T = TS.types
@@ -78,7 +78,7 @@ def test_images_are_sensor_msgs_image_rows_of_pixels(channels, encoding):
 
 def test_the_standard_image_message_carries_its_header():
     plain = list(range(12))
-    value = msgs.Image(msgs.Header(msgs.Time(7, 8), "cam"), np.array(plain, np.uint8).reshape(2, 2, 3))
+    value = msgs.Image(msgs.Header(msgs.Time(7, 8), "cam"), 2, 2, "rgb8", 0, 6, np.array(plain, np.uint8))
     header = T["std_msgs/msg/Header"](stamp=T["builtin_interfaces/msg/Time"](sec=7, nanosec=8), frame_id="cam")
     expected = T["sensor_msgs/msg/Image"](header=header, height=2, width=2, encoding="rgb8", is_bigendian=0,
                                           step=6, data=np.array(plain, np.uint8))
@@ -178,7 +178,7 @@ def test_types_without_a_mapping_say_what_to_do(t, message):
     (list[Array(np.float32, (3,))], "has no ROS 2 field type; wrap the items in a Msg"),
 ])
 def test_msg_fields_without_a_ros_type_say_so(field, message):
-    from like_keras_ros.messages import msg_definition
+    from like_keras.msgs.ros_mapping import msg_definition
 
     cls = type("Holder", (Msg,), {"__annotations__": {"x": field}})
     with pytest.raises(TypeError, match=message):
@@ -186,7 +186,7 @@ def test_msg_fields_without_a_ros_type_say_so(field, message):
 
 
 def test_msg_field_types_on_the_wire_definition():
-    from like_keras_ros.messages import msg_definition
+    from like_keras.msgs.ros_mapping import msg_definition
 
     cls = type("Holder", (Msg,), {"__annotations__": {"raw": bytes, "names": list[str], "inner": Nested,
                                                       "flags": list[Nested], "pose": msgs.Pose}})

@@ -39,7 +39,7 @@ TARGETS = {
     "src/like_keras/like_keras/transports/dora/flow.py": ["tests/test_dora_flow.py"],
     "src/like_keras/like_keras/transports/dora/sequence.py": ["tests/test_dora_sequence.py"],
     "src/like_keras/like_keras/transports/dora/codec.py": ["tests/test_dora_codec.py"],
-    "src/like_keras_ros/like_keras_ros/messages.py": ["tests/test_ros_messages.py", "tests/test_ros_wire_bytes.py",
+    "src/like_keras/like_keras/msgs/ros_mapping.py": ["tests/test_ros_messages.py", "tests/test_ros_wire_bytes.py",
                                                      "tests/test_ros_interfaces.py"],
     "src/like_keras/like_keras/recording.py": ["tests/test_recording.py", "tests/test_native.py",
                                                "tests/test_errors.py"],

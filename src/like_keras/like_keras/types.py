@@ -1,14 +1,22 @@
-"""Port types: the five scalars, ``Array``, ``Msg`` and ``list[T]``.
+"""Port types: scalars, ``Array``, ``Msg`` and ``list[T]``.
 
-A port type is one of ``bool, int, float, str, bytes``, an ``Array(dtype, shape)``,
-a ``Msg`` subclass, or ``list[T]`` of one of those. Every transport has one codec per
-type; this module only knows what a type *is*: how to describe it, compare it,
-check a value against it and write it as JSON for the graph IR.
+A port type is one of ``bool, int, float, str, bytes``, a fixed-width number
+(``np.float32``, ``np.uint8``, ... ``np.int64``: the primitives of ROS messages), an
+``Array(dtype, shape)``, a ``Msg`` subclass, or ``list[T]`` of one of those. ``int``
+is a 64-bit signed integer and ``float`` a float64 (``np.int64`` and ``np.float64``
+are the same types). A fixed-width number holds a Python ``int`` or ``float`` that
+fits its width: a float32 value is rounded to float32 when it is sent, so every
+transport carries the same value.
+
+Every transport has one codec per type; this module only knows what a type *is*:
+how to describe it, compare it, check a value against it and write it as JSON for
+the graph IR.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 import typing
 from collections.abc import Callable
 from typing import Any
@@ -17,8 +25,15 @@ import numpy as np
 
 from ._paths import class_path, resolve
 
-SCALARS: dict[type, str] = {bool: "bool", int: "int", float: "float", str: "str", bytes: "bytes"}
+# Fixed-width numbers, by numpy scalar class: their names are numpy's (and ROS's).
+NUMBERS: dict[type, str] = {
+    t: np.dtype(t).name
+    for t in (np.int8, np.int16, np.int32, np.uint8, np.uint16, np.uint32, np.uint64, np.float32)
+}
+SCALARS: dict[type, str] = {bool: "bool", int: "int", float: "float", str: "str", bytes: "bytes", **NUMBERS}
 _SCALAR_BY_NAME = {name: t for t, name in SCALARS.items()}
+# numpy names of the Python scalars: np.int64 *is* int, np.float64 float, np.bool_ bool.
+_SAME = {np.int64: int, np.float64: float, np.bool_: bool, np.str_: str, np.bytes_: bytes}
 
 Coercer = Callable[[Any], Any]
 # Every Msg class defined in this process, by "module:qualname" (finds local classes too).
@@ -84,11 +99,13 @@ class Msg:
     """
 
     __lk_fields__: typing.ClassVar[dict[str, Any]] = {}
+    # The ROS 2 type a class of the catalog (like_keras.msgs.ros) is; None for others.
+    __ros_type__: typing.ClassVar[str | None] = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if "__dataclass_fields__" not in cls.__dict__:
-            dataclasses.dataclass(cls)
+            dataclasses.dataclass(cls, eq=False)  # Msg.__eq__ compares array fields too
         try:
             hints = typing.get_type_hints(cls)
         except NameError as exc:
@@ -102,13 +119,31 @@ class Msg:
         cls.__lk_fields__ = fields
         _MSG_CLASSES[class_path(cls)] = cls
 
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        for name in self.__lk_fields__:
+            a, b = getattr(self, name), getattr(other, name)
+            if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+                if not (isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and a.dtype == b.dtype
+                        and np.array_equal(a, b)):
+                    return False
+            elif a != b:
+                return False
+        return True
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, like a dataclass with eq
+
 
 def _is_list(t: Any) -> bool:
     return typing.get_origin(t) is list
 
 
 def check_type(t: Any) -> Any:
-    """Return ``t`` if it is a valid port type, else raise TypeError saying why."""
+    """Return ``t`` (``np.int64`` as ``int``...) if it is a valid port type, else raise
+    TypeError saying why."""
+    if t in _SAME:
+        return _SAME[t]
     if t in SCALARS or isinstance(t, Array):
         return t
     if isinstance(t, type) and issubclass(t, Msg) and t is not Msg:
@@ -117,8 +152,7 @@ def check_type(t: Any) -> Any:
         (item,) = typing.get_args(t) or (None,)
         if item is None:
             raise TypeError("list needs an item type, e.g. list[float]")
-        check_type(item)
-        return t
+        return list[check_type(item)]  # type: ignore[misc]
     if t in (np.ndarray, list, dict, tuple):
         raise TypeError(f"{getattr(t, '__name__', t)} is not a port type; use Array(dtype, shape) or a Msg")
     raise TypeError(
@@ -169,6 +203,8 @@ def _scalar_coercer(t: type) -> Coercer:
     def bad(v: Any) -> TypeError:
         return TypeError(f"expected {name}, got {type(v).__name__} {_short(v)}")
 
+    if t in NUMBERS:
+        return _number_coercer(t)
     if t is bool:
 
         def coerce(v: Any) -> Any:
@@ -211,6 +247,33 @@ def _scalar_coercer(t: type) -> Coercer:
             if isinstance(v, (bytes, bytearray, memoryview)):
                 return bytes(v)
             raise bad(v)
+
+    return coerce
+
+
+def _number_coercer(t: type) -> Coercer:
+    name = NUMBERS[t]
+
+    if issubclass(t, np.floating):
+
+        def coerce(v: Any) -> Any:
+            if isinstance(v, (float, int, np.floating, np.integer)) and not isinstance(v, (bool, np.bool_)):
+                with np.errstate(over="ignore"):
+                    f = float(t(v))  # rounded to the width, as every transport will carry it
+                if math.isinf(f) and not math.isinf(float(v)):
+                    raise TypeError(f"{v!r} does not fit {name}")
+                return f
+            raise TypeError(f"expected {name}, got {type(v).__name__} {_short(v)}")
+
+    else:
+        info = np.iinfo(t)
+
+        def coerce(v: Any) -> Any:
+            if isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_)):
+                if not info.min <= v <= info.max:
+                    raise TypeError(f"{v} does not fit {name} ({info.min}..{info.max})")
+                return int(v)
+            raise TypeError(f"expected {name}, got {type(v).__name__} {_short(v)}")
 
     return coerce
 

@@ -1,6 +1,6 @@
 """The ROS 2 transport of like-keras.
 
-- ``messages``: port types <-> ROS 2 messages (one table, converters both ways).
+- port types <-> ROS 2 messages: ``like_keras.msgs.ros_mapping`` (core: recordings use it too).
 - ``interfaces``: the ``<system>_interfaces`` package for user Msg types.
 - ``bringup`` and ``launch_file``: the ``<system>_bringup`` package and its launch file.
 - ``bridge``: one like-keras node on ROS 2 topics, in plain Python.

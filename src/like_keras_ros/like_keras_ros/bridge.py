@@ -31,10 +31,8 @@ from like_keras import drain, types
 from like_keras.component import Component
 from like_keras.errors import RunError
 from like_keras.graph import ConnectionSpec, SystemGraph
+from like_keras.msgs.ros_mapping import input_mapping, port_mapping, topic_of
 from like_keras.runtime import NodeRuntime, Recorder
-
-from .interfaces import interfaces_name
-from .messages import RosMapping, mapping
 
 CONTROL_TYPE = "std_msgs/msg/String"
 _PARAM_TYPES = (bool, int, float, str)
@@ -65,24 +63,8 @@ class NodeTopics:
     foreign: dict[str, tuple[str, str]] = field(default_factory=dict)  # topic from outside -> first (comp, port)
 
 
-def topic_of(graph: SystemGraph, component: str, port: str) -> str:
-    spec = graph.component(component).output(port)
-    return spec.topic or f"{graph.name}/{component}/{port}"
-
-
 def control_topics(graph: SystemGraph) -> tuple[str, str]:
     return f"{graph.name}/_lk/probe", f"{graph.name}/_lk/report"
-
-
-def port_mapping(graph: SystemGraph, component: str, port: str) -> RosMapping:
-    """The ROS mapping of an output port (its topic's type)."""
-    spec = graph.component(component).output(port)
-    return mapping(types.from_json(spec.type), image=spec.image, interfaces=interfaces_name(graph))
-
-
-def input_mapping(graph: SystemGraph, component: str, port: str) -> RosMapping:
-    """The ROS mapping of an input port fed from outside by a topic."""
-    return mapping(types.from_json(graph.component(component).input(port).type), interfaces=interfaces_name(graph))
 
 
 def plan_node(graph: SystemGraph, node: str) -> NodeTopics:

@@ -20,9 +20,10 @@ import yaml
 
 from like_keras.errors import TransportError
 from like_keras.graph import SystemGraph
+from like_keras.msgs.ros_mapping import interfaces_name
 
 from .bridge import parameters, plan_node
-from .interfaces import interfaces_name, package_xml, user_msgs
+from .interfaces import package_xml, user_msgs
 from .launch_file import launch_file
 from .templates import LINT_TESTS, copyright_header
 

@@ -1,7 +1,7 @@
 """The ``<system>_interfaces`` package: a ROS 2 message per user ``Msg`` type.
 
 An ament_cmake package with ``rosidl_default_generators``: package.xml, CMakeLists.txt
-and ``msg/<Name>.msg`` (see ``messages.msg_definition``). Written only when the system
+and ``msg/<Name>.msg`` (see ``like_keras.msgs.ros_mapping.msg_definition``). Written only when the system
 uses its own Msg types; replaced as a whole when compiled again.
 """
 
@@ -17,15 +17,11 @@ from like_keras._files import replace_tree
 from like_keras.errors import InvalidNameError
 from like_keras.graph import SystemGraph
 
-from .messages import STANDARD, msg_classes, msg_definition, user_msg_types
+from like_keras.msgs.ros_mapping import catalog_type, interfaces_name, msg_classes, msg_definition, user_msg_types
 
 _MSG_NAME = re.compile(r"[A-Z][A-Za-z0-9]*\Z")
 _FIELD_NAME = re.compile(r"(?!.*__)(?!.*_\Z)[a-z][a-z0-9_]*\Z")
 _MAINTAINER = ("like-keras team", "team@like-keras.dev")
-
-
-def interfaces_name(graph: SystemGraph) -> str:
-    return f"{graph.name}_interfaces"
 
 
 def user_msgs(graph: SystemGraph) -> list[type]:
@@ -59,8 +55,8 @@ def _check_names(cls: type) -> None:
 
 
 def _dependencies(classes: list[type]) -> list[str]:
-    """The ROS packages of the standard messages that the user messages use."""
-    used = {STANDARD[c].split("/")[0] for cls in classes for c in msg_classes(cls) if c in STANDARD}
+    """The ROS packages of the catalog messages that the user messages use."""
+    used = {catalog_type(c).split("/")[0] for cls in classes for c in msg_classes(cls) if catalog_type(c)}
     return sorted(used)
 
 

@@ -20,10 +20,11 @@ from pathlib import Path
 from typing import IO
 
 from like_keras.errors import TransportError
+from like_keras.msgs.ros_mapping import interfaces_name
 from like_keras.system import System
 
 from .environment import ros_environment
-from .interfaces import interfaces_name, user_msgs
+from .interfaces import user_msgs
 
 _STAMP = ".like_keras_build"
 

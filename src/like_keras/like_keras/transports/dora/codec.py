@@ -1,7 +1,7 @@
 """Arrow codecs: how each port type travels through Dora. Never pickle.
 
-- ``bool, int, float, str, bytes``: a length-1 Arrow array (bool, int64, float64,
-  string, binary).
+- ``bool, int, float, str, bytes`` and fixed-width numbers: a length-1 Arrow array
+  (bool, int64, float64, string, binary, float32, uint8...).
 - ``Array``: the flat numpy buffer as an Arrow array without copying (bool arrays as
   uint8), with ``shape`` and ``dtype`` in the metadata; received as a read-only
   numpy view of Dora's buffer, checked against the port's declared spec.
@@ -20,7 +20,8 @@ import pyarrow as pa
 
 from ... import types
 
-_SCALAR_ARROW = {bool: pa.bool_(), int: pa.int64(), float: pa.float64(), str: pa.string(), bytes: pa.binary()}
+_SCALAR_ARROW = {bool: pa.bool_(), int: pa.int64(), float: pa.float64(), str: pa.string(), bytes: pa.binary(),
+                 **{t: pa.from_numpy_dtype(t) for t in types.NUMBERS}}
 
 
 @functools.lru_cache(maxsize=None)

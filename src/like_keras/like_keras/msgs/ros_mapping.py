@@ -1,20 +1,20 @@
 """Port types <-> ROS 2 messages: one table, with converters both ways.
 
-- ``bool, int, float, str`` -> std_msgs Bool, Int64, Float64, String;
-  ``bytes`` -> std_msgs UInt8MultiArray.
+- ``bool, int, float, str`` -> std_msgs Bool, Int64, Float64, String; fixed-width
+  numbers -> std_msgs Float32, UInt8...; ``bytes`` -> std_msgs UInt8MultiArray.
 - ``Array`` -> the std_msgs ``*MultiArray`` of its dtype, layout dims filled (label
   ``dim<i>``, size, stride); bool arrays travel as UInt8MultiArray. With
   ``image=True`` a uint8 (H, W, 3) or (H, W) array is a sensor_msgs/Image
   (``rgb8`` / ``mono8``).
-- like-keras' standard messages (``like_keras.msgs``) -> their std_msgs,
-  geometry_msgs, sensor_msgs and builtin_interfaces twins.
+- the ROS catalog (``like_keras.msgs.ros``) -> the ROS type each class is.
 - user ``Msg`` types -> ``<package>/msg/<Name>`` of the generated interfaces package
   (``msg_definition`` writes its ``.msg``); an ``Array`` field becomes ``<name>``
   (``dtype[]``) and ``<name>_shape`` (``uint32[]``).
 
+Used by the ROS 2 transport and by recordings (rosbag2 bags hold these messages).
 Converters build messages through a factory, ``make(typename, **fields)``, and read
 them by attribute, so the same table serves rclpy's generated classes on a ROS 2
-machine and rosbags' classes (CDR, byte-exact) in the tests here.
+machine and rosbags' classes (CDR, byte-exact) everywhere.
 """
 
 from __future__ import annotations
@@ -27,13 +27,15 @@ from typing import Any
 
 import numpy as np
 
-from like_keras import msgs, types
-from like_keras.types import Array, Msg
+from .. import types
+from ..graph import SystemGraph
+from ..types import Array, Msg
 
 Factory = Callable[..., Any]  # make(typename, **fields) -> a ROS message
 
 _SCALARS = {bool: "std_msgs/msg/Bool", int: "std_msgs/msg/Int64", float: "std_msgs/msg/Float64",
-            str: "std_msgs/msg/String"}
+            str: "std_msgs/msg/String",
+            **{t: f"std_msgs/msg/{name.capitalize().replace('Ui', 'UI')}" for t, name in types.NUMBERS.items()}}
 _MULTIARRAY = {
     "float32": "Float32MultiArray", "float64": "Float64MultiArray",
     "int8": "Int8MultiArray", "int16": "Int16MultiArray", "int32": "Int32MultiArray", "int64": "Int64MultiArray",
@@ -41,22 +43,13 @@ _MULTIARRAY = {
     "uint64": "UInt64MultiArray", "bool": "UInt8MultiArray",
 }
 # .msg primitive names of port types and of Array dtypes.
-_MSG_PRIMITIVE = {bool: "bool", int: "int64", float: "float64", str: "string"}
+_MSG_PRIMITIVE = {bool: "bool", int: "int64", float: "float64", str: "string", **types.NUMBERS}
 _MSG_DTYPE = {"float32": "float32", "float64": "float64", "int8": "int8", "int16": "int16", "int32": "int32",
               "int64": "int64", "uint8": "uint8", "uint16": "uint16", "uint32": "uint32", "uint64": "uint64",
               "bool": "bool"}
-STANDARD: dict[type, str] = {
-    msgs.Time: "builtin_interfaces/msg/Time",
-    msgs.Header: "std_msgs/msg/Header",
-    msgs.Vector3: "geometry_msgs/msg/Vector3",
-    msgs.Twist: "geometry_msgs/msg/Twist",
-    msgs.Point: "geometry_msgs/msg/Point",
-    msgs.Quaternion: "geometry_msgs/msg/Quaternion",
-    msgs.Pose: "geometry_msgs/msg/Pose",
-    msgs.JointState: "sensor_msgs/msg/JointState",
-    msgs.Image: "sensor_msgs/msg/Image",
-}
 _ENCODINGS = {3: "rgb8", 1: "mono8"}
+# numpy dtypes of list[T] fields that travel as numeric sequences.
+_NUMPY_ITEM = {bool: np.bool_, int: np.int64, float: np.float64, **{t: t for t in types.NUMBERS}}
 
 
 @dataclass(frozen=True)
@@ -75,7 +68,8 @@ def mapping(t: Any, *, image: bool = False, interfaces: str | None = None) -> Ro
     generated interfaces package that holds user ``Msg`` types.
     """
     if t in _SCALARS:
-        return RosMapping(_SCALARS[t], lambda v, make, name=_SCALARS[t]: make(name, data=v), lambda m, t=t: t(m.data))
+        return RosMapping(_SCALARS[t], lambda v, make, name=_SCALARS[t]: make(name, data=v),
+                          lambda m, t=t: _field_from_ros(m.data, t))
     if t is bytes:
         name = "std_msgs/msg/UInt8MultiArray"
         return RosMapping(
@@ -86,7 +80,7 @@ def mapping(t: Any, *, image: bool = False, interfaces: str | None = None) -> Ro
     if isinstance(t, Array):
         if image:
             _check_image_type(t)
-            return RosMapping("sensor_msgs/msg/Image", lambda v, make: _image(v, msgs.Header(), make),
+            return RosMapping("sensor_msgs/msg/Image", lambda v, make: _image(v, make),
                               lambda m, t=t: _pixels(m)[:, :, 0] if len(t.shape) == 2 else _pixels(m))
         name = f"std_msgs/msg/{_MULTIARRAY[t.dtype.name]}"
         return RosMapping(name, lambda v, make: _multiarray(v, name, make),
@@ -98,10 +92,40 @@ def mapping(t: Any, *, image: bool = False, interfaces: str | None = None) -> Ro
     raise TypeError(f"no ROS 2 mapping for port type {types.describe(t)}; wrap it in a Msg")
 
 
+# --- a system's ports as ROS 2 sees them (topics and bags alike) ------------------------
+
+
+def interfaces_name(graph: SystemGraph) -> str:
+    """The package that holds the system's user Msg types as ROS interfaces."""
+    return f"{graph.name}_interfaces"
+
+
+def topic_of(graph: SystemGraph, component: str, port: str) -> str:
+    """The ROS 2 topic of an output port (relative: a launch namespace prefixes it)."""
+    spec = graph.component(component).output(port)
+    return spec.topic or f"{graph.name}/{component}/{port}"
+
+
+def port_mapping(graph: SystemGraph, component: str, port: str) -> RosMapping:
+    """The ROS mapping of an output port (its topic's type)."""
+    spec = graph.component(component).output(port)
+    return mapping(types.from_json(spec.type), image=spec.image, interfaces=interfaces_name(graph))
+
+
+def input_mapping(graph: SystemGraph, component: str, port: str) -> RosMapping:
+    """The ROS mapping of an input port fed from outside by a topic."""
+    return mapping(types.from_json(graph.component(component).input(port).type), interfaces=interfaces_name(graph))
+
+
+def catalog_type(cls: type) -> str | None:
+    """The ROS type of a class of the catalog (``like_keras.msgs.ros``), else None."""
+    return cls.__dict__.get("__ros_type__")
+
+
 def ros_type_of(cls: type, interfaces: str | None) -> str:
-    """The ROS type name of a Msg class: its standard twin, or the generated interface."""
-    if cls in STANDARD:
-        return STANDARD[cls]
+    """The ROS type name of a Msg class: the catalog's, or the generated interface."""
+    if catalog_type(cls):
+        return cls.__ros_type__
     if interfaces is None:
         raise TypeError(f"Msg {cls.__qualname__} needs a generated interfaces package (interfaces=...)")
     return f"{interfaces}/msg/{cls.__name__}"
@@ -125,8 +149,8 @@ def msg_classes(t: Any) -> list[type]:
 
 
 def user_msg_types(t: Any) -> list[type]:
-    """The user (non-standard) Msg classes reachable from ``t``, dependencies first."""
-    return [cls for cls in msg_classes(t) if cls not in STANDARD]
+    """The user (non-catalog) Msg classes reachable from ``t``, dependencies first."""
+    return [cls for cls in msg_classes(t) if not catalog_type(cls)]
 
 
 def msg_definition(cls: type, interfaces: str) -> str:
@@ -186,16 +210,16 @@ def _check_image_type(t: Array) -> None:
         raise TypeError(f"{t!r} cannot be a sensor_msgs/Image: use Array(np.uint8, (H, W, 3)) or (H, W)")
 
 
-def _image(pixels: np.ndarray, header: Any, make: Factory) -> Any:
+def _image(pixels: np.ndarray, make: Factory) -> Any:
     if pixels.ndim == 2:
         pixels = pixels[:, :, None]
     height, width, channels = pixels.shape
     if channels not in _ENCODINGS:
         raise TypeError(f"an image has 1 or 3 channels, got {channels}")
+    header = make("std_msgs/msg/Header", stamp=make("builtin_interfaces/msg/Time", sec=0, nanosec=0), frame_id="")
     return make(
-        "sensor_msgs/msg/Image", header=_msg_to_ros(header, msgs.Header, make, None), height=height, width=width,
-        encoding=_ENCODINGS[channels], is_bigendian=0, step=width * channels,
-        data=np.ascontiguousarray(pixels, np.uint8).reshape(-1),
+        "sensor_msgs/msg/Image", header=header, height=height, width=width, encoding=_ENCODINGS[channels],
+        is_bigendian=0, step=width * channels, data=np.ascontiguousarray(pixels, np.uint8).reshape(-1),
     )
 
 
@@ -208,14 +232,14 @@ def _pixels(m: Any) -> np.ndarray:
 
 
 def _msg_to_ros(value: Any, t: type, make: Factory, interfaces: str | None) -> Any:
-    if t is msgs.Image:
-        return _image(value.pixels, value.header, make)
+    catalog = catalog_type(t)
     fields: dict[str, Any] = {}
     for name, ft in t.__lk_fields__.items():
         v = getattr(value, name)
         if isinstance(ft, Array):
             fields[name] = np.ascontiguousarray(v, ft.dtype).reshape(-1)
-            fields[f"{name}_shape"] = np.asarray(v.shape, np.uint32)
+            if not catalog:  # a user Msg's Array keeps its shape in a field of its own
+                fields[f"{name}_shape"] = np.asarray(v.shape, np.uint32)
         else:
             fields[name] = _field_to_ros(v, ft, make, interfaces)
     return make(ros_type_of(t, interfaces), **fields)
@@ -228,28 +252,38 @@ def _field_to_ros(v: Any, t: Any, make: Factory, interfaces: str | None) -> Any:
         return np.frombuffer(v, np.uint8)
     if typing.get_origin(t) is list:
         item = typing.get_args(t)[0]
-        if item in (bool, int, float):
-            return np.asarray(v, {bool: np.bool_, int: np.int64, float: np.float64}[item])
+        if item in _NUMPY_ITEM:
+            return np.asarray(v, _NUMPY_ITEM[item])
         return [_field_to_ros(x, item, make, interfaces) for x in v]
     return _msg_to_ros(v, t, make, interfaces)
 
 
 def _msg_from_ros(m: Any, t: type) -> Any:
-    if t is msgs.Image:
-        return msgs.Image(header=_msg_from_ros(m.header, msgs.Header), pixels=_pixels(m))
+    catalog = catalog_type(t)
     fields: dict[str, Any] = {}
     for name, ft in t.__lk_fields__.items():
+        v = getattr(m, name)
         if isinstance(ft, Array):
-            shape = [int(s) for s in getattr(m, f"{name}_shape")]
-            fields[name] = np.asarray(getattr(m, name), ft.dtype).reshape(shape)
+            shape = -1 if catalog else [int(s) for s in getattr(m, f"{name}_shape")]
+            fields[name] = _array_from_ros(v, ft.dtype).reshape(shape)
         else:
-            fields[name] = _field_from_ros(getattr(m, name), ft)
+            fields[name] = _field_from_ros(v, ft)
     return t(**fields)
+
+
+def _array_from_ros(v: Any, dtype: np.dtype) -> np.ndarray:
+    if isinstance(v, list) and v and isinstance(v[0], bytes):  # rclpy's byte[]: a list of 1-byte bytes
+        v = b"".join(v)
+    if isinstance(v, (bytes, bytearray)):
+        return np.frombuffer(v, np.uint8).astype(dtype, copy=False)
+    return np.asarray(v, dtype)
 
 
 def _field_from_ros(v: Any, t: Any) -> Any:
     if t in _MSG_PRIMITIVE:
-        return t(v)
+        if isinstance(v, bytes):  # rclpy's byte: one byte
+            return v[0]
+        return t(v) if t in (bool, int, float, str) else types.coercer(t)(v)
     if t is bytes:
         return bytes(np.asarray(v, np.uint8))
     if typing.get_origin(t) is list:
