@@ -33,7 +33,7 @@ def test_run_passes_system_arguments(tmp_path):
     assert "agent 50" in proc.stdout
     # The arguments reached the system: its arms are those of Bandit(seed=4, epsilon=1.0) and
     # differ from the defaults'.
-    arms = read_messages(tmp_path / "recording.mcap")["agent.arm"]
+    arms = read_messages(tmp_path / "recording")["agent.arm"]
     assert arms == Bandit(seed=4, epsilon=1.0).launch(iterations=50, record=["agent.arm"]).messages("agent.arm")
     assert arms != Bandit().launch(iterations=50, record=["agent.arm"]).messages("agent.arm")
     bad = lk("run", "like_keras_examples.bandit:Bandit", "--arg", "seed")
@@ -179,7 +179,7 @@ def test_run_describes_each_recorded_port_by_its_kind(capsys):
         f"  agent.action: {len(action)} messages, sum {sum(action):g}, last {action[-1]!r}",
         "  env.obs: 31 messages",  # on_start sends the first; arrays: no sum
     ]
-    assert lines[6].startswith("  recording: ") and lines[6].endswith("recording.mcap") and len(lines) == 7
+    assert lines[6].startswith("  recording: ") and lines[6].endswith("/recording") and len(lines) == 7
 
 
 def test_run_in_simulated_time_says_how_much(capsys, tmp_path):

@@ -326,7 +326,7 @@ def test_ctrl_c_stops_a_dora_run_cleanly(dora, tmp_path, sig):
     _, err = proc.communicate(timeout=30)
     assert proc.returncode == 130 and "interrupted" in err
     assert left_behind(tmp_path) == []
-    rewards = read_messages(tmp_path / "recording.mcap")["env.reward"]  # the recording survives Ctrl-C
+    rewards = read_messages(tmp_path / "recording")["env.reward"]  # the recording survives Ctrl-C
     assert set(rewards) <= {1.0}
 
 

@@ -4,6 +4,7 @@ import time
 
 import numpy as np
 import pytest
+from rosbags.highlevel import AnyReader
 
 from mcap.reader import make_reader
 
@@ -170,26 +171,30 @@ def test_arrays_are_converted_safely_and_delivered_read_only():
     assert cam.buf.flags.writeable  # the sender's own array is untouched
 
 
-def test_recording_is_a_standard_mcap_file():
+def test_recording_is_a_rosbag2_bag_of_ros2_messages():
     system, _, _ = pipeline()
     result = system.launch(iterations=5, record=["clock.tick"])
-    assert result.recording.name == "recording.mcap" and result.recording.exists()
-    assert not list(result.recording.parent.glob(".*.tmp"))  # written atomically
-    with open(result.recording, "rb") as f:
+    bag = result.recording
+    assert bag.name == "recording" and sorted(p.name for p in bag.iterdir()) == ["metadata.yaml", "recording.mcap"]
+    assert not list(bag.parent.glob(".*.tmp"))  # written aside, then moved into place
+    with AnyReader([bag]) as reader:  # rosbags reads it as any bag
+        (conn,) = reader.connections
+        assert (conn.topic, conn.msgtype) == ("/pipe/clock/tick", "std_msgs/msg/Int64")  # its ROS 2 topic
+        got = [(t, reader.deserialize(raw, conn.msgtype).data) for _, t, raw in reader.messages()]
+    assert [v for _, v in got] == [1, 2, 3, 4, 5]
+    assert [t - got[0][0] for t, _ in got] == [50_000_000 * k for k in range(5)]  # simulated time
+    with open(bag / "recording.mcap", "rb") as f:
         reader = make_reader(f)
-        msgs = list(reader.iter_messages())
-        summary = reader.get_summary()
-    assert [c.topic for _, c, _ in msgs] == ["/clock/tick"] * 5
-    assert [m.data for _, _, m in msgs] == [b"1", b"2", b"3", b"4", b"5"]
-    assert [m.log_time for _, _, m in msgs] == [50_000_000 * k for k in range(1, 6)]  # simulated time
-    (schema,) = summary.schemas.values()
-    assert schema.encoding == "jsonschema" and msgs[0][1].message_encoding == "json"
+        assert reader.get_header().profile == "ros2"
+        (schema,) = reader.get_summary().schemas.values()
+        (channel,) = reader.get_summary().channels.values()
+    assert (schema.name, schema.encoding, channel.message_encoding) == ("std_msgs/msg/Int64", "ros2msg", "cdr")
 
 
 def test_run_dir_option_keeps_files_where_asked(tmp_path):
     system, _, _ = pipeline()
     result = system.launch(iterations=3, record=["clock.tick"], run_dir=tmp_path / "run")
-    assert result.recording == (tmp_path / "run" / "recording.mcap").resolve()
+    assert result.recording == (tmp_path / "run" / "recording").resolve()
     assert result.messages("clock.tick") == [1, 2, 3]
     with pytest.raises(KeyError, match="'r1.y' was not recorded"):
         result.messages("r1.y")
@@ -207,7 +212,7 @@ def test_a_failed_run_keeps_what_it_recorded(tmp_path):
     system = System(name="bomb", components=[clock, bomb], connections=[(clock.tick, bomb.x)])
     with pytest.raises(RunError, match="bang") as info:
         system.launch(iterations=5, record=["clock.tick"], run_dir=tmp_path)
-    # A complete file (written atomically), with everything sent before the failure.
-    assert info.value.recording == tmp_path.resolve() / "recording.mcap"
-    assert [p.name for p in tmp_path.iterdir()] == ["recording.mcap"]
+    # A complete bag (written aside, then moved), with everything sent before the failure.
+    assert info.value.recording == tmp_path.resolve() / "recording"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["rec", "recording"]
     assert read_messages(info.value.recording) == {"clock.tick": [1, 2]}

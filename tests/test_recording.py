@@ -1,16 +1,22 @@
-"""Recordings decode to exactly the values sent, for every port type, and every message
-in them is valid against its channel's JSON Schema (what Foxglove reads them by)."""
+"""Recordings are rosbag2 bags: they decode to exactly the values sent, for every port
+type; rosbags reads every message from the bag's own ``ros2msg`` schemas; a part cut
+short by a killed process keeps what came before the cut."""
 
-import json
 import re
+import shutil
 
-import jsonschema
 import numpy as np
 import pytest
-from mcap.reader import make_reader
+import yaml
+from rosbags.highlevel import AnyReader
+from rosbags.rosbag2 import StoragePlugin, Writer
+from rosbags.typesys import Stores, get_typestore
 
 from like_keras import Array, Component, Msg, Output, System, msgs
-from like_keras.recording import read_messages
+from like_keras.errors import RecordError
+from like_keras.msgs.ros import sensor_msgs
+from like_keras.recording import PartWriter, read_messages, write_bag
+from like_keras.recording.part import read_part
 
 
 class Sample(Msg):
@@ -21,136 +27,149 @@ class Sample(Msg):
     tags: list[str]
 
 
+SCAN = sensor_msgs.LaserScan(msgs.Header(msgs.Time(3, 4), "laser"), -1.5, 1.5, 0.25, 0.0, 0.125, 0.0625, 30.0,
+                             np.array([1.0, np.inf, 2.5], np.float32), np.zeros(3, np.float32))
+
 VALUES = {
     "flag": (bool, [True, False]),
     "count": (int, [0, -(2**62), 2**62]),
     "level": (float, [0.5, -1e300, float("inf")]),
+    "f32": (np.float32, [float(np.float32(0.1)), -3.5]),
+    "u8": (np.uint8, [0, 255]),
     "text": (str, ["", "naïve \"quoted\"\nnew line"]),
     "raw": (bytes, [b"", b"\x00", b"\xff\x00\x01\xfe", bytes(range(256))]),
     "image": (Array(np.uint8, (2, 3)), [np.arange(6, dtype=np.uint8).reshape(2, 3)]),
     "vec": (Array(np.float32, (None,)), [np.array([1.5, -2.25, 3e-8], np.float32), np.zeros(0, np.float32)]),
+    "weights": (list[float], [[0.25, -1.0], []]),
     "sample": (Sample, [Sample("a", b"\x00\xff", msgs.Pose(), np.array([[1, -2, 3], [4, 5, -6]], np.int16),
                                ["x", "y"])]),
-    "names": (list[str], [["a", "b"], []]),
+    "scan": (sensor_msgs.LaserScan, [SCAN]),
 }
 
 
-def everything():
-    ports = {name: Output(t) for name, (t, _) in VALUES.items()}
-
-    def on_start(self):
-        return None
+def everything(values=VALUES):
+    ports = {name: Output(t) for name, (t, _) in values.items()}
 
     def step(self):
         k = self.k = getattr(self, "k", -1) + 1
-        return {name: values[k] for name, (_, values) in VALUES.items() if k < len(values)}
+        return {name: vs[k] for name, (_, vs) in values.items() if k < len(vs)}
 
-    Source = type("Source", (Component,), {**ports, "rate_hz": 10.0, "step": step, "on_start": on_start})
+    Source = type("Source", (Component,), {**ports, "rate_hz": 10.0, "step": step})
     return System(name="rec", components=[Source(name="src")])
 
 
-def test_every_type_reads_back_exactly_and_validates_against_its_schema():
+def same(a, b):
+    if isinstance(a, np.ndarray):
+        return isinstance(b, np.ndarray) and a.dtype == b.dtype and a.shape == b.shape and np.array_equal(a, b)
+    return a == b and type(a) is type(b)
+
+
+def test_every_type_reads_back_exactly():
     n = max(len(v) for _, v in VALUES.values())
     result = everything().launch(iterations=n, record=[f"src.{name}" for name in VALUES])
     got = read_messages(result.recording)
+    assert set(got) == {f"src.{name}" for name in VALUES}
     for name, (_, values) in VALUES.items():
         back = got[f"src.{name}"]
-        assert len(back) == len(values), name
-        for b, v in zip(back, values):
-            if isinstance(v, np.ndarray):
-                assert b.dtype == v.dtype and b.shape == v.shape and np.array_equal(b, v), name
-            elif isinstance(v, Sample):
-                assert (b.name, b.blob, b.pose, b.tags) == (v.name, v.blob, v.pose, v.tags)
-                assert b.grid.dtype == np.int16 and np.array_equal(b.grid, v.grid)
-            else:
-                assert b == v and type(b) is type(v), name
-    with open(result.recording, "rb") as f:
-        reader = make_reader(f)
-        schemas = {s.id: json.loads(s.data) for s in reader.get_summary().schemas.values()}
-        checked = 0
-        for schema, channel, message in reader.iter_messages():
-            jsonschema.validate(json.loads(message.data), schemas[schema.id])
-            checked += 1
-    assert checked == sum(len(v) for _, v in VALUES.values())
+        assert len(back) == len(values) and all(same(b, v) for b, v in zip(back, values)), (name, back)
+    assert result.messages("src.scan") == [SCAN]
 
 
-def test_schemas_say_what_the_json_holds():
-    result = everything().launch(iterations=1, record=["src.count", "src.raw", "src.sample"])
-    with open(result.recording, "rb") as f:
-        summary = make_reader(f).get_summary()
-    schemas = {c.topic: json.loads(summary.schemas[c.schema_id].data) for c in summary.channels.values()}
-    # A schema that constrains nothing would accept all of these.
-    for topic, wrong in (("/src/count", "3"), ("/src/raw", 3), ("/src/sample", {"name": 1})):
-        try:
-            jsonschema.validate(wrong, schemas[topic])
-        except jsonschema.ValidationError:
-            continue
-        raise AssertionError(f"the schema of {topic} accepts {wrong!r}")
-    assert schemas["/src/raw"]["contentEncoding"] == "base64"
-    assert set(schemas["/src/sample"]["properties"]) == {"name", "blob", "pose", "grid", "tags"}
+def test_rosbags_reads_every_message_from_the_bags_own_schemas():
+    n = max(len(v) for _, v in VALUES.values())
+    result = everything().launch(iterations=n, record=[f"src.{name}" for name in VALUES])
+    with AnyReader([result.recording]) as reader:  # a typestore built from the bag's ros2msg schemas only
+        types = {c.topic: c.msgtype for c in reader.connections}
+        decoded = {}
+        for conn, _, raw in reader.messages():
+            decoded.setdefault(conn.topic, []).append(reader.deserialize(raw, conn.msgtype))
+        sample_def = next(c for c in reader.connections if c.topic == "/rec/src/sample").msgdef.data
+    assert types["/rec/src/scan"] == "sensor_msgs/msg/LaserScan"
+    assert types["/rec/src/sample"] == "rec_interfaces/msg/Sample"  # as on the ROS 2 transport
+    assert types["/rec/src/count"] == "std_msgs/msg/Int64" and types["/rec/src/u8"] == "std_msgs/msg/UInt8"
+    assert [m.data for m in decoded["/rec/src/count"]] == VALUES["count"][1]
+    (sample,) = decoded["/rec/src/sample"]
+    assert (sample.name, list(sample.grid), list(sample.grid_shape), sample.tags) == (
+        "a", [1, -2, 3, 4, 5, -6], [2, 3], ["x", "y"])
+    assert "int16[] grid\nuint32[] grid_shape\n" in sample_def and "MSG: geometry_msgs/Pose\n" in sample_def
+    (scan,) = decoded["/rec/src/scan"]
+    assert (scan.header.frame_id, scan.range_max, list(scan.ranges)) == ("laser", 30.0, [1.0, np.inf, 2.5])
+    assert sum(map(len, decoded.values())) == sum(len(v) for _, v in VALUES.values())
 
 
-def _recorder(path, graph, ports):
-    from like_keras.recording import McapRecorder
+def test_metadata_says_what_a_ros2_bag_says():
+    result = everything().launch(iterations=2, record=["src.count", "src.raw"])
+    info = yaml.safe_load((result.recording / "metadata.yaml").read_text())["rosbag2_bagfile_information"]
+    assert info["version"] == 9 and info["storage_identifier"] == "mcap" and info["message_count"] == 4
+    topics = {t["topic_metadata"]["name"]: t for t in info["topics_with_message_count"]}
+    assert topics["/rec/src/count"]["message_count"] == 2 and topics["/rec/src/raw"]["message_count"] == 2
+    assert topics["/rec/src/raw"]["topic_metadata"]["type"] == "std_msgs/msg/UInt8MultiArray"
+    assert topics["/rec/src/raw"]["topic_metadata"]["type_description_hash"].startswith("RIHS01_")
 
-    return McapRecorder(path, graph, frozenset(ports))
 
-
-def test_messages_are_numbered_per_port_and_a_silent_port_is_still_there(tmp_path):
+def test_parts_merge_into_one_bag_in_send_order(tmp_path):
     graph = everything().build()
-    rec = _recorder(tmp_path / "a" / "b" / "rec.mcap", graph, [("src", "count"), ("src", "flag"), ("src", "raw")])
-    for k in range(3):
-        rec.write("src", "count", k, time_ns=100 - k)  # clocks may disagree: the numbers decide the order
-    rec.write("src", "flag", True, time_ns=5)
-    path = rec.close()
-    assert path == tmp_path / "a" / "b" / "rec.mcap" and not list(path.parent.glob(".*"))  # complete, atomic
-    with open(path, "rb") as f:
-        seqs = [(c.topic, m.sequence) for _, c, m in make_reader(f).iter_messages(log_time_order=False)]
-    assert seqs == [("/src/count", 1), ("/src/count", 2), ("/src/count", 3), ("/src/flag", 1)]
-    assert read_messages(path) == {"src.count": [0, 1, 2], "src.flag": [True], "src.raw": []}
-
-
-def test_an_aborted_recording_leaves_nothing(tmp_path):
-    rec = _recorder(tmp_path / "rec.mcap", everything().build(), [("src", "count")])
-    rec.write("src", "count", 1, time_ns=1)
-    rec.abort()
-    assert list(tmp_path.iterdir()) == []
-
-
-def test_per_process_recordings_merge_into_one_in_send_order(tmp_path):
-    from like_keras.recording import merge
-
-    graph = everything().build()
-    a = _recorder(tmp_path / "rec" / "a.mcap", graph, [("src", "count"), ("src", "raw")])
-    b = _recorder(tmp_path / "rec" / "b.mcap", graph, [("src", "text"), ("src", "flag")])
-    for k, t in enumerate([30, 10, 20]):  # a skewed clock: log times out of order
+    a = PartWriter(tmp_path / "rec" / "a.mcap", graph, frozenset({("src", "count"), ("src", "raw")}))
+    b = PartWriter(tmp_path / "rec" / "b.mcap", graph, frozenset({("src", "text"), ("src", "flag")}))
+    for k, t in enumerate([30, 10, 20]):  # a clock that went back: the part keeps the send order
         a.write("src", "count", k, time_ns=t)
     b.write("src", "text", "x", time_ns=15)
     b.write("src", "text", "y", time_ns=16)
-    parts = [a.close(), b.close()]
-    merged = merge(parts, tmp_path / "all.mcap")
-    assert read_messages(merged) == {"src.count": [0, 1, 2], "src.raw": [], "src.text": ["x", "y"], "src.flag": []}
-    with open(merged, "rb") as f:
-        reader = make_reader(f)
-        times = [m.log_time for _, _, m in reader.iter_messages(log_time_order=False)]
-        summary = reader.get_summary()
-    assert times == sorted(times)  # one timeline
-    assert {c.topic for c in summary.channels.values()} == {"/src/count", "/src/raw", "/src/text", "/src/flag"}
-    assert all(s.encoding == "jsonschema" and json.loads(s.data) for s in summary.schemas.values())
-    assert not list(tmp_path.glob(".*"))
+    bag = write_bag([a.close(), b.close()], tmp_path / "bag")
+    assert read_messages(bag) == {"src.count": [0, 1, 2], "src.raw": [], "src.text": ["x", "y"], "src.flag": []}
+    with AnyReader([bag]) as reader:
+        times = [t for _, t, _ in reader.messages()]
+        assert {c.topic for c in reader.connections} == {"/rec/src/count", "/rec/src/raw", "/rec/src/text",
+                                                         "/rec/src/flag"}  # a silent port is still there
+    assert times == sorted(times) == [15, 16, 30, 31, 32]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bag", "rec"]  # nothing left aside
 
 
-def test_the_schema_of_a_list_is_an_array_of_its_items():
-    from like_keras.recording import json_schema
+def test_a_part_cut_short_by_a_kill_keeps_every_message_before_the_cut(tmp_path):
+    graph = everything().build()
+    writer = PartWriter(tmp_path / "part.mcap", graph, frozenset({("src", "count")}))
+    for k in range(50):
+        writer.write("src", "count", k, time_ns=k + 1)
+    writer._file.flush()  # what the OS has when the process dies (no finish, no footer)
+    data = (tmp_path / "part.mcap").read_bytes()
+    seen = []
+    for cut in sorted({len(data), len(data) - 1, len(data) - 7, len(data) // 2, len(data) // 3 + 5}):
+        (tmp_path / "cut.mcap").write_bytes(data[:cut])
+        part = read_part(tmp_path / "cut.mcap")
+        counts = [int.from_bytes(m[2][4:12], "little") for m in part.messages]
+        assert counts == list(range(len(counts))), cut  # a prefix, in order
+        assert not part.complete or cut == len(data)
+        seen.append(len(counts))
+    assert seen == sorted(seen) and seen[-1] == 50 and seen[0] > 0
+    bag = write_bag([tmp_path / "cut.mcap"], tmp_path / "bag")
+    assert read_messages(bag)["src.count"] == list(range(50))
 
-    assert json_schema(list[str]) == {"type": "array", "items": {"type": "string"}}
-    assert json_schema(bytes) == {"type": "string", "contentEncoding": "base64"}
-    assert json_schema(bool) == {"type": "boolean"}
+
+def test_a_port_with_no_ros_message_is_refused_naming_it():
+    with pytest.raises(RecordError, match=re.escape("record: 'src.names' cannot go in a rosbag2 bag")):
+        everything({"names": (list[str], [["a"]])}).launch(iterations=1, record=["src.names"])
+
+
+def test_a_bag_recorded_elsewhere_reads_back_as_catalog_messages(tmp_path):
+    store = get_typestore(Stores.ROS2_JAZZY)
+    T = store.types
+    with Writer(tmp_path / "robot", version=9, storage_plugin=StoragePlugin.MCAP) as writer:  # as a robot would
+        conn = writer.add_connection("/scan", "sensor_msgs/msg/LaserScan", typestore=store)
+        for k in range(3):
+            header = T["std_msgs/msg/Header"](stamp=T["builtin_interfaces/msg/Time"](sec=k, nanosec=0),
+                                              frame_id="laser")
+            scan = T["sensor_msgs/msg/LaserScan"](
+                header=header, angle_min=-1.0, angle_max=1.0, angle_increment=0.5, time_increment=0.0,
+                scan_time=0.1, range_min=0.1, range_max=10.0, ranges=np.full(5, k, np.float32),
+                intensities=np.zeros(0, np.float32))
+            writer.write(conn, (k + 1) * 100_000_000, store.serialize_cdr(scan, "sensor_msgs/msg/LaserScan"))
+    scans = read_messages(tmp_path / "robot")["/scan"]
+    assert [type(s) for s in scans] == [sensor_msgs.LaserScan] * 3
+    assert [s.header.stamp.sec for s in scans] == [0, 1, 2] and np.array_equal(scans[2].ranges, [2.0] * 5)
 
 
 def test_record_names_an_input_by_what_feeds_it():
     from like_keras import Input
-    from like_keras.errors import RecordError
     from like_keras.recording import parse_record
 
     class Src(Component):
@@ -181,8 +200,9 @@ def test_record_names_an_input_by_what_feeds_it():
     assert parse_record(graph, ["a.out", "d.out"]) == {("a", "out"), ("d", "out")}
 
 
-def test_aborting_twice_is_harmless(tmp_path):
-    rec = _recorder(tmp_path / "rec.mcap", everything().build(), [("src", "count")])
-    rec.abort()
-    rec.abort()
-    assert list(tmp_path.iterdir()) == []
+def test_closing_a_part_twice_is_harmless(tmp_path):
+    writer = PartWriter(tmp_path / "part.mcap", everything().build(), frozenset({("src", "count")}))
+    writer.close()
+    writer.close()
+    assert read_part(tmp_path / "part.mcap").complete
+    shutil.rmtree(tmp_path)

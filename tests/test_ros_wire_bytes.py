@@ -163,8 +163,17 @@ class Nested(Msg):
     ok: bool
 
 
+def test_a_list_of_numbers_is_a_one_dimensional_multiarray():
+    expected = T["std_msgs/msg/Int64MultiArray"](layout=dims((3, 3)), data=np.array([7, -8, 9], np.int64))
+    assert ours([7, -8, 9], list[int]) == ("std_msgs/msg/Int64MultiArray",
+                                           cdr(expected, "std_msgs/msg/Int64MultiArray"))
+    expected = T["std_msgs/msg/Float32MultiArray"](layout=dims((0, 0)), data=np.zeros(0, np.float32))
+    assert ours([], list[np.float32]) == ("std_msgs/msg/Float32MultiArray",
+                                          cdr(expected, "std_msgs/msg/Float32MultiArray"))
+
+
 @pytest.mark.parametrize("t, message", [
-    (list[int], "no ROS 2 mapping for port type list\\[int\\]; wrap it in a Msg"),
+    (list[str], "no ROS 2 mapping for port type list\\[str\\]; wrap it in a Msg"),
     (dict, "no ROS 2 mapping for port type"),
 ])
 def test_types_without_a_mapping_say_what_to_do(t, message):

@@ -4,7 +4,8 @@ launcher of a multi-process transport (Dora, ROS 2).
     <run_dir>/pids/<node>.json      {"pid": N, "parent": P}    a node process started (P: by whom)
     <run_dir>/results/<node>.json   {"steps": {...}}           it ended cleanly
     <run_dir>/failures/<node>.json  {"node", "message", ...}   it failed, with the traceback
-    <run_dir>/rec/<node>.mcap       what it recorded
+    <run_dir>/rec/<node>.mcap       what it recorded (a part: recording/part.py)
+    <run_dir>/recording/            the parts merged: the run's rosbag2 bag
 
 ``NodeFiles`` is the node's side; ``failure``, ``steps`` and ``recording`` are the
 launcher's. Every file is written atomically, so a reader never sees half of one.
@@ -93,12 +94,12 @@ class NodeFiles:
     def recorder(self, graph: SystemGraph, record: str | None) -> tuple[Any, frozenset[tuple[str, str]]]:
         """This node's recorder (None without a run directory or a port of its own to record)
         and the ports it records, from ``record`` (``component.port,...``, checked)."""
-        from .recording import McapRecorder, parse_record
+        from .recording import PartWriter, parse_record
 
         ports = parse_record(graph, [p for p in (record or "").split(",") if p])
         local = frozenset((c, p) for c, p in ports if graph.node_of(c) == self.node)
         recording = self.recording()
-        return (McapRecorder(recording, graph, local) if local and recording else None), local
+        return (PartWriter(recording, graph, local) if local and recording else None), local
 
     def _write(self, part: str, data: dict[str, Any]) -> None:
         if self.dir is not None:
@@ -160,10 +161,10 @@ def steps(graph: SystemGraph, out: Path, log: Path) -> dict[str, int]:
 
 
 def recording(out: Path) -> Path:
-    """Every node's recording merged into ``recording.mcap``."""
-    from .recording import merge
+    """Every node's part merged into the bag ``<out>/recording``."""
+    from .recording import write_bag
 
-    return merge(sorted((out / "rec").glob("*.mcap")), out / "recording.mcap")
+    return write_bag(sorted((out / "rec").glob("*.mcap")), out / "recording")
 
 
 def alive(pid: int) -> bool:

@@ -3,7 +3,8 @@
 - ``bool, int, float, str`` -> std_msgs Bool, Int64, Float64, String; fixed-width
   numbers -> std_msgs Float32, UInt8...; ``bytes`` -> std_msgs UInt8MultiArray.
 - ``Array`` -> the std_msgs ``*MultiArray`` of its dtype, layout dims filled (label
-  ``dim<i>``, size, stride); bool arrays travel as UInt8MultiArray. With
+  ``dim<i>``, size, stride); bool arrays travel as UInt8MultiArray. A ``list`` of
+  numbers is a one-dimensional ``*MultiArray`` too. With
   ``image=True`` a uint8 (H, W, 3) or (H, W) array is a sensor_msgs/Image
   (``rgb8`` / ``mono8``).
 - the ROS catalog (``like_keras.msgs.ros``) -> the ROS type each class is.
@@ -85,6 +86,12 @@ def mapping(t: Any, *, image: bool = False, interfaces: str | None = None) -> Ro
         name = f"std_msgs/msg/{_MULTIARRAY[t.dtype.name]}"
         return RosMapping(name, lambda v, make: _multiarray(v, name, make),
                           lambda m, t=t: _from_multiarray(m, t))
+    if typing.get_origin(t) is list and typing.get_args(t)[0] in _NUMPY_ITEM:
+        item = typing.get_args(t)[0]
+        dtype = np.dtype(_NUMPY_ITEM[item])
+        name = f"std_msgs/msg/{_MULTIARRAY[dtype.name]}"
+        return RosMapping(name, lambda v, make: _multiarray(np.asarray(v, dtype), name, make),
+                          lambda m, t=Array(dtype, (None,)): _from_multiarray(m, t).tolist())
     if isinstance(t, type) and issubclass(t, Msg):
         name = ros_type_of(t, interfaces)
         return RosMapping(name, lambda v, make: _msg_to_ros(v, t, make, interfaces),

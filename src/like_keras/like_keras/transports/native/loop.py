@@ -15,14 +15,14 @@ from collections import deque
 from pathlib import Path
 from typing import Any
 
+from ... import _rundir
 from ..._progress import progress as progress_bar
 from ...errors import RunError, RunTimeoutError, TransportError
 from ...graph import ConnectionSpec, SystemGraph
-from ...recording import McapRecorder, parse_record
+from ...recording import PartWriter, parse_record
 from ...result import RunResult
 from ...runtime import Event, NodeRuntime
 from ...validation import require_clock
-from ..._rundir import make_run_dir
 
 _CHECK_EVERY = 512  # events between wall-clock checks (timeout, progress)
 
@@ -50,7 +50,7 @@ def launch(
         require_clock(graph)
     ports = parse_record(graph, record or [])
     live = {c.name: c for c in system._components()}
-    out_dir = make_run_dir(graph, run_dir) if ports else (Path(run_dir) if run_dir else None)
+    out_dir = _rundir.make_run_dir(graph, run_dir) if ports else (Path(run_dir) if run_dir else None)
     loop = _Loop(graph, live, iterations, ports, out_dir)
     wall0 = time.perf_counter()
     try:
@@ -77,13 +77,15 @@ class _Loop:
     ) -> None:
         self.graph = graph
         self.now_ns = 0
+        self.epoch_ns = time.time_ns()  # recordings stamp simulated time from the launch's wall time
         self.queue: deque[Event] = deque()
-        self.recorder = McapRecorder(out_dir / "recording.mcap", graph, ports) if ports else None
+        self.out_dir = out_dir
+        self.recorder = PartWriter(out_dir / "rec" / "native.mcap", graph, ports) if ports else None
         self.stopping = False
         self.runtimes = [
             NodeRuntime(
                 graph, node.name, live, send_remote=self._send, inbox=self.queue,
-                recorder=self.recorder, record=ports, time_ns=lambda: self.now_ns,
+                recorder=self.recorder, record=ports, time_ns=lambda: self.epoch_ns + self.now_ns,
                 iterations=iterations, on_clock_done=self._clock_done,
             )
             for node in graph.nodes
@@ -173,4 +175,8 @@ class _Loop:
                 rt.abort()
 
     def finish(self) -> Path | None:
-        return self.recorder.close() if self.recorder is not None else None
+        """Close the recording (a part, like a node process's) and make it the run's bag."""
+        if self.recorder is None:
+            return None
+        self.recorder.close()
+        return _rundir.recording(self.out_dir)
