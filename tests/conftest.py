@@ -73,3 +73,33 @@ def wait_until_running(run_dir, nodes, proc, seconds: float = 60) -> None:
     while not all((run_dir / "pids" / f"{n}.json").exists() for n in nodes):
         assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
         time.sleep(0.1)
+
+
+FAILURES = ["step", "kill", "hang", "on_start", "on_stop"]
+
+
+def failed_run_keeps_its_recording(launch, how: str, monkeypatch, seconds_lost: float = 1.0) -> None:
+    """``assets/systems.py:Chronicle`` failing as ``how`` says: the run raises a RunError
+    whose ``.recording`` is a bag with everything both nodes sent before the failure (a
+    process killed with kill -9 loses at most its last ``seconds_lost``). ``launch(system,
+    **options)`` runs it on one transport."""
+    from like_keras.errors import RunError, RunTimeoutError
+    from like_keras.recording import read_messages
+    from like_keras.target import load_system
+
+    monkeypatch.setenv("LK_TEST_FAILURE", how)
+    system = load_system(f"{Path(__file__).resolve().parent / 'assets' / 'systems.py'}:Chronicle")
+    options = {"iterations": 80} if how == "on_stop" else {"timeout": 4 if how == "hang" else 60}
+    with pytest.raises(RunTimeoutError if how == "hang" else RunError) as info:
+        launch(system, record=["ticker.out", "victim.seen"], **options)
+    got = read_messages(info.value.recording)
+    ticks, seen = got["ticker.out"], got["victim.seen"]
+    assert ticks == list(range(1, len(ticks) + 1))  # in order, none lost
+    if how == "on_start":
+        assert "in on_start(): no camera found" in str(info.value) and seen == []
+    elif how == "on_stop":
+        assert "in on_stop(): could not park the arm" in str(info.value)
+        assert ticks == seen == list(range(1, 81))  # everything, drained before on_stop
+    else:
+        assert len(ticks) >= 59 and seen == list(range(1, len(seen) + 1))
+        assert len(seen) >= (59 - 50 * seconds_lost if how == "kill" else 59), len(seen)

@@ -89,5 +89,5 @@ class _IO:
     def publish(self, topic, message):
         self.bus.publish(topic, message)
 
-    def make(self, typename, **fields):
+    def make(self, typename, /, **fields):
         return self.bus.ts.types[typename](**fields)

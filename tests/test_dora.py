@@ -21,7 +21,9 @@ from like_keras_examples.cartpole import CartPole
 from like_keras_examples.sensor_pipeline import SensorPipeline
 from like_keras_examples.throughput import Flood
 
-from conftest import assert_names_the_failure, left_behind, tool, wait_until_running
+from conftest import (
+    FAILURES, assert_names_the_failure, failed_run_keeps_its_recording, left_behind, tool, wait_until_running,
+)
 
 ASSETS = Path(__file__).resolve().parent / "assets"
 SYSTEMS = f"{ASSETS / 'systems.py'}"
@@ -333,3 +335,19 @@ def test_ctrl_c_stops_a_dora_run_cleanly(dora, tmp_path, sig):
 def test_an_input_fed_from_outside_stays_at_its_default_on_dora(dora):
     system = load_system(f"{ASSETS / 'ros_systems.py'}:FedFromOutside")
     assert system.launch(transport="dora", duration=1.0, timeout=30).steps == {"doubler": 0}
+
+
+@pytest.mark.parametrize("how", FAILURES)
+def test_a_failed_run_keeps_its_recording(dora, how, monkeypatch, tmp_path):
+    failed_run_keeps_its_recording(
+        lambda system, **options: system.launch(transport="dora", run_dir=tmp_path, **options), how, monkeypatch)
+    assert left_behind(tmp_path) == []
+
+
+def test_ros_catalog_messages_on_dora_have_the_native_trace(dora):
+    trip = f"{ASSETS / 'catalog_trip.py'}:CatalogTrip"
+    ports = [f"{name}.y" for name in ("scan", "odom", "image", "cloud", "imu", "tf", "markers")]
+    native = load_system(trip).launch(iterations=40, record=ports)
+    on_dora = load_system(trip).launch(transport="dora", iterations=40, record=ports, timeout=120)
+    for port in ports:
+        assert on_dora.messages(port) == native.messages(port), port

@@ -1,16 +1,19 @@
 """The native transport keeps the semantics contract (README, "Semantics")."""
 
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
-from rosbags.highlevel import AnyReader
-
 from mcap.reader import make_reader
+from rosbags.highlevel import AnyReader
 
 from like_keras import Array, Component, Input, Node, Output, System
 from like_keras.errors import RunError
 from like_keras.recording import read_messages
+from like_keras.target import load_system
+
+from conftest import FAILURES, failed_run_keeps_its_recording
 
 
 class Clock(Component):
@@ -216,3 +219,17 @@ def test_a_failed_run_keeps_what_it_recorded(tmp_path):
     assert info.value.recording == tmp_path.resolve() / "recording"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["rec", "recording"]
     assert read_messages(info.value.recording) == {"clock.tick": [1, 2]}
+
+
+@pytest.mark.parametrize("how", [h for h in FAILURES if h != "kill"])  # one process: a kill ends it all
+def test_a_failed_run_keeps_its_recording(how, monkeypatch, tmp_path):
+    failed_run_keeps_its_recording(lambda system, **options: system.launch(run_dir=tmp_path, **options),
+                                   how, monkeypatch)
+
+
+def test_ctrl_c_keeps_the_recording(monkeypatch, tmp_path):
+    monkeypatch.setenv("LK_TEST_FAILURE", "interrupt")
+    system = load_system(f"{Path(__file__).resolve().parent / 'assets' / 'systems.py'}:Chronicle")
+    with pytest.raises(KeyboardInterrupt):
+        system.launch(iterations=100, record=["ticker.out", "victim.seen"], run_dir=tmp_path)
+    assert read_messages(tmp_path / "recording")["victim.seen"] == list(range(1, 60))

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from like_keras.errors import RunError, RunTimeoutError
-from like_keras.recording import merge, read_messages
+from like_keras.recording import read_messages, write_bag
 from like_keras.target import load_system
 from like_keras_examples.bandit import Bandit
 from like_keras_examples.cartpole import CartPole
@@ -21,7 +21,10 @@ from like_keras_examples.sensor_pipeline import SensorPipeline
 from like_keras_examples.throughput import Flood
 from like_keras_ros.environment import sourced
 
-from conftest import VENV_BIN, assert_names_the_failure, left_behind, ros2_env, wait_until_running
+from conftest import (
+    FAILURES, VENV_BIN, assert_names_the_failure, failed_run_keeps_its_recording, left_behind, ros2_env,
+    wait_until_running,
+)
 
 ASSETS = Path(__file__).resolve().parent / "assets"
 SYSTEMS = f"{ASSETS / 'systems.py'}"
@@ -181,7 +184,7 @@ def test_ctrl_c_and_sigterm_stop_a_ros2_run_cleanly(ros, tmp_path, sig):
     assert left_behind(tmp_path) == []
     assert _daemons() == daemons
     assert (tmp_path / "echo").read_text() == "start\nstop\n"  # on_stop ran, once
-    got = read_messages(tmp_path / "recording.mcap")["echo.y"]  # the recording survives Ctrl-C
+    got = read_messages(tmp_path / "recording")["echo.y"]  # the recording survives Ctrl-C
     assert got == list(range(1, len(got) + 1))
 
 
@@ -232,7 +235,7 @@ def test_ros2_run_gives_the_launch_files_topics_and_trace(cartpole_ws, tmp_path)
     for p in procs:
         out, _ = p.communicate(timeout=60)
         assert p.returncode == 0, out
-    live = read_messages(merge(sorted((tmp_path / "rec").glob("*.mcap")), tmp_path / "all.mcap"))
+    live = read_messages(write_bag(sorted((tmp_path / "rec").glob("*.mcap")), tmp_path / "all"))
     native = CartPole(seed=3).launch(iterations=150, record=CARTPOLE_PORTS)  # as compiled
     for port in CARTPOLE_PORTS:
         assert live[port] == native.messages(port), port
@@ -311,7 +314,7 @@ def test_the_ros2_cli_sees_and_tunes_a_running_system(ros, tmp_path):
     text = log.read_text()
     assert launch.returncode == 0 and "[ERROR]" not in text, text
     assert sorted(p.name for p in (run_dir / "results").iterdir()) == ["control.json", "perception.json"]
-    cmds = read_messages(merge(sorted((run_dir / "rec").glob("*.mcap")), tmp_path / "all.mcap"))["controller.cmd"]
+    cmds = read_messages(write_bag(sorted((run_dir / "rec").glob("*.mcap")), tmp_path / "all"))["controller.cmd"]
     assert np.abs(cmds[1]).sum() > 0 and np.abs(cmds[-1]).sum() == 0  # the new gain reached the component
     assert _daemons() == daemons
 
@@ -331,7 +334,7 @@ def test_two_launches_one_per_machine_run_the_native_trace(ros, tmp_path):
     assert [p.returncode for p in procs] == [0, 0], outs
     assert "[sim-1]: process started" in outs[0] and "control" not in outs[0]  # each launch ran its node
     assert "[control-1]: process started" in outs[1] and "sim" not in outs[1]
-    live = read_messages(merge(sorted((run_dir / "rec").glob("*.mcap")), tmp_path / "all.mcap"))
+    live = read_messages(write_bag(sorted((run_dir / "rec").glob("*.mcap")), tmp_path / "all"))
     native = system.launch(iterations=200, record=CARTPOLE_PORTS)
     for port in CARTPOLE_PORTS:
         assert live[port] == native.messages(port), port
@@ -415,3 +418,33 @@ def test_iterations_count_the_steps_of_a_clock_fed_from_outside(ros):
         talker.communicate(timeout=60)
     assert result.steps == {"doubler": 30}  # it ended by itself after 30 messages
     assert result.messages("doubler.y") == [2 * n for n in range(1, 31)]
+
+
+# --- the ROS catalog and recordings ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("how", FAILURES)
+def test_a_failed_run_keeps_its_recording(ros, how, monkeypatch, tmp_path):
+    failed_run_keeps_its_recording(
+        lambda system, **options: system.launch(transport="ros2", run_dir=tmp_path, **options), how, monkeypatch)
+    assert left_behind(tmp_path) == []
+
+
+def test_ros_catalog_messages_are_the_real_ros_types_with_the_native_trace(ros, tmp_path):
+    trip = f"{ASSETS / 'catalog_trip.py'}:CatalogTrip"
+    ports = [f"{name}.y" for name in ("scan", "odom", "image", "cloud", "imu", "tf", "markers")]
+    echo = subprocess.Popen(["ros2", "topic", "echo", "--once", "/catalog_trip/source/scan",
+                             "sensor_msgs/msg/LaserScan"], env=ros, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    try:
+        live = load_system(trip).launch(transport="ros2", iterations=200, record=ports, run_dir=tmp_path,
+                                        timeout=120)
+        out, err = echo.communicate(timeout=30)
+    finally:
+        echo.kill()
+        subprocess.run(["ros2", "daemon", "stop"], env=ros, capture_output=True, timeout=30)
+    assert "frame_id: base_link" in out and "range_max: 8.0" in out, err  # a plain ROS subscriber of that type
+    assert not (tmp_path / "ws" / "src" / "catalog_trip_interfaces").exists()  # no interfaces package needed
+    native = load_system(trip).launch(iterations=200, record=ports)
+    for port in ports:
+        assert live.messages(port) == native.messages(port), port

@@ -12,7 +12,7 @@ from like_keras.msgs.ros_mapping import mapping, msg_definition, user_msg_types
 TS = get_typestore(Stores.ROS2_JAZZY)
 
 
-def make(typename, **fields):
+def make(typename, /, **fields):
     return TS.types[typename](**fields)
 
 

@@ -16,7 +16,7 @@ T = TS.types
 
 def ours(value, t, **options):
     m = mapping(t, **options)
-    return m.ros_type, bytes(TS.serialize_cdr(m.to_ros(value, lambda name, **f: T[name](**f)), m.ros_type))
+    return m.ros_type, bytes(TS.serialize_cdr(m.to_ros(value, lambda name, /, **f: T[name](**f)), m.ros_type))
 
 
 def cdr(message, typename):
@@ -156,7 +156,7 @@ def test_uint8_mono_and_rgb_arrays_can_be_images(t):
     assert mapping(t, image=True).ros_type == "sensor_msgs/msg/Image"
     with pytest.raises(TypeError, match="an image has 1 or 3 channels, got 4"):
         mapping(Array(np.uint8, (None, None, None)), image=True).to_ros(np.zeros((2, 2, 4), np.uint8),
-                                                                         lambda name, **f: T[name](**f))
+                                                                         lambda name, /, **f: T[name](**f))
 
 
 class Nested(Msg):

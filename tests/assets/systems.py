@@ -186,3 +186,47 @@ class SlowFlood(System):
         self.connect(self.echo.y, self.producer.again)
         self.connect(self.producer.out, self.consumer.x)
         super().__init__(config=System.Config(name="slow_flood"))
+
+
+class Victim(Component):
+    """Sends on what it gets, and fails where ``LK_TEST_FAILURE`` says: ``step`` (a raise
+    at message 60), ``kill`` (kill -9 at 60), ``hang`` (sleeps at 60), ``interrupt``
+    (Ctrl-C at 60, native), ``on_start`` or ``on_stop`` (a raise there)."""
+
+    x = Input(int)
+    seen = Output(int)
+
+    def on_start(self):
+        if os.environ.get("LK_TEST_FAILURE") == "on_start":
+            raise RuntimeError("no camera found")
+
+    def step(self, x):
+        how = os.environ.get("LK_TEST_FAILURE")
+        if x == 60:
+            if how == "step":
+                raise ValueError(f"cannot handle {x}")
+            if how == "kill":
+                os.kill(os.getpid(), signal.SIGKILL)
+            if how == "hang":
+                import time
+
+                time.sleep(3600)
+            if how == "interrupt":
+                raise KeyboardInterrupt
+        return x
+
+    def on_stop(self):
+        if os.environ.get("LK_TEST_FAILURE") == "on_stop":
+            raise RuntimeError("could not park the arm")
+
+
+class Chronicle(System):
+    """A 50 Hz ticker in node 'timers' feeding a victim in node 'worker'; both recorded."""
+
+    def __init__(self):
+        self.timers = Node("timers")
+        self.worker = Node("worker")
+        self.ticker = Ticker.from_node(self.timers)
+        self.victim = Victim.from_node(self.worker)
+        self.connect(self.ticker.out, self.victim.x)
+        super().__init__(config=System.Config(name="chronicle"))

@@ -67,6 +67,11 @@ class RecordError(GraphError):
     """A ``record=[...]`` entry that names no output port."""
 
 
+class ReplayError(GraphError):
+    """A ``replay={...}`` entry that does not fit: no such component, no such topic in
+    the bag, or the bag's type is not the port's."""
+
+
 # --- loading and transports -----------------------------------------------------
 
 

@@ -18,6 +18,7 @@ from . import types
 from .component import Component
 from .errors import RunError, UndeclaredOutputError, ValueTypeError
 from .graph import ConnectionSpec, SystemGraph
+from .replay import Replayer
 
 Event = tuple[str, str, Any]  # (component, input port, value)
 
@@ -107,8 +108,12 @@ class NodeRuntime:
             self._step(component)
 
     def tick(self, component: str) -> None:
-        """A timer tick of ``component`` (none before ``start``)."""
+        """A timer tick of ``component`` (none before ``start``; a replayer's only when a
+        message of its bag is due)."""
         if self.started:
+            comp = self.components[component]
+            if isinstance(comp, Replayer) and not comp.due():
+                return
             self._step(component)
 
     def drain(self) -> int:

@@ -175,7 +175,7 @@ class _RclpyIO:
     def publish(self, topic: str, message: Any) -> None:
         self.publishers[topic].publish(message)
 
-    def make(self, typename: str, **fields: Any) -> Any:
+    def make(self, typename: str, /, **fields: Any) -> Any:
         # rclpy's sequence fields take array.array; numpy arrays are converted here.
         for key, value in fields.items():
             if isinstance(value, np.ndarray):

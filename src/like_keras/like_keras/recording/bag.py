@@ -12,6 +12,7 @@ import json
 import os
 import shutil
 from pathlib import Path
+from collections.abc import Iterator
 from typing import Any
 
 import yaml
@@ -23,6 +24,7 @@ from .cdr import PortCodec, typestore
 from .part import read_part
 
 PORTS_KEY = "like_keras.ports"
+START_KEY = "like_keras.start_ns"  # when the recorded run began
 
 
 def write_bag(parts: list[Path], path: Path) -> Path:
@@ -39,6 +41,7 @@ def write_bag(parts: list[Path], path: Path) -> Path:
     writer.open()
     try:
         ports: dict[str, dict[str, Any]] = {}
+        starts = []
         entries = []
         for index, part_path in enumerate(parts):
             part = read_part(part_path)
@@ -47,6 +50,7 @@ def write_bag(parts: list[Path], path: Path) -> Path:
                 info = dict(ch["info"])
                 connections[channel_id] = writer.add_connection(
                     ch["topic"], ch["ros_type"], msgdef=ch["msgdef"], rihs01=info.pop("rihs01"))
+                starts.append(info.pop("start_ns"))
                 ports[ch["topic"]] = info
             entries += [(log_time, index, n, connections[cid], data)
                         for n, (log_time, cid, data) in enumerate(part.messages)]
@@ -54,6 +58,8 @@ def write_bag(parts: list[Path], path: Path) -> Path:
         for log_time, _, _, connection, data in entries:
             writer.write(connection, log_time, data)
         writer.set_custom_data(PORTS_KEY, json.dumps(ports, sort_keys=True))
+        if starts:
+            writer.set_custom_data(START_KEY, str(min(starts)))
         writer.close()
     except BaseException:
         writer.close()
@@ -100,3 +106,69 @@ def _catalog_decoder(ros_type: str) -> Any:
     if ros_type not in BY_ROS_TYPE:
         return lambda m: m  # not a Jazzy common interface: rosbags' own message
     return mapping(BY_ROS_TYPE[ros_type]).from_ros
+
+
+class Topics:
+    """The topics of a bag that feed one replayed component's output ports."""
+
+    def __init__(self, path: Path, graph: Any, component: str, explicit: dict[str, str]) -> None:
+        from ..errors import ReplayError
+        from .cdr import PortCodec
+
+        if not (path / "metadata.yaml").exists():
+            raise ReplayError(f"replay: {path} is not a rosbag2 bag (no metadata.yaml there)")
+        custom = _custom(path)
+        recorded = {info["port"]: topic for topic, info in json.loads(custom.get(PORTS_KEY) or "{}").items()}
+        self.reader = AnyReader([path], default_typestore=typestore())
+        self.reader.open()
+        in_bag = {c.topic: c for c in self.reader.connections}
+        store = typestore(graph)
+        self.ports: dict[str, tuple[str, Any]] = {}  # topic -> (port, from_ros)
+        for spec in graph.component(component).outputs:
+            codec = PortCodec.of(graph, component, spec.name, store)
+            topic = explicit.get(spec.name) or recorded.get(f"{component}.{spec.name}") or codec.topic
+            if topic not in in_bag:
+                if spec.name in explicit:
+                    self.reader.close()
+                    raise ReplayError(f"replay: {path} has no topic '{topic}' (for {component}.{spec.name}); "
+                                      f"its topics: {', '.join(sorted(in_bag)) or 'none'}")
+                continue
+            if in_bag[topic].msgtype != codec.ros_type:
+                self.reader.close()
+                raise ReplayError(
+                    f"replay: {component}.{spec.name} sends {codec.ros_type}, but '{topic}' in {path} holds "
+                    f"{in_bag[topic].msgtype}: map the port to a topic of its type with "
+                    f"Replay(path, topics={{'{spec.name}': ...}})")
+            self.ports[topic] = (spec.name, codec.mapping.from_ros)
+        if not self.ports:
+            self.reader.close()
+            raise ReplayError(
+                f"replay: {path} has no topic for any output of '{component}' (looked for "
+                f"{', '.join(PortCodec.of(graph, component, p.name, store).topic for p in graph.component(component).outputs)}); "
+                f"its topics: {', '.join(sorted(in_bag)) or 'none'}. Map them with Replay(path, topics={{port: topic}})")
+        self._connections = [in_bag[t] for t in self.ports]
+        if START_KEY in custom:
+            self.start_ns = int(custom[START_KEY])
+        else:  # a bag recorded elsewhere: from its first message
+            self.start_ns = next((t for _, t, _ in self.reader.messages(connections=self._connections)), 0)
+
+    def stamps(self) -> Iterator[tuple[int, str]]:
+        """``(time, port)`` of every message, in time order (nothing decoded)."""
+        for conn, t, _ in self.reader.messages(connections=self._connections):
+            yield t, self.ports[conn.topic][0]
+
+    def values(self) -> Iterator[tuple[int, str, Any]]:
+        """``(time, port, value)`` of every message, in time order."""
+        for conn, t, raw in self.reader.messages(connections=self._connections):
+            port, from_ros = self.ports[conn.topic]
+            yield t, port, from_ros(self.reader.deserialize(raw, conn.msgtype))
+
+    def __enter__(self) -> Topics:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.reader.close()
+
+
+def open_topics(path: Path, graph: Any, component: str, explicit: dict[str, str]) -> Topics:
+    return Topics(path, graph, component, explicit)

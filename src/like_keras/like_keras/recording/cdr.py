@@ -78,5 +78,5 @@ class PortCodec:
     def decode(self, data: bytes) -> Any:
         return self.mapping.from_ros(self.store.deserialize_cdr(data, self.ros_type))
 
-    def _make(self, typename: str, **fields: Any) -> Any:
+    def _make(self, typename: str, /, **fields: Any) -> Any:
         return self.store.types[typename](**fields)

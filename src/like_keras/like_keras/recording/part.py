@@ -2,7 +2,7 @@
 
 Messages are not chunked and the file is flushed at least every ``FLUSH_S`` seconds,
 so a process killed with ``kill -9`` loses at most that much; ``read_part`` reads a
-part up to where it was cut. Log times are made strictly increasing per part, so a
+part up to where it was cut. Log times are made strictly increasing per port, so a
 port's order survives any sort by time. The launcher merges parts into the bag
 (``bag.write_bag``).
 """
@@ -28,9 +28,11 @@ FLUSH_S = 0.5
 
 
 class PartWriter:
-    """Records ``ports`` (``(component, port)``) of ``graph`` into the part at ``path``."""
+    """Records ``ports`` (``(component, port)``) of ``graph`` into the part at ``path``;
+    ``start_ns`` is when the run began (replay times messages from it)."""
 
-    def __init__(self, path: Path, graph: SystemGraph, ports: frozenset[tuple[str, str]]) -> None:
+    def __init__(self, path: Path, graph: SystemGraph, ports: frozenset[tuple[str, str]],
+                 start_ns: int | None = None) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         store = typestore(graph)
@@ -41,19 +43,18 @@ class PartWriter:
         for comp, port in sorted(ports):
             codec = PortCodec.of(graph, comp, port, store)
             schema = self._writer.register_schema(codec.ros_type, "ros2msg", codec.msgdef().encode())
-            info = json.dumps({**codec.info, "rihs01": codec.rihs01()})
+            info = json.dumps({**codec.info, "rihs01": codec.rihs01(), "start_ns": start_ns or time.time_ns()})
             channel = self._writer.register_channel(codec.topic, "cdr", schema, {"like_keras": info})
             self._ports[(comp, port)] = (channel, codec)
         self._file.flush()
-        self._last_ns = 0
+        self._last_ns = {channel: 0 for channel, _ in self._ports.values()}
         self._flushed = time.monotonic()
         self._closed = False
 
     def write(self, component: str, port: str, value: Any, time_ns: int) -> None:
         channel, codec = self._ports[(component, port)]
-        self._last_ns = max(time_ns, self._last_ns + 1)
-        self._writer.add_message(channel, log_time=self._last_ns, data=codec.encode(value),
-                                 publish_time=self._last_ns)
+        t = self._last_ns[channel] = max(time_ns, self._last_ns[channel] + 1)
+        self._writer.add_message(channel, log_time=t, data=codec.encode(value), publish_time=t)
         if time.monotonic() - self._flushed >= FLUSH_S:
             self._file.flush()
             self._flushed = time.monotonic()

@@ -5,17 +5,24 @@ simulated time: all pending messages are processed (in zero simulated time)
 before the clock advances to the next tick. Ties between ticks go in component
 declaration order, so the same system gives the same trace on every run.
 ``realtime=True`` paces ticks to the wall clock instead of running ahead.
+``timeout`` holds even against a step that never returns: in the main thread an
+alarm signal ends the run wherever it is.
 """
 
 from __future__ import annotations
 
+import contextlib
 import heapq
+import signal
+import threading
 import time
 from collections import deque
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 from ... import _rundir
+from ... import replay as replay_mod
 from ..._progress import progress as progress_bar
 from ...errors import RunError, RunTimeoutError, TransportError
 from ...graph import ConnectionSpec, SystemGraph
@@ -25,6 +32,28 @@ from ...runtime import Event, NodeRuntime
 from ...validation import require_clock
 
 _CHECK_EVERY = 512  # events between wall-clock checks (timeout, progress)
+
+
+class _Expired(BaseException):
+    """The timeout's alarm, raised in whatever runs then (not an Exception: no step catches it)."""
+
+
+@contextlib.contextmanager
+def _alarm(timeout: float | None) -> Iterator[None]:
+    if timeout is None or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expire(signum: int, frame: Any) -> None:
+        raise _Expired
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, timeout)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def launch(
@@ -38,6 +67,7 @@ def launch(
     timeout: float | None = None,
     progress: bool = False,
     run_dir: str | Path | None = None,
+    replay: dict[str, Any] | None = None,
 ) -> RunResult:
     """Run ``system`` (already built into ``graph``) in this process."""
     external = [n for n in graph.nodes if n.executable is not None]
@@ -49,13 +79,20 @@ def launch(
     if iterations is not None:
         require_clock(graph)
     ports = parse_record(graph, record or [])
+    replays = replay_mod.parse(replay)
+    iterations = replay_mod.check(graph, replays, iterations)
     live = {c.name: c for c in system._components()}
+    sources = replay_mod.install(graph, live, replays, paced=False)
     out_dir = _rundir.make_run_dir(graph, run_dir) if ports else (Path(run_dir) if run_dir else None)
-    loop = _Loop(graph, live, iterations, ports, out_dir)
+    loop = _Loop(graph, live, iterations, ports, out_dir, {n: s.offsets() for n, s in sources.items()})
     wall0 = time.perf_counter()
     try:
         with progress_bar(progress, graph.name, iterations) as update:
-            loop.run(duration, realtime, timeout, update)
+            try:
+                with _alarm(timeout):
+                    loop.run(duration, realtime, timeout, update)
+            except _Expired:
+                raise loop.expired(timeout) from None
     except BaseException as exc:
         loop.abort()
         if isinstance(exc, RunError):
@@ -73,14 +110,16 @@ def launch(
 class _Loop:
     def __init__(
         self, graph: SystemGraph, live: dict[str, Any], iterations: int | None,
-        ports: frozenset[tuple[str, str]], out_dir: Path | None,
+        ports: frozenset[tuple[str, str]], out_dir: Path | None, replayed: dict[str, list[int]],
     ) -> None:
         self.graph = graph
         self.now_ns = 0
         self.epoch_ns = time.time_ns()  # recordings stamp simulated time from the launch's wall time
         self.queue: deque[Event] = deque()
         self.out_dir = out_dir
-        self.recorder = PartWriter(out_dir / "rec" / "native.mcap", graph, ports) if ports else None
+        self.replayed = set(replayed)
+        self.recorder = (PartWriter(out_dir / "rec" / "native.mcap", graph, ports, start_ns=self.epoch_ns)
+                         if ports else None)
         self.stopping = False
         self.runtimes = [
             NodeRuntime(
@@ -92,11 +131,19 @@ class _Loop:
         ]
         self.owner = {name: rt for rt in self.runtimes for name in rt.components}
         self.clock_rt = self.owner.get(graph.clock) if graph.clock else None
-        self.timers: list[tuple[int, int, str, int, int]] = []
+        # (when, declaration order, component, tick number k, when tick k is due or None)
+        self.timers: list[tuple[int, int, str, int, Callable[[int], int | None]]] = []
         for order, comp in enumerate(graph.components):
-            if comp.rate_hz:
-                period = max(1, round(1e9 / comp.rate_hz))
-                self.timers.append((period, order, comp.name, 1, period))
+            if comp.name in replayed:  # a replayed component steps when its bag says
+                offsets = replayed[comp.name]
+                due: Callable[[int], int | None] = lambda k, o=offsets: o[k - 1] if k <= len(o) else None
+            elif comp.rate_hz:
+                due = lambda k, period=max(1, round(1e9 / comp.rate_hz)): period * k
+            else:
+                continue
+            first = due(1)
+            if first is not None:
+                self.timers.append((first, order, comp.name, 1, due))
         heapq.heapify(self.timers)
         self.started = False
         self.stopped = False
@@ -106,11 +153,19 @@ class _Loop:
             self.queue.append((conn.dst, conn.dst_port, value))
 
     def _clock_done(self) -> None:
+        # No tick after the clock's last; a replayed message of this same instant was sent
+        # before the drain when it was recorded, so it still is.
         self.stopping = True
-        self.timers.clear()
+        self.timers = [e for e in self.timers if e[2] in self.replayed and e[0] <= self.now_ns]
+        heapq.heapify(self.timers)
 
     def steps(self) -> dict[str, int]:
         return {name: rt.steps[name] for name, rt in self.owner.items()}
+
+    def expired(self, timeout: float | None) -> RunTimeoutError:
+        return RunTimeoutError(
+            f"system '{self.graph.name}' did not finish within timeout={timeout} s (steps so far: {self.steps()})"
+        )
 
     def run(self, duration: float | None, realtime: bool, timeout: float | None, update: Any) -> None:
         wall0 = time.perf_counter()
@@ -120,10 +175,7 @@ class _Loop:
 
         def check() -> None:
             if deadline is not None and time.perf_counter() > deadline:
-                raise RunTimeoutError(
-                    f"system '{self.graph.name}' did not finish within timeout={timeout} s "
-                    f"(steps so far: {self.steps()})"
-                )
+                raise self.expired(timeout)
             if self.clock_rt is not None:
                 update(self.clock_rt.steps[clock])
 
@@ -142,11 +194,15 @@ class _Loop:
             check()
             if not self.timers:
                 break
-            t_ns, order, comp, k, period = self.timers[0]
+            t_ns, order, comp, k, due = self.timers[0]
             if end_ns is not None and t_ns > end_ns:
                 self.now_ns = end_ns
                 break
-            heapq.heapreplace(self.timers, (period * (k + 1), order, comp, k + 1, period))
+            after = due(k + 1)
+            if after is None:
+                heapq.heappop(self.timers)
+            else:
+                heapq.heapreplace(self.timers, (after, order, comp, k + 1, due))
             if realtime:
                 delay = wall0 + t_ns / 1e9 - time.perf_counter()
                 if delay > 0:
