@@ -15,12 +15,14 @@ import subprocess
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 from . import _rundir
 from ._files import tail
 from .errors import RunError, RunTimeoutError
 from .graph import SystemGraph
 from .recording import parse_record
+from .replay import Replay, check as check_replay, parse as parse_replay
 from .result import RunResult
 from .validation import require_clock
 
@@ -28,14 +30,18 @@ POLL = 0.05
 
 
 def prepare(graph: SystemGraph, iterations: int | None, record: list[str] | None,
-            run_dir: str | Path | None) -> Path:
-    """Check what a run was asked for, before anything starts; returns its run directory."""
+            run_dir: str | Path | None, replay: Mapping[str, Any] | None = None,
+            ) -> tuple[Path, int | None, dict[str, Replay]]:
+    """Check what a run was asked for, before anything starts: returns its run directory,
+    its iterations (a replayed clock ends with its bag) and what it replays."""
     if iterations is not None:
         require_clock(graph)
     parse_record(graph, record or [])
+    replays = parse_replay(replay)
+    iterations = check_replay(graph, replays, iterations)
     out = _rundir.make_run_dir(graph, run_dir)
     _rundir.clear(out)
-    return out
+    return out, iterations, replays
 
 
 def supervise(graph: SystemGraph, transport: str, cmd: list[str], out: Path, env: Mapping[str, str], *,

@@ -1,6 +1,7 @@
 """The ``like-keras`` (alias ``lk``) command line.
 
     lk run TARGET [--transport T] [--iterations N] [--duration S] [--record C.P ...]
+           [--replay COMPONENT=BAG [--replay-topic COMPONENT.PORT=TOPIC]]
     lk check TARGET
     lk graph TARGET [--format mermaid|json]
     lk summary TARGET
@@ -24,6 +25,7 @@ import yaml
 
 from ._summary import count as _count
 from .errors import LikeKerasError, RunError
+from .replay import Replay
 from .result import RunResult
 from .system import System
 from .target import load_system
@@ -72,6 +74,10 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--realtime", action="store_true", help="pace timers to the wall clock")
     run.add_argument("--record", nargs="*", default=[], metavar="COMPONENT.PORT", help="output ports to record")
     run.add_argument("--run-dir", help="where the run keeps its files (default: a new temporary directory)")
+    run.add_argument("--replay", action="append", default=[], metavar="COMPONENT=BAG",
+                     help="the component does not run: its outputs come from a rosbag2 bag")
+    run.add_argument("--replay-topic", action="append", default=[], metavar="COMPONENT.PORT=TOPIC",
+                     help="the bag topic a replayed output port reads (for a bag recorded elsewhere)")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
 
     command("check", "Build and validate a system; exit 1 with the error if it is wrong.", _check)
@@ -92,13 +98,30 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _load(args: argparse.Namespace) -> System:
-    kwargs = {}
-    for item in args.arg:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise SystemExit(f"lk: --arg takes KEY=VALUE, got {item!r}")
-        kwargs[key] = yaml.safe_load(value)
+    kwargs = {key: yaml.safe_load(value) for key, value in _pairs(args.arg, "--arg", "KEY=VALUE", empty=True).items()}
     return load_system(args.target, kwargs)
+
+
+def _pairs(items: list[str], flag: str, form: str, empty: bool = False) -> dict[str, str]:
+    """``KEY=VALUE`` items as a dict (an empty VALUE only when ``empty``)."""
+    out = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key or not (value or empty):
+            raise SystemExit(f"lk: {flag} takes {form}, got {item!r}")
+        out[key] = value
+    return out
+
+
+def _replays(replay: list[str], topics: list[str]) -> dict[str, Replay]:
+    bags = _pairs(replay, "--replay", "COMPONENT=BAG")
+    mapped: dict[str, dict[str, str]] = {}
+    for key, topic in _pairs(topics, "--replay-topic", "COMPONENT.PORT=TOPIC").items():
+        comp, _, port = key.partition(".")
+        if comp not in bags:
+            raise SystemExit(f"lk: --replay-topic {key}={topic}: '{comp}' is not replayed (add --replay {comp}=BAG)")
+        mapped.setdefault(comp, {})[port] = topic
+    return {comp: Replay(bag, topics=mapped.get(comp, {})) for comp, bag in bags.items()}
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -106,6 +129,8 @@ def _run(args: argparse.Namespace) -> int:
     options: dict[str, Any] = {"progress": not args.quiet and sys.stderr.isatty()}
     if args.run_dir:
         options["run_dir"] = args.run_dir
+    if args.replay:
+        options["replay"] = _replays(args.replay, args.replay_topic)
     result = system.launch(
         transport=args.transport, iterations=args.iterations, duration=args.duration,
         realtime=args.realtime, record=args.record, timeout=args.timeout, **options,

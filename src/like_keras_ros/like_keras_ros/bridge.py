@@ -35,6 +35,8 @@ from like_keras.msgs.ros_mapping import input_mapping, port_mapping, topic_of
 from like_keras.runtime import NodeRuntime, Recorder
 
 CONTROL_TYPE = "std_msgs/msg/String"
+# What a launch tells every node (ROS parameters like_keras.<name>), with their defaults.
+RUN_PARAMETERS: dict[str, Any] = {"iterations": 0, "duration": 0.0, "run_dir": "", "record": "", "replay": ""}
 _PARAM_TYPES = (bool, int, float, str)
 
 

@@ -22,7 +22,7 @@ from like_keras.errors import TransportError
 from like_keras.graph import SystemGraph
 from like_keras.msgs.ros_mapping import interfaces_name
 
-from .bridge import parameters, plan_node
+from .bridge import RUN_PARAMETERS, parameters, plan_node
 from .interfaces import package_xml, user_msgs
 from .launch_file import launch_file
 from .templates import LINT_TESTS, copyright_header
@@ -145,8 +145,7 @@ def _parameters_yaml(graph: SystemGraph) -> str:
         if node.executable is not None:
             continue
         # The run bounds first (the launch file's arguments override them), then Config fields.
-        nested: dict[str, dict[str, Any]] = {
-            "like_keras": {"iterations": 0, "duration": 0.0, "run_dir": "", "record": ""}}
+        nested: dict[str, dict[str, Any]] = {"like_keras": dict(RUN_PARAMETERS)}
         for key, value in parameters(graph, node.name).items():
             comp, _, field = key.partition(".")
             nested.setdefault(comp, {})[field] = value

@@ -14,6 +14,7 @@ from pprint import pformat
 
 from like_keras.graph import SystemGraph
 
+from .bridge import RUN_PARAMETERS
 from .templates import copyright_header
 
 _HEAD = '''"""Launch a like-keras system on ROS 2 (generated): one node per like-keras Node."""
@@ -40,10 +41,11 @@ ARGUMENTS = [
     ('duration', '0.0', 'Seconds to run, then stop (0: run on).'),
     ('run_dir', '', 'Folder for results, failures and recordings (empty: none).'),
     ('record', '', 'Output ports to record, as component.port,... (needs run_dir).'),
+    ('replay', '', 'Components whose outputs come from rosbag2 bags (JSON: like_keras.replay).'),
     ('output', 'screen', 'Where node output goes.'),
     ('respawn', 'false', 'Restart nodes that exit; a failed node then ends nothing.'),
 ]
-RUN_PARAMETERS = [('iterations', int), ('duration', float), ('run_dir', str), ('record', str)]
+RUN_PARAMETERS = {run_parameters}
 '''
 
 _BODY = '''
@@ -99,6 +101,8 @@ def launch_file(graph: SystemGraph, package: str) -> str:
     nodes = [(n.name, n.machine) for n in graph.nodes if n.executable is None]
     machines = sorted({n.machine for n in graph.nodes if n.machine})
     # pformat wraps long lists within ament_flake8's line length.
+    run_parameters = "".join(f"\n    ({key!r}, {type(value).__name__})," for key, value in RUN_PARAMETERS.items())
     head = _HEAD.format(name=graph.name, package=package, parameters=f"{graph.name}.yaml",
-                        nodes=pformat(nodes, width=88), machines=pformat(machines, width=88))
+                        nodes=pformat(nodes, width=88), machines=pformat(machines, width=88),
+                        run_parameters=f"[{run_parameters}\n]")
     return copyright_header() + head + _BODY

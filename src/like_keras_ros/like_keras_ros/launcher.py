@@ -20,6 +20,7 @@ from like_keras._files import tail
 from like_keras._supervise import prepare, supervise
 from like_keras.errors import TransportError
 from like_keras.graph import SystemGraph
+from like_keras.replay import to_arg
 from like_keras.result import RunResult
 
 from .bringup import bringup_name
@@ -41,10 +42,11 @@ def launch(
     progress: bool = False,
     run_dir: str | Path | None = None,
     namespace: str = "",
+    replay: dict[str, Any] | None = None,
 ) -> RunResult:
     """Run ``graph`` on ROS 2 on this machine. ROS timers are wall-clock: ``duration`` is
     real seconds. ``namespace`` puts the whole system under one (``robot_a``)."""
-    out = prepare(graph, iterations, record, run_dir)
+    out, iterations, replays = prepare(graph, iterations, record, run_dir, replay)
     ws = out / "ws"
     with open(out / "colcon.log", "w") as log:
         rc = build(system, ws, log=log, reuse=True)
@@ -58,7 +60,7 @@ def launch(
     if ros2 is None:
         raise TransportError("the ros2 command is not on PATH after sourcing ROS 2: install ros2launch")
     args = {"iterations": iterations or 0, "duration": float(duration or 0.0), "run_dir": out,
-            "record": ",".join(record or []), "namespace": namespace}
+            "record": ",".join(record or []), "namespace": namespace, "replay": to_arg(replays) if replays else ""}
     cmd = [ros2, "launch", bringup_name(graph), f"{graph.name}.launch.py",
            *(f"{key}:={value}" for key, value in args.items() if value != "")]  # launch takes no empty value
     return supervise(graph, "ros2", cmd, out, env, duration=duration, timeout=timeout, record=record,

@@ -28,12 +28,12 @@ from typing import Any
 
 import numpy as np
 
-from like_keras import drain
+from like_keras import drain, replay
 from like_keras._rundir import NodeFiles
 from like_keras.errors import RunError
 from like_keras.target import rebuild
 
-from .bridge import Bridge, Qos, parameters
+from .bridge import RUN_PARAMETERS, Bridge, Qos, parameters
 
 _READY_TIMEOUT = 30.0
 _STOP_GRACE = 1.5  # seconds a stop request waits for the drain (ms when peers live) before leaving anyway
@@ -54,8 +54,7 @@ def run(target: str, node: str, kwargs: dict[str, Any] | None = None, argv: list
     rclpy.init(args=argv if argv is not None else sys.argv, signal_handler_options=SignalHandlerOptions.NO)
     stop = _StopRequest()
     ros = RosNode(node)
-    bounds = {key: ros.declare_parameter(_RUN + key, default).value
-              for key, default in (("iterations", 0), ("duration", 0.0), ("run_dir", ""), ("record", ""))}
+    bounds = {key: ros.declare_parameter(_RUN + key, default).value for key, default in RUN_PARAMETERS.items()}
     files = NodeFiles(bounds["run_dir"], node)
     files.started()
     bridge: Bridge | None = None
@@ -63,8 +62,11 @@ def run(target: str, node: str, kwargs: dict[str, Any] | None = None, argv: list
     try:
         system, graph = rebuild(target, kwargs or {}, node, digest)
         recorder, local = files.recorder(graph, bounds["record"])
+        live = {c.name: c for c in system._components()}
+        replays = replay.from_arg(bounds["replay"])
+        replay.install(graph, live, replays, paced=True)
         io = _RclpyIO(ros)
-        bridge = Bridge(graph, node, {c.name: c for c in system._components()}, io,
+        bridge = Bridge(graph, node, live, io,
                         iterations=bounds["iterations"] or None, recorder=recorder, record=local)
         _parameters(ros, bridge, parameters(graph, node))
         control = {bridge.probe_topic, bridge.report_topic}
@@ -78,7 +80,7 @@ def run(target: str, node: str, kwargs: dict[str, Any] | None = None, argv: list
         executor.add_node(ros)
         if _wait_for_readers(executor, ros, io, bridge.topics.readers, stop):
             for name in graph.node(node).components:
-                rate = graph.component(name).rate_hz
+                rate = replay.PACE_HZ if name in replays else graph.component(name).rate_hz
                 if rate:
                     ros.create_timer(1.0 / rate, lambda c=name: bridge.on_timer(c))
             bridge.start()

@@ -7,7 +7,8 @@ absolute path of this interpreter, so the same environment is used. Ids:
 - data: output ``<component>__<port>`` per cross-node source port (like-keras names
   never contain ``__``, so these cannot collide); the receiving node's input has
   the same id and the runner fans it out to every local destination;
-- timers: input ``timer_<component>`` from ``dora/timer/hz/<rate>``;
+- timers: input ``timer_<component>`` from ``dora/timer/hz/<rate>`` (a replayed
+  component: ``replay.PACE_HZ``);
 - control: ``lk_probe`` from the coordinator (the clock's node) to every other node,
   and ``lk_report`` back (input ``lk_report_<node>``), for the stop-and-drain
   protocol of ``launch(iterations=N)``; ``lk_ack`` from every receiving node back to
@@ -36,6 +37,7 @@ from ...drain import coordinator_of, peers
 from ..._files import atomic_write
 from ...errors import TransportError
 from ...graph import SystemGraph
+from ...replay import PACE_HZ
 
 PROBE = "lk_probe"
 REPORT = "lk_report"
@@ -82,8 +84,8 @@ class NodePlan:
     pool_bytes: int = 0
 
 
-def plan(graph: SystemGraph) -> dict[str, NodePlan]:
-    """The Dora ids of every node of ``graph``."""
+def plan(graph: SystemGraph, replayed: frozenset[str] = frozenset()) -> dict[str, NodePlan]:
+    """The Dora ids of every node of ``graph``; ``replayed`` components tick at ``PACE_HZ``."""
     coord = coordinator_of(graph)
     plans = {n.name: NodePlan(n.name, n.name == coord) for n in graph.nodes}
     reached: dict[str, set[str]] = {}
@@ -129,7 +131,7 @@ def plan(graph: SystemGraph) -> dict[str, NodePlan]:
                 # Acknowledge every quarter window: the sender never waits long, acks stay rare.
                 plans[receiver].ack_every[iid] = max(1, window // 4)
     for comp in graph.components:
-        if comp.rate_hz:
+        if comp.rate_hz or comp.name in replayed:
             plans[comp.node].timers[timer_id(comp.name)] = comp.name
     for name in peers(graph):
         plans[name].inputs[PROBE] = {"source": f"{coord}/{PROBE}", "queue_size": 100,
@@ -177,8 +179,10 @@ def dataflow(
     run_args: list[str] | None = None,
     deploy: bool = True,
     working_dir: str | None = None,
+    replayed: frozenset[str] = frozenset(),
 ) -> dict[str, Any]:
-    """The dataflow as a dict (see ``compile``); ``run_args`` are extra runner flags."""
+    """The dataflow as a dict (see ``compile``); ``run_args`` are extra runner flags,
+    ``replayed`` the components a bag replaces (they tick at ``replay.PACE_HZ``)."""
     if not graph.target:
         raise TransportError(
             f"system '{graph.name}' cannot be rebuilt in another process: define it as a System "
@@ -189,7 +193,7 @@ def dataflow(
             f"system '{graph.name}' was constructed with arguments that are not JSON: other "
             f"processes rebuild it from {graph.target} and need JSON-serialisable arguments"
         )
-    plans = plan(graph)
+    plans = plan(graph, replayed)
     digest = graph.digest()
     nodes = []
     for node in graph.nodes:
@@ -207,7 +211,10 @@ def dataflow(
             "args": shlex.join(argv + list(run_args or [])),
             "env": {"PYTHONUNBUFFERED": "1", "RUST_BACKTRACE": "0"},
         }
-        inputs: dict[str, Any] = {tid: f"dora/timer/hz/{graph.component(c).rate_hz:g}" for tid, c in p.timers.items()}
+        inputs: dict[str, Any] = {
+            tid: f"dora/timer/hz/{PACE_HZ if c in replayed else graph.component(c).rate_hz:g}"
+            for tid, c in p.timers.items()
+        }
         inputs.update(p.inputs)
         if inputs:
             entry["inputs"] = inputs

@@ -24,6 +24,7 @@ from ..._files import atomic_write
 from ..._supervise import prepare, supervise
 from ...errors import TransportError
 from ...graph import SystemGraph
+from ...replay import to_arg
 from ...result import RunResult
 from .dataflow import compile
 
@@ -51,11 +52,12 @@ def launch(
     progress: bool = False,
     run_dir: str | Path | None = None,
     coordinator: str | None = None,
+    replay: dict[str, Any] | None = None,
 ) -> RunResult:
     """Run ``graph`` on Dora. ``coordinator="host:port"`` runs it on a Dora cluster
     (``dora start``), honouring ``Node(machine=...)``; otherwise ``dora run`` runs every
     node on this machine. Dora's timers are wall-clock: ``duration`` is real seconds."""
-    out = prepare(graph, iterations, record, run_dir)
+    out, iterations, replays = prepare(graph, iterations, record, run_dir, replay)
     run_args = ["--run-dir", str(out)]
     if iterations is not None:
         run_args += ["--iterations", str(iterations)]
@@ -63,9 +65,11 @@ def launch(
         run_args += ["--duration", repr(float(duration))]
     if record:
         run_args += ["--record", ",".join(record)]
+    if replays:
+        run_args += ["--replay", to_arg(replays)]
     atomic_write(out / "graph.json", graph.to_json())
     path = compile(graph, out / "dataflow.yml", run_args=run_args, deploy=coordinator is not None,
-                   working_dir=str(out))
+                   working_dir=str(out), replayed=frozenset(replays))
     cmd = [dora_cli()]
     name = f"{graph.name}-{os.getpid()}-{int(time.time())}"
     if coordinator:

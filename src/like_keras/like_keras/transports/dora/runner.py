@@ -25,7 +25,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from ... import drain, types
+from ... import drain, replay, types
 from ..._rundir import NodeFiles
 from ...errors import RunError
 from ...graph import ConnectionSpec
@@ -46,9 +46,11 @@ class Runner:
                                 args.digest, compiled)
         self.node = args.node
         self.graph = graph
-        self.plan = plan(graph)[args.node]
+        replays = replay.from_arg(args.replay)
+        self.plan = plan(graph, frozenset(replays))[args.node]
         self.files = NodeFiles(args.run_dir, args.node)
         live = {c.name: c for c in system._components()}
+        replay.install(graph, live, replays, paced=True)
         self.recorder, local = self.files.recorder(graph, args.record)
         self.runtime = NodeRuntime(
             graph, self.node, live, send_remote=self._send, recorder=self.recorder, record=local,
@@ -201,6 +203,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duration", type=float, help="seconds before the coordinator stops the clock")
     parser.add_argument("--run-dir")
     parser.add_argument("--record")
+    parser.add_argument("--replay", help="components replayed from bags (JSON, like_keras.replay.to_arg)")
     args = parser.parse_args(argv)
     files = NodeFiles(args.run_dir, args.node)
     files.started()
