@@ -81,8 +81,8 @@ FAILURES = ["step", "kill", "hang", "on_start", "on_stop"]
 def failed_run_keeps_its_recording(launch, how: str, monkeypatch, seconds_lost: float = 1.0) -> None:
     """``assets/systems.py:Chronicle`` failing as ``how`` says: the run raises a RunError
     whose ``.recording`` is a bag with everything both nodes sent before the failure (a
-    process killed with kill -9 loses at most its last ``seconds_lost``). ``launch(system,
-    **options)`` runs it on one transport."""
+    process killed with kill -9, or killed hung at the timeout, loses at most its last
+    ``seconds_lost``). ``launch(system, **options)`` runs it on one transport."""
     from like_keras.errors import RunError, RunTimeoutError
     from like_keras.recording import read_messages
     from like_keras.target import load_system
@@ -102,4 +102,4 @@ def failed_run_keeps_its_recording(launch, how: str, monkeypatch, seconds_lost: 
         assert ticks == seen == list(range(1, 81))  # everything, drained before on_stop
     else:
         assert len(ticks) >= 59 and seen == list(range(1, len(seen) + 1))
-        assert len(seen) >= (59 - 50 * seconds_lost if how == "kill" else 59), len(seen)
+        assert len(seen) >= (59 - 50 * seconds_lost if how in ("kill", "hang") else 59), len(seen)

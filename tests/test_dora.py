@@ -351,3 +351,14 @@ def test_ros_catalog_messages_on_dora_have_the_native_trace(dora):
     on_dora = load_system(trip).launch(transport="dora", iterations=40, record=ports, timeout=120)
     for port in ports:
         assert on_dora.messages(port) == native.messages(port), port
+
+
+def test_replaying_the_recorded_camera_on_dora_gives_the_runs_downstream_trace(dora):
+    ports = ["detector.detection", "tracker.track"]  # per connection; the 10 Hz controller samples wall time
+    recorded = SensorPipeline().launch(iterations=30, record=["camera.image", *ports])
+    again = SensorPipeline().launch(transport="dora", replay={"camera": recorded.recording}, record=ports,
+                                    timeout=120)
+    assert {k: again.steps[k] for k in ("camera", "detector", "tracker")} == {
+        "camera": 30, "detector": 30, "tracker": 30}  # it ended when the bag did
+    for port in ports:
+        assert again.messages(port) == recorded.messages(port), port

@@ -448,3 +448,31 @@ def test_ros_catalog_messages_are_the_real_ros_types_with_the_native_trace(ros, 
     native = load_system(trip).launch(iterations=200, record=ports)
     for port in ports:
         assert live.messages(port) == native.messages(port), port
+
+
+def test_replaying_the_recorded_camera_on_ros2_gives_the_runs_downstream_trace(ros):
+    ports = ["detector.detection", "tracker.track"]  # per connection; the 10 Hz controller samples wall time
+    recorded = SensorPipeline().launch(iterations=30, record=["camera.image", *ports])
+    again = SensorPipeline().launch(transport="ros2", replay={"camera": recorded.recording}, record=ports,
+                                    timeout=120)
+    assert {k: again.steps[k] for k in ("camera", "detector", "tracker")} == {
+        "camera": 30, "detector": 30, "tracker": 30}  # it ended when the bag did
+    for port in ports:
+        assert again.messages(port) == recorded.messages(port), port
+
+
+def test_a_robots_bag_replays_on_ros2_at_its_times(ros, tmp_path):
+    from test_replay import VIEWER, robot_bag
+
+    from like_keras import Replay
+
+    offsets = robot_bag(tmp_path / "robot")
+    result = load_system(VIEWER).launch(transport="ros2", replay={"camera": Replay(
+        tmp_path / "robot", topics={"image": "/camera/image_raw"})}, record=["brightness.mean"], timeout=120)
+    assert result.steps == {"camera": 5, "brightness": 5}
+    assert result.messages("brightness.mean") == [1.0, 11.0, 21.0, 31.0, 41.0]
+    from rosbags.highlevel import AnyReader
+
+    with AnyReader([result.recording]) as reader:  # by the wall clock: to within a few milliseconds
+        times = [t for _, t, _ in reader.messages()]
+    assert all(abs((t - times[0]) - o) < 20_000_000 for t, o in zip(times, offsets)), (times, offsets)

@@ -1,0 +1,118 @@
+"""Replay: a component's outputs come from a rosbag2 bag, at their recorded times; the
+rest of the system runs as usual (natively here; Dora and ROS 2 in their own tests)."""
+
+import re
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+from rosbags.rosbag2 import StoragePlugin, Writer
+from rosbags.typesys import Stores, get_typestore
+
+from like_keras import Replay
+from like_keras.errors import ReplayError
+from like_keras.target import load_system
+from like_keras_examples.sensor_pipeline import SensorPipeline
+
+from conftest import VENV_BIN
+
+VIEWER = f"{Path(__file__).resolve().parent / 'assets' / 'viewer.py'}:Viewer"
+DOWNSTREAM = ["detector.detection", "tracker.track", "controller.cmd"]
+
+
+def same(a, b):
+    return len(a) == len(b) and all(np.array_equal(x, y) if isinstance(x, np.ndarray) else x == y
+                                    for x, y in zip(a, b))
+
+
+@pytest.fixture(scope="module")
+def recorded():
+    return SensorPipeline().launch(iterations=60, record=["camera.image", *DOWNSTREAM])
+
+
+def test_replaying_the_recorded_camera_gives_the_runs_downstream_trace_again(recorded):
+    again = SensorPipeline().launch(replay={"camera": recorded.recording}, record=DOWNSTREAM)
+    assert again.steps == recorded.steps == {"camera": 60, "detector": 60, "tracker": 60, "controller": 19}
+    for port in DOWNSTREAM:  # the 10 Hz controller too: the frames arrive at their recorded times
+        assert same(again.messages(port), recorded.messages(port)), port
+    assert again.sim_time == recorded.sim_time  # and the run ended when the bag did
+
+
+def test_replaying_a_component_in_the_middle(recorded):
+    again = SensorPipeline().launch(replay={"detector": recorded.recording}, iterations=60,
+                                    record=["tracker.track"])
+    assert again.messages("tracker.track") == recorded.messages("tracker.track")
+
+
+def robot_bag(path, topic="/camera/image_raw", msgtype="sensor_msgs/msg/Image"):
+    """A bag as ``ros2 bag record`` on a robot leaves it: written by rosbags, irregular times."""
+    store = get_typestore(Stores.ROS2_JAZZY)
+    T = store.types
+    times = [1_700_000_000_000_000_000 + ms * 1_000_000 for ms in (0, 40, 95, 130, 210)]
+    with Writer(path, version=9, storage_plugin=StoragePlugin.MCAP) as writer:
+        conn = writer.add_connection(topic, msgtype, typestore=store)
+        for k, t in enumerate(times):
+            header = T["std_msgs/msg/Header"](stamp=T["builtin_interfaces/msg/Time"](sec=k, nanosec=0),
+                                              frame_id="robot_cam")
+            if msgtype == "sensor_msgs/msg/Image":
+                msg = T[msgtype](header=header, height=1, width=2, encoding="mono8", is_bigendian=0, step=2,
+                                 data=np.array([10 * k, 10 * k + 2], np.uint8))
+            else:
+                msg = T[msgtype](header=header, format="jpeg", data=np.zeros(3, np.uint8))
+            writer.write(conn, t, store.serialize_cdr(msg, msgtype))
+    return [t - times[0] for t in times]
+
+
+def test_a_bag_recorded_on_a_robot_replays_through_a_topic_map(tmp_path):
+    offsets = robot_bag(tmp_path / "robot")
+    result = load_system(VIEWER).launch(replay={"camera": Replay(tmp_path / "robot",
+                                                                 topics={"image": "/camera/image_raw"})},
+                                        record=["brightness.mean"], run_dir=tmp_path / "run")
+    assert result.steps == {"camera": 5, "brightness": 5}  # the camera's bag, then the end
+    assert result.messages("brightness.mean") == [1.0, 11.0, 21.0, 31.0, 41.0]
+    from rosbags.highlevel import AnyReader
+
+    with AnyReader([result.recording]) as reader:  # at the robot's times, in simulated time
+        times = [t for _, t, _ in reader.messages()]
+    assert [t - times[0] for t in times] == offsets
+
+
+@pytest.mark.parametrize("replay, message", [
+    ({"camera": Replay("BAG", topics={"image": "/nope"})}, "has no topic '/nope' (for camera.image); its topics: "
+                                                          "/camera/image_raw"),
+    ({"camera": "BAG"}, "has no topic for any output of 'camera' (looked for /viewer/camera/image); its topics: "
+                        "/camera/image_raw. Map them with Replay(path, topics={port: topic})"),
+    ({"camera": Replay("BAG", topics={"picture": "/camera/image_raw"})}, "'camera' has no output 'picture'"),
+    ({"cam": "BAG"}, "'cam' names no component; components are camera, brightness"),
+    ({"camera": "NOT_A_BAG"}, "is not a rosbag2 bag (no metadata.yaml there)"),
+])
+def test_what_cannot_be_replayed_is_said_before_the_run(tmp_path, replay, message):
+    robot_bag(tmp_path / "robot")
+    fixed = {k: (Replay(str(v.path).replace("BAG", str(tmp_path / "robot")), v.topics) if isinstance(v, Replay)
+                 else v.replace("NOT_A_BAG", str(tmp_path)).replace("BAG", str(tmp_path / "robot")))
+             for k, v in replay.items()}
+    with pytest.raises(ReplayError, match=re.escape(message)):
+        load_system(VIEWER).launch(replay=fixed, run_dir=tmp_path / "run")
+    assert not (tmp_path / "run").exists()  # nothing ran
+
+
+def test_a_bag_of_another_type_is_refused_naming_both(tmp_path):
+    robot_bag(tmp_path / "robot", "/camera/compressed", "sensor_msgs/msg/CompressedImage")
+    with pytest.raises(ReplayError, match=re.escape(
+            "camera.image sends sensor_msgs/msg/Image, but '/camera/compressed' in ")):
+        load_system(VIEWER).launch(replay={"camera": Replay(tmp_path / "robot",
+                                                            topics={"image": "/camera/compressed"})})
+
+
+def test_lk_run_replays(tmp_path):
+    robot_bag(tmp_path / "robot")
+    proc = subprocess.run([str(VENV_BIN / "lk"), "run", VIEWER, "--quiet", "--replay", f"camera={tmp_path / 'robot'}",
+                           "--replay-topic", "camera.image=/camera/image_raw", "--record", "brightness.mean"],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert "steps: camera 5, brightness 5" in proc.stdout and "brightness.mean: 5 messages" in proc.stdout
+    proc = subprocess.run([str(VENV_BIN / "lk"), "run", VIEWER, "--replay-topic", "camera.image=/x",
+                           "--replay", f"camera={tmp_path / 'robot'}", "--replay-topic", "robot.image=/x"],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode != 0 and "'robot' is not replayed (add --replay robot=BAG)" in proc.stderr
