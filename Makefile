@@ -47,6 +47,7 @@ bench: setup
 	$(BIN)/python bench/native_overhead.py
 	$(BIN)/python bench/dora_overhead.py
 	$(BIN)/python bench/ros2_overhead.py
+	$(BIN)/python bench/recording_cost.py
 
 # Mutation testing of the modules that carry the guarantees (not in `make test`: ~20 min).
 mutants: setup

@@ -362,3 +362,11 @@ def test_replaying_the_recorded_camera_on_dora_gives_the_runs_downstream_trace(d
         "camera": 30, "detector": 30, "tracker": 30}  # it ended when the bag did
     for port in ports:
         assert again.messages(port) == recorded.messages(port), port
+
+
+def test_an_input_fed_by_a_topic_is_fed_by_a_bag_on_dora(dora, tmp_path):
+    from test_replay import FED, numbers_bag
+
+    result = load_system(FED).launch(transport="dora", replay={"doubler.x": numbers_bag(tmp_path / "bag")},
+                                     duration=3.0, record=["doubler.y"], timeout=60)
+    assert result.messages("doubler.y") == [2 * n for n in range(1, 11)]

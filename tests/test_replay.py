@@ -17,7 +17,9 @@ from like_keras_examples.sensor_pipeline import SensorPipeline
 
 from conftest import VENV_BIN
 
-VIEWER = f"{Path(__file__).resolve().parent / 'assets' / 'viewer.py'}:Viewer"
+ASSETS = Path(__file__).resolve().parent / "assets"
+VIEWER = f"{ASSETS / 'viewer.py'}:Viewer"
+FED = f"{ASSETS / 'ros_systems.py'}:FedFromOutside"  # Input(int, topic="/numbers") -> Output(int, topic="/doubled")
 DOWNSTREAM = ["detector.detection", "tracker.track", "controller.cmd"]
 
 
@@ -81,7 +83,7 @@ def test_a_bag_recorded_on_a_robot_replays_through_a_topic_map(tmp_path):
 @pytest.mark.parametrize("replay, message", [
     ({"camera": Replay("BAG", topics={"image": "/nope"})}, "has no topic '/nope' (for camera.image); its topics: "
                                                           "/camera/image_raw"),
-    ({"camera": "BAG"}, "has no topic for any output of 'camera' (looked for /viewer/camera/image); its topics: "
+    ({"camera": "BAG"}, "has no topic for 'camera' (looked for /viewer/camera/image); its topics: "
                         "/camera/image_raw. Map them with Replay(path, topics={port: topic})"),
     ({"camera": Replay("BAG", topics={"picture": "/camera/image_raw"})}, "'camera' has no output 'picture'"),
     ({"cam": "BAG"}, "'cam' names no component; components are camera, brightness"),
@@ -100,7 +102,7 @@ def test_what_cannot_be_replayed_is_said_before_the_run(tmp_path, replay, messag
 def test_a_bag_of_another_type_is_refused_naming_both(tmp_path):
     robot_bag(tmp_path / "robot", "/camera/compressed", "sensor_msgs/msg/CompressedImage")
     with pytest.raises(ReplayError, match=re.escape(
-            "camera.image sends sensor_msgs/msg/Image, but '/camera/compressed' in ")):
+            "camera.image takes sensor_msgs/msg/Image, but '/camera/compressed' in ")):
         load_system(VIEWER).launch(replay={"camera": Replay(tmp_path / "robot",
                                                             topics={"image": "/camera/compressed"})})
 
@@ -116,3 +118,27 @@ def test_lk_run_replays(tmp_path):
                            "--replay", f"camera={tmp_path / 'robot'}", "--replay-topic", "robot.image=/x"],
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode != 0 and "'robot' is not replayed (add --replay robot=BAG)" in proc.stderr
+
+
+def numbers_bag(path, count=10):
+    """/numbers (std_msgs/Int64) 1..count, as a robot's ``ros2 bag record`` leaves it."""
+    store = get_typestore(Stores.ROS2_JAZZY)
+    with Writer(path, version=9, storage_plugin=StoragePlugin.MCAP) as writer:
+        conn = writer.add_connection("/numbers", "std_msgs/msg/Int64", typestore=store)
+        for n in range(1, count + 1):
+            writer.write(conn, 5_000_000_000 + n * 30_000_000 + (n % 3) * 7_000_000,
+                         store.serialize_cdr(store.types["std_msgs/msg/Int64"](data=n), "std_msgs/msg/Int64"))
+    return path
+
+
+def test_an_input_fed_by_a_topic_is_fed_by_a_bag_natively(tmp_path):
+    result = load_system(FED).launch(replay={"doubler.x": numbers_bag(tmp_path / "bag")}, record=["doubler.y"])
+    assert result.messages("doubler.y") == [2 * n for n in range(1, 11)]  # and the run ended with the bag
+    assert load_system(FED).launch(duration=1.0).steps == {"doubler": 0}  # without it: its default, no step
+
+
+def test_only_an_input_fed_by_a_topic_can_be_replayed(tmp_path):
+    with pytest.raises(ReplayError, match=re.escape(
+            "'doubler.y' is not an input fed by a topic (Input(T, topic=...)); those are: doubler.x. "
+            "To replay a component, name it alone")):
+        load_system(FED).launch(replay={"doubler.y": numbers_bag(tmp_path / "bag")})

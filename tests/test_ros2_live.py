@@ -476,3 +476,11 @@ def test_a_robots_bag_replays_on_ros2_at_its_times(ros, tmp_path):
     with AnyReader([result.recording]) as reader:  # by the wall clock: to within a few milliseconds
         times = [t for _, t, _ in reader.messages()]
     assert all(abs((t - times[0]) - o) < 20_000_000 for t, o in zip(times, offsets)), (times, offsets)
+
+
+def test_an_input_fed_by_a_topic_is_fed_by_a_bag_on_ros2(ros, tmp_path):
+    from test_replay import FED, numbers_bag
+
+    result = load_system(FED).launch(transport="ros2", replay={"doubler.x": numbers_bag(tmp_path / "bag")},
+                                     duration=3.0, record=["doubler.y"], timeout=60)
+    assert result.messages("doubler.y") == [2 * n for n in range(1, 11)]  # the bag, not /numbers

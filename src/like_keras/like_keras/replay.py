@@ -1,14 +1,17 @@
-"""Replay: a component's outputs come from a rosbag2 bag instead of the component.
+"""Replay: outputs of a component, or an input fed from outside, come from a rosbag2 bag.
 
     system.launch(replay={"camera": "runs/day1/recording"})
     system.launch(replay={"camera": Replay("robot_bag", topics={"image": "/camera/image_raw"})})
+    system.launch(replay={"planner.scan": "robot_bag"})    # an Input(T, topic="/scan")
 
-The replayed component does not run (not even ``on_start``); a ``Replayer`` in its
-place sends the bag's messages on its output ports at their recorded times, relative
-to the start of the recorded run: in simulated time natively (exactly), by the wall
-clock on Dora and ROS 2 (to the millisecond). Messages to its inputs are dropped.
-Everything else runs as usual. When the clock component is replayed, the run ends
-when the bag is exhausted (``iterations`` counts its messages then).
+A replayed component does not run (not even ``on_start``); a ``Replayer`` in its place
+sends the bag's messages on its output ports at their recorded times, relative to the
+start of the recorded run: in simulated time natively (exactly), by the wall clock on
+Dora and ROS 2 (to the millisecond). Messages to its inputs are dropped. A replayed
+input (``"component.port"``, an input with a ``topic`` and no connection) gets the bag's
+messages of that topic the same way, instead of what ROS nodes publish. Everything else
+runs as usual. When the clock component is replayed, the run ends when the bag is
+exhausted (``iterations`` counts its messages then).
 
 A port reads the topic ``topics`` names, else the topic the bag recorded that port
 on (a like-keras recording), else its own ROS 2 topic. The bag's type on that topic
@@ -28,13 +31,14 @@ from .component import Component
 from .errors import ReplayError
 from .graph import SystemGraph
 
-PACE_HZ = 1000.0  # how often a paced replayer (Dora, ROS 2) looks for due messages
+PACE_HZ = 1000.0  # how often a paced player (Dora, ROS 2) looks for due messages
 
 
 @dataclass(frozen=True)
 class Replay:
-    """A bag to replay into one component's outputs; ``topics`` maps output ports to the
-    bag's topics (needed for a bag recorded elsewhere, e.g. by ``ros2 bag record``)."""
+    """A bag to replay into one component's outputs (or one input); ``topics`` maps port
+    names to the bag's topics (needed for a bag recorded elsewhere, e.g. by ``ros2 bag
+    record``)."""
 
     path: str | Path
     topics: Mapping[str, str] = field(default_factory=dict)
@@ -44,7 +48,7 @@ class Replay:
 
 
 def parse(replay: Mapping[str, Any] | None) -> dict[str, Replay]:
-    """``{component: path or Replay}`` as ``{component: Replay}``."""
+    """``{key: path or Replay}`` as ``{key: Replay}``."""
     out = {}
     for name, spec in (replay or {}).items():
         if isinstance(spec, dict):
@@ -65,30 +69,24 @@ def from_arg(text: str | None) -> dict[str, Replay]:
 
 
 class Source:
-    """One component's messages in a bag: when each group of them was sent, and the groups."""
+    """What one replay key takes from its bag: when each group of messages is due, and
+    the groups (``{port: value}``, one message per port) read as needed."""
 
-    def __init__(self, graph: SystemGraph, component: str, replay: Replay) -> None:
-        from .recording.bag import open_topics
+    def __init__(self, graph: SystemGraph, key: str, replay: Replay) -> None:
+        from .recording.bag import Topics
 
-        self.graph, self.component, self.replay = graph, component, replay
-        try:
-            comp = graph.component(component)
-        except KeyError:
-            raise ReplayError(
-                f"replay: '{component}' names no component; components are "
-                f"{', '.join(c.name for c in graph.components)}"
-            ) from None
-        unknown = sorted(set(replay.topics) - {p.name for p in comp.outputs})
-        if unknown:
-            raise ReplayError(f"replay: '{component}' has no output '{unknown[0]}' (topics=...); its outputs: "
-                              f"{', '.join(p.name for p in comp.outputs) or 'none'}")
-        self._open = lambda: open_topics(Path(replay.path), graph, component, dict(replay.topics))
+        self.key = key
+        component, _, port = key.partition(".")
+        wanted = _wanted(graph, component, port, replay)
+        path = Path(replay.path)
+        recorded_as = {w.port: f"{component}.{w.port}" for w in wanted}
+        self._open = lambda: Topics(path, key, wanted, recorded_as)
         with self._open() as topics:
             self.start_ns = topics.start_ns
-            self.times = [t for t, _ in _grouped((t, port, None) for t, port in topics.stamps())]
+            self.times = [t for t, _ in _grouped((t, p, None) for t, p in topics.stamps())]
 
     def groups(self) -> Iterator[tuple[int, dict[str, Any]]]:
-        """``(time since the recorded run began, {port: value})`` in time order, read as needed."""
+        """``(ns since the recorded run began, {port: value})`` in time order."""
         with self._open() as topics:
             for t, group in _grouped(topics.values()):
                 yield t - self.start_ns, group
@@ -100,6 +98,41 @@ class Source:
     def offsets(self) -> list[int]:
         """When each group is due, in ns since the recorded run began."""
         return [t - self.start_ns for t in self.times]
+
+
+def _wanted(graph: SystemGraph, component: str, port: str, replay: Replay) -> list[Any]:
+    from .msgs.ros_mapping import input_mapping, port_mapping, topic_of
+    from .recording.bag import Wanted
+
+    try:
+        comp = graph.component(component)
+    except KeyError:
+        raise ReplayError(f"replay: '{component}' names no component; components are "
+                          f"{', '.join(c.name for c in graph.components)}") from None
+    if port:  # an input fed from outside
+        spec = next((p for p in comp.inputs if p.name == port and p.topic is not None), None)
+        if spec is None:
+            fed = [f"{c}.{p}" for c, p, _ in graph.foreign_inputs()]
+            raise ReplayError(f"replay: '{component}.{port}' is not an input fed by a topic (Input(T, topic=...)); "
+                              f"those are: {', '.join(fed) or 'none'}. To replay a component, name it alone")
+        mapping = input_mapping(graph, component, port)
+        topic = replay.topics.get(port, spec.topic)
+        return [Wanted(port, _absolute(topic), True, mapping.ros_type, mapping.from_ros)]
+    unknown = sorted(set(replay.topics) - {p.name for p in comp.outputs})
+    if unknown:
+        raise ReplayError(f"replay: '{component}' has no output '{unknown[0]}' (topics=...); its outputs: "
+                          f"{', '.join(p.name for p in comp.outputs) or 'none'}")
+    out = []
+    for spec in comp.outputs:
+        mapping = port_mapping(graph, component, spec.name)
+        topic = replay.topics.get(spec.name) or topic_of(graph, component, spec.name)
+        out.append(Wanted(spec.name, _absolute(topic), spec.name in replay.topics, mapping.ros_type,
+                          mapping.from_ros))
+    return out
+
+
+def _absolute(topic: str) -> str:
+    return topic if topic.startswith("/") else f"/{topic}"
 
 
 def _grouped(items: Iterator[tuple[int, str, Any]]) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -116,33 +149,29 @@ def _grouped(items: Iterator[tuple[int, str, Any]]) -> Iterator[tuple[int, dict[
         yield at, group
 
 
-class Replayer(Component):
-    """Stands in for a replayed component: sends its bag's groups of messages.
+class Player:
+    """Plays a Source's groups: ``paced`` by the wall clock since ``start`` (a transport
+    asks ``due`` at ``PACE_HZ``), else each ``take`` is the next group (the native loop
+    asks exactly at their times)."""
 
-    ``paced``: by the wall clock since ``on_start`` (a transport ticks it at
-    ``PACE_HZ``; a tick with nothing due is no step). Otherwise each step sends the
-    next group (the native loop steps it exactly at their times)."""
-
-    def __init__(self, original: Component, source: Source, paced: bool) -> None:
-        self.name, self.node, self.config = original.name, original.node, original.config
-        self._source = source
+    def __init__(self, source: Source, paced: bool) -> None:
+        self.source = source
         self._paced = paced
         self._groups: Iterator[tuple[int, dict[str, Any]]] = iter(())
         self._next: tuple[int, dict[str, Any]] | None = None
         self._t0 = 0
 
-    def on_start(self) -> None:
-        self._groups = self._source.groups()
+    def start(self) -> None:
+        self._groups = self.source.groups()
         self._next = next(self._groups, None)
         self._t0 = time.monotonic_ns()
 
     def due(self) -> bool:
-        """Whether a group is due now (always, unpaced, while any is left)."""
         if self._next is None:
             return False
         return not self._paced or time.monotonic_ns() - self._t0 >= self._next[0]
 
-    def step(self, **inputs: Any) -> dict[str, Any] | None:
+    def take(self) -> dict[str, Any] | None:
         if self._next is None:
             return None
         _, group = self._next
@@ -150,29 +179,63 @@ class Replayer(Component):
         return group
 
 
-def install(graph: SystemGraph, live: dict[str, Any], replays: Mapping[str, Replay], paced: bool) -> dict[str, Source]:
+class Replayer(Component):
+    """Stands in for a replayed component: each step sends its bag's next group."""
+
+    def __init__(self, original: Component, player: Player) -> None:
+        self.name, self.node, self.config = original.name, original.node, original.config
+        self.player = player
+
+    def on_start(self) -> None:
+        self.player.start()
+
+    def due(self) -> bool:
+        return self.player.due()
+
+    def step(self, **inputs: Any) -> dict[str, Any] | None:
+        return self.player.take()
+
+
+@dataclass
+class Feed:
+    """A replayed input: the player of its bag, and where its values go."""
+
+    component: str
+    port: str
+    player: Player
+
+
+def install(graph: SystemGraph, live: dict[str, Any], replays: Mapping[str, Replay],
+            paced: bool) -> tuple[dict[str, Source], dict[str, Feed]]:
     """Put a Replayer in place of each replayed component of ``live`` (those of one node
-    process, or all); returns the sources of those it replaced."""
-    sources = {}
-    for name, replay in replays.items():
-        if name in live:
-            sources[name] = Source(graph, name, replay)
-            live[name] = _replayer_for(live[name], sources[name], paced)
-    return sources
+    process, or all), and make the feeds of their replayed inputs: returns the sources of
+    the replaced components and the feeds, by replay key."""
+    sources, feeds = {}, {}
+    for key, replay in replays.items():
+        component, _, port = key.partition(".")
+        if component not in live:
+            continue
+        source = Source(graph, key, replay)
+        if port:
+            feeds[key] = Feed(component, port, Player(source, paced))
+        else:
+            sources[key] = source
+            live[key] = _replayer_for(live[key], Player(source, paced))
+    return sources, feeds
 
 
-def _replayer_for(original: Component, source: Source, paced: bool) -> Replayer:
+def _replayer_for(original: Component, player: Player) -> Replayer:
     """A Replayer with the outputs of ``original``'s class (and no inputs: none triggers it)."""
     cls = type(f"Replayed{type(original).__name__}", (Replayer,), {})
     cls.inputs = {}
     cls.outputs = dict(type(original).outputs)
-    return cls(original, source, paced)
+    return cls(original, player)
 
 
 def check(graph: SystemGraph, replays: Mapping[str, Replay], iterations: int | None) -> int | None:
     """Open every bag before the run (a ReplayError on a mismatch) and return the run's
     ``iterations``: a replayed clock ends the run with its bag."""
-    counts = {name: Source(graph, name, r).count for name, r in replays.items()}
+    counts = {key: Source(graph, key, r).count for key, r in replays.items()}
     if graph.clock in counts:
         return min(iterations or counts[graph.clock], counts[graph.clock])
     return iterations

@@ -18,7 +18,7 @@ from . import types
 from .component import Component
 from .errors import RunError, UndeclaredOutputError, ValueTypeError
 from .graph import ConnectionSpec, SystemGraph
-from .replay import Replayer
+from .replay import Feed, Replayer
 
 Event = tuple[str, str, Any]  # (component, input port, value)
 
@@ -56,6 +56,7 @@ class NodeRuntime:
         iterations: int | None = None,
         on_clock_done: Callable[[], None] | None = None,
         publish: frozenset[tuple[str, str]] = frozenset(),
+        feeds: Mapping[str, Feed] | None = None,
     ) -> None:
         self.graph = graph
         self.node = node
@@ -91,6 +92,9 @@ class NodeRuntime:
                 else:
                     remote.append(conn)
         self._publish = publish
+        self.feeds = {key: f for key, f in (feeds or {}).items() if f.component in self.components}
+        self._feed_checks = {key: types.coercer(type(self.components[f.component]).inputs[f.port].type)
+                             for key, f in self.feeds.items()}
 
     # --- events ------------------------------------------------------------------------
 
@@ -99,6 +103,8 @@ class NodeRuntime:
         for name, comp in self.components.items():
             out = self._call(name, comp.on_start, "on_start()")
             self._emit(name, out, "on_start()")
+        for feed in self.feeds.values():
+            feed.player.start()
         self.started = True
 
     def deliver(self, component: str, port: str, value: Any) -> None:
@@ -108,13 +114,20 @@ class NodeRuntime:
             self._step(component)
 
     def tick(self, component: str) -> None:
-        """A timer tick of ``component`` (none before ``start``; a replayer's only when a
-        message of its bag is due)."""
-        if self.started:
-            comp = self.components[component]
-            if isinstance(comp, Replayer) and not comp.due():
-                return
-            self._step(component)
+        """A timer tick of ``component`` (none before ``start``). A replayer steps, and a
+        replayed input (``"component.port"``) gets its next value, only when its bag says."""
+        if not self.started:
+            return
+        feed = self.feeds.get(component)
+        if feed is not None:
+            if feed.player.due():
+                value = feed.player.take()[feed.port]  # type: ignore[index]
+                self.inbox.append((feed.component, feed.port, self._feed_checks[component](value)))
+            return
+        comp = self.components[component]
+        if isinstance(comp, Replayer) and not comp.due():
+            return
+        self._step(component)
 
     def drain(self) -> int:
         """Process local events until none are left (none before ``start``); returns how many."""

@@ -32,6 +32,7 @@ from like_keras.component import Component
 from like_keras.errors import RunError
 from like_keras.graph import ConnectionSpec, SystemGraph
 from like_keras.msgs.ros_mapping import input_mapping, port_mapping, topic_of
+from like_keras.replay import Feed
 from like_keras.runtime import NodeRuntime, Recorder
 
 CONTROL_TYPE = "std_msgs/msg/String"
@@ -69,11 +70,12 @@ def control_topics(graph: SystemGraph) -> tuple[str, str]:
     return f"{graph.name}/_lk/probe", f"{graph.name}/_lk/report"
 
 
-def plan_node(graph: SystemGraph, node: str) -> NodeTopics:
+def plan_node(graph: SystemGraph, node: str, replayed: frozenset[str] = frozenset()) -> NodeTopics:
     """The topics of ``node``: a publisher per source port read in another node, a
     subscription per topic this node reads from another node, and the drain's control
     topics, each publisher with the nodes that read it (the ready barrier waits for them);
-    and a subscription per topic that feeds an input of this node from outside."""
+    and a subscription per topic that feeds an input of this node from outside (unless
+    ``replayed``: ``component.port`` fed from a bag instead)."""
     out = NodeTopics()
     readers: dict[str, set[str]] = {}
     for conn in graph.connections:
@@ -101,6 +103,8 @@ def plan_node(graph: SystemGraph, node: str) -> NodeTopics:
                 out.origins[spec.topic] = (comp, spec.name)
                 out.readers[spec.topic] = frozenset()
     for comp, port, topic in graph.foreign_inputs():
+        if f"{comp}.{port}" in replayed:
+            continue  # its bag feeds it instead
         if graph.node_of(comp) == node:  # fed by ROS nodes like-keras did not write
             out.foreign.setdefault(topic, (comp, port))
             out.routes.setdefault(topic, []).append((comp, port))
@@ -154,15 +158,17 @@ class Bridge:
         self, graph: SystemGraph, node: str, components: dict[str, Component], io: RosIO, *,
         iterations: int | None = None, on_exit: Callable[[], None] | None = None,
         recorder: Recorder | None = None, record: frozenset[tuple[str, str]] = frozenset(),
+        feeds: dict[str, Feed] | None = None,
     ) -> None:
         self.graph = graph
         self.node = node
         self.io = io
-        self.topics = plan_node(graph, node)
+        self.topics = plan_node(graph, node, replayed=frozenset(feeds or ()))
         self.probe_topic, self.report_topic = control_topics(graph)
         self.runtime = NodeRuntime(graph, node, components, send_remote=self._send, iterations=iterations,
                                    on_clock_done=lambda: self.drain.clock_done(), recorder=recorder,
-                                   record=record, time_ns=time.time_ns, publish=frozenset(self.topics.sources))
+                                   record=record, time_ns=time.time_ns, publish=frozenset(self.topics.sources),
+                                   feeds=feeds)
         self.drain = drain.Drain(
             graph, node, self.runtime, iterations=iterations,
             send_probe=lambda payload: self._publish_control(self.probe_topic, payload),

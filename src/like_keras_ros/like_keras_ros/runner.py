@@ -64,9 +64,9 @@ def run(target: str, node: str, kwargs: dict[str, Any] | None = None, argv: list
         recorder, local = files.recorder(graph, bounds["record"])
         live = {c.name: c for c in system._components()}
         replays = replay.from_arg(bounds["replay"])
-        replay.install(graph, live, replays, paced=True)
+        _, feeds = replay.install(graph, live, replays, paced=True)
         io = _RclpyIO(ros)
-        bridge = Bridge(graph, node, live, io,
+        bridge = Bridge(graph, node, live, io, feeds=feeds,
                         iterations=bounds["iterations"] or None, recorder=recorder, record=local)
         _parameters(ros, bridge, parameters(graph, node))
         control = {bridge.probe_topic, bridge.report_topic}
@@ -79,7 +79,7 @@ def run(target: str, node: str, kwargs: dict[str, Any] | None = None, argv: list
         executor = SingleThreadedExecutor()
         executor.add_node(ros)
         if _wait_for_readers(executor, ros, io, bridge.topics.readers, stop):
-            for name in graph.node(node).components:
+            for name in [*graph.node(node).components, *feeds]:
                 rate = replay.PACE_HZ if name in replays else graph.component(name).rate_hz
                 if rate:
                     ros.create_timer(1.0 / rate, lambda c=name: bridge.on_timer(c))

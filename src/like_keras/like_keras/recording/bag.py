@@ -12,7 +12,8 @@ import json
 import os
 import shutil
 from pathlib import Path
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import yaml
@@ -108,12 +109,24 @@ def _catalog_decoder(ros_type: str) -> Any:
     return mapping(BY_ROS_TYPE[ros_type]).from_ros
 
 
-class Topics:
-    """The topics of a bag that feed one replayed component's output ports."""
+@dataclass(frozen=True)
+class Wanted:
+    """A port to feed from a bag: its topic (``explicit``: given by the user, so it must be
+    there), the ROS type it needs and how to turn a message into its value."""
 
-    def __init__(self, path: Path, graph: Any, component: str, explicit: dict[str, str]) -> None:
+    port: str
+    topic: str
+    explicit: bool
+    ros_type: str
+    from_ros: Callable[[Any], Any]
+
+
+class Topics:
+    """The topics of a bag that feed ``wanted`` ports (``what`` names them in errors)."""
+
+    def __init__(self, path: Path, what: str, wanted: list[Wanted], recorded_as: dict[str, str]) -> None:
+        """``recorded_as``: port -> like-keras port name whose recorded topic to prefer."""
         from ..errors import ReplayError
-        from .cdr import PortCodec
 
         if not (path / "metadata.yaml").exists():
             raise ReplayError(f"replay: {path} is not a rosbag2 bag (no metadata.yaml there)")
@@ -122,30 +135,29 @@ class Topics:
         self.reader = AnyReader([path], default_typestore=typestore())
         self.reader.open()
         in_bag = {c.topic: c for c in self.reader.connections}
-        store = typestore(graph)
         self.ports: dict[str, tuple[str, Any]] = {}  # topic -> (port, from_ros)
-        for spec in graph.component(component).outputs:
-            codec = PortCodec.of(graph, component, spec.name, store)
-            topic = explicit.get(spec.name) or recorded.get(f"{component}.{spec.name}") or codec.topic
-            if topic not in in_bag:
-                if spec.name in explicit:
-                    self.reader.close()
-                    raise ReplayError(f"replay: {path} has no topic '{topic}' (for {component}.{spec.name}); "
-                                      f"its topics: {', '.join(sorted(in_bag)) or 'none'}")
-                continue
-            if in_bag[topic].msgtype != codec.ros_type:
-                self.reader.close()
+        try:
+            for w in wanted:
+                topic = w.topic if w.explicit else recorded.get(recorded_as.get(w.port, ""), w.topic)
+                if topic not in in_bag:
+                    if w.explicit:
+                        raise ReplayError(f"replay: {path} has no topic '{topic}' (for {what}.{w.port}); "
+                                          f"its topics: {', '.join(sorted(in_bag)) or 'none'}")
+                    continue
+                if in_bag[topic].msgtype != w.ros_type:
+                    raise ReplayError(
+                        f"replay: {what}.{w.port} takes {w.ros_type}, but '{topic}' in {path} holds "
+                        f"{in_bag[topic].msgtype}: map the port to a topic of its type with "
+                        f"Replay(path, topics={{'{w.port}': ...}})")
+                self.ports[topic] = (w.port, w.from_ros)
+            if not self.ports:
                 raise ReplayError(
-                    f"replay: {component}.{spec.name} sends {codec.ros_type}, but '{topic}' in {path} holds "
-                    f"{in_bag[topic].msgtype}: map the port to a topic of its type with "
-                    f"Replay(path, topics={{'{spec.name}': ...}})")
-            self.ports[topic] = (spec.name, codec.mapping.from_ros)
-        if not self.ports:
+                    f"replay: {path} has no topic for '{what}' (looked for {', '.join(w.topic for w in wanted)}); "
+                    f"its topics: {', '.join(sorted(in_bag)) or 'none'}. "
+                    f"Map them with Replay(path, topics={{port: topic}})")
+        except BaseException:
             self.reader.close()
-            raise ReplayError(
-                f"replay: {path} has no topic for any output of '{component}' (looked for "
-                f"{', '.join(PortCodec.of(graph, component, p.name, store).topic for p in graph.component(component).outputs)}); "
-                f"its topics: {', '.join(sorted(in_bag)) or 'none'}. Map them with Replay(path, topics={{port: topic}})")
+            raise
         self._connections = [in_bag[t] for t in self.ports]
         if START_KEY in custom:
             self.start_ns = int(custom[START_KEY])
@@ -168,7 +180,3 @@ class Topics:
 
     def __exit__(self, *exc: Any) -> None:
         self.reader.close()
-
-
-def open_topics(path: Path, graph: Any, component: str, explicit: dict[str, str]) -> Topics:
-    return Topics(path, graph, component, explicit)

@@ -52,8 +52,9 @@ def data_id(component: str, port: str) -> str:
     return f"{component}__{port}"
 
 
-def timer_id(component: str) -> str:
-    return f"timer_{component}"
+def timer_id(name: str) -> str:
+    """The timer input of a component, or of a replayed input (``component.port``)."""
+    return f"timer_{name.replace('.', '__')}"
 
 
 def report_id(node: str) -> str:
@@ -133,6 +134,8 @@ def plan(graph: SystemGraph, replayed: frozenset[str] = frozenset()) -> dict[str
     for comp in graph.components:
         if comp.rate_hz or comp.name in replayed:
             plans[comp.node].timers[timer_id(comp.name)] = comp.name
+    for key in sorted(k for k in replayed if "." in k):  # a replayed input ticks in its component's node
+        plans[graph.node_of(key.partition(".")[0])].timers[timer_id(key)] = key
     for name in peers(graph):
         plans[name].inputs[PROBE] = {"source": f"{coord}/{PROBE}", "queue_size": 100,
                                      "queue_policy": "backpressure"}

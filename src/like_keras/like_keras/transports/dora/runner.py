@@ -50,11 +50,12 @@ class Runner:
         self.plan = plan(graph, frozenset(replays))[args.node]
         self.files = NodeFiles(args.run_dir, args.node)
         live = {c.name: c for c in system._components()}
-        replay.install(graph, live, replays, paced=True)
+        _, feeds = replay.install(graph, live, replays, paced=True)
         self.recorder, local = self.files.recorder(graph, args.record)
         self.runtime = NodeRuntime(
             graph, self.node, live, send_remote=self._send, recorder=self.recorder, record=local,
             time_ns=time.time_ns, iterations=args.iterations, on_clock_done=lambda: self.drain.clock_done(),
+            feeds=feeds,
         )
         self.drain = drain.Drain(
             graph, self.node, self.runtime, iterations=args.iterations,

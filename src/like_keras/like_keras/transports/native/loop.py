@@ -82,9 +82,9 @@ def launch(
     replays = replay_mod.parse(replay)
     iterations = replay_mod.check(graph, replays, iterations)
     live = {c.name: c for c in system._components()}
-    sources = replay_mod.install(graph, live, replays, paced=False)
+    sources, feeds = replay_mod.install(graph, live, replays, paced=False)
     out_dir = _rundir.make_run_dir(graph, run_dir) if ports else (Path(run_dir) if run_dir else None)
-    loop = _Loop(graph, live, iterations, ports, out_dir, {n: s.offsets() for n, s in sources.items()})
+    loop = _Loop(graph, live, iterations, ports, out_dir, {n: s.offsets() for n, s in sources.items()}, feeds)
     wall0 = time.perf_counter()
     try:
         with progress_bar(progress, graph.name, iterations) as update:
@@ -111,13 +111,14 @@ class _Loop:
     def __init__(
         self, graph: SystemGraph, live: dict[str, Any], iterations: int | None,
         ports: frozenset[tuple[str, str]], out_dir: Path | None, replayed: dict[str, list[int]],
+        feeds: dict[str, replay_mod.Feed],
     ) -> None:
         self.graph = graph
         self.now_ns = 0
         self.epoch_ns = time.time_ns()  # recordings stamp simulated time from the launch's wall time
         self.queue: deque[Event] = deque()
         self.out_dir = out_dir
-        self.replayed = set(replayed)
+        self.replayed = set(replayed) | set(feeds)
         self.recorder = (PartWriter(out_dir / "rec" / "native.mcap", graph, ports, start_ns=self.epoch_ns)
                          if ports else None)
         self.stopping = False
@@ -125,25 +126,26 @@ class _Loop:
             NodeRuntime(
                 graph, node.name, live, send_remote=self._send, inbox=self.queue,
                 recorder=self.recorder, record=ports, time_ns=lambda: self.epoch_ns + self.now_ns,
-                iterations=iterations, on_clock_done=self._clock_done,
+                iterations=iterations, on_clock_done=self._clock_done, feeds=feeds,
             )
             for node in graph.nodes
         ]
-        self.owner = {name: rt for rt in self.runtimes for name in rt.components}
+        self.owner = {name: rt for rt in self.runtimes for name in (*rt.components, *rt.feeds)}
         self.clock_rt = self.owner.get(graph.clock) if graph.clock else None
         # (when, declaration order, component, tick number k, when tick k is due or None)
         self.timers: list[tuple[int, int, str, int, Callable[[int], int | None]]] = []
-        for order, comp in enumerate(graph.components):
+        schedules: dict[str, Callable[[int], int | None]] = {}
+        for comp in graph.components:
             if comp.name in replayed:  # a replayed component steps when its bag says
-                offsets = replayed[comp.name]
-                due: Callable[[int], int | None] = lambda k, o=offsets: o[k - 1] if k <= len(o) else None
+                schedules[comp.name] = lambda k, o=replayed[comp.name]: o[k - 1] if k <= len(o) else None
             elif comp.rate_hz:
-                due = lambda k, period=max(1, round(1e9 / comp.rate_hz)): period * k
-            else:
-                continue
+                schedules[comp.name] = lambda k, period=max(1, round(1e9 / comp.rate_hz)): period * k
+        for key, feed in feeds.items():  # so does a replayed input, after the components
+            schedules[key] = lambda k, o=feed.player.source.offsets(): o[k - 1] if k <= len(o) else None
+        for order, (name, due) in enumerate(schedules.items()):
             first = due(1)
             if first is not None:
-                self.timers.append((first, order, comp.name, 1, due))
+                self.timers.append((first, order, name, 1, due))
         heapq.heapify(self.timers)
         self.started = False
         self.stopped = False
@@ -160,7 +162,7 @@ class _Loop:
         heapq.heapify(self.timers)
 
     def steps(self) -> dict[str, int]:
-        return {name: rt.steps[name] for name, rt in self.owner.items()}
+        return {name: rt.steps[name] for rt in self.runtimes for name in rt.components}
 
     def expired(self, timeout: float | None) -> RunTimeoutError:
         return RunTimeoutError(
