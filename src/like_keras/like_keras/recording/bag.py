@@ -8,12 +8,13 @@ type of each topic, so ``read_messages`` returns the exact values that were sent
 
 from __future__ import annotations
 
+import heapq
 import json
 import os
 import shutil
-from pathlib import Path
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -43,7 +44,7 @@ def write_bag(parts: list[Path], path: Path) -> Path:
     try:
         ports: dict[str, dict[str, Any]] = {}
         starts = []
-        entries = []
+        streams = []
         for index, part_path in enumerate(parts):
             part = read_part(part_path)
             connections = {}
@@ -53,11 +54,10 @@ def write_bag(parts: list[Path], path: Path) -> Path:
                     ch["topic"], ch["ros_type"], msgdef=ch["msgdef"], rihs01=info.pop("rihs01"))
                 starts.append(info.pop("start_ns"))
                 ports[ch["topic"]] = info
-            entries += [(log_time, index, n, connections[cid], data)
-                        for n, (log_time, cid, data) in enumerate(part.messages)]
-        entries.sort(key=lambda e: e[:3])
-        for log_time, _, _, connection, data in entries:
-            writer.write(connection, log_time, data)
+            streams.append(_stream(part, index, connections))
+        # Each part is in time order: merge them as streams (a run may record more than fits in memory).
+        for t, _, connection, data in heapq.merge(*streams, key=lambda e: (e[0], e[1])):
+            writer.write(connection, t, data)
         writer.set_custom_data(PORTS_KEY, json.dumps(ports, sort_keys=True))
         if starts:
             writer.set_custom_data(START_KEY, str(min(starts)))
@@ -70,6 +70,11 @@ def write_bag(parts: list[Path], path: Path) -> Path:
     os.replace(tmp, path)
     aside.rmdir()
     return path
+
+
+def _stream(part: Any, index: int, connections: dict[int, Any]) -> Iterator[tuple[int, int, Any, bytes]]:
+    for t, channel_id, data in part.messages():
+        yield t, index, connections[channel_id], data
 
 
 def read_messages(path: Path) -> dict[str, list[Any]]:

@@ -2,8 +2,9 @@
 
 Messages are not chunked and the file is flushed at least every ``FLUSH_S`` seconds,
 so a process killed with ``kill -9`` loses at most that much; ``read_part`` reads a
-part up to where it was cut. Log times are made strictly increasing per port, so a
-port's order survives any sort by time. The launcher merges parts into the bag
+part up to where it was cut. Log times never go back within a part and strictly
+increase per port, so parts merge as streams and a port's order survives any sort by
+time. The launcher merges parts into the bag
 (``bag.write_bag``).
 """
 
@@ -12,7 +13,7 @@ from __future__ import annotations
 import json
 import struct
 import time
-from dataclasses import dataclass, field
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -48,12 +49,14 @@ class PartWriter:
             self._ports[(comp, port)] = (channel, codec)
         self._file.flush()
         self._last_ns = {channel: 0 for channel, _ in self._ports.values()}
+        self._last = 0
         self._flushed = time.monotonic()
         self._closed = False
 
     def write(self, component: str, port: str, value: Any, time_ns: int) -> None:
         channel, codec = self._ports[(component, port)]
-        t = self._last_ns[channel] = max(time_ns, self._last_ns[channel] + 1)
+        # Never before the part's previous message, and after the port's previous one.
+        t = self._last = self._last_ns[channel] = max(time_ns, self._last, self._last_ns[channel] + 1)
         self._writer.add_message(channel, log_time=t, data=codec.encode(value), publish_time=t)
         if time.monotonic() - self._flushed >= FLUSH_S:
             self._file.flush()
@@ -68,33 +71,44 @@ class PartWriter:
         return self.path
 
 
-@dataclass
-class Part:
-    """What a part holds: its ports by channel id and its messages in write order."""
+_CUT = (McapError, EOFError, struct.error, ValueError, KeyError, IndexError, UnicodeDecodeError)
 
-    # channel id -> topic, ros_type, msgdef and the port's info (PortCodec.info, rihs01)
-    channels: dict[int, dict[str, Any]] = field(default_factory=dict)
-    messages: list[tuple[int, int, bytes]] = field(default_factory=list)  # (log_time, channel id, data)
-    complete: bool = True
+
+class Part:
+    """A part, read back: its ports by channel id (read at once) and its messages (streamed,
+    in write order, up to where a killed writer stopped)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        # channel id -> topic, ros_type, msgdef and the port's info (PortCodec.info, rihs01)
+        self.channels: dict[int, dict[str, Any]] = {}
+        self.complete = True  # False once messages() met the cut of a killed writer
+        schemas: dict[int, Schema] = {}
+        for record in self._records():
+            if isinstance(record, Schema):
+                schemas[record.id] = record
+            elif isinstance(record, Channel):
+                schema = schemas[record.schema_id]
+                self.channels[record.id] = {
+                    "topic": record.topic, "ros_type": schema.name, "msgdef": schema.data.decode(),
+                    "info": json.loads(record.metadata["like_keras"]),
+                }
+            elif isinstance(record, Message):
+                break  # a writer declares every port before its first message
+
+    def messages(self) -> Iterator[tuple[int, int, bytes]]:
+        """``(log_time, channel id, CDR bytes)`` of each message, as written."""
+        for record in self._records():
+            if isinstance(record, Message):
+                yield record.log_time, record.channel_id, record.data
+
+    def _records(self) -> Iterator[Any]:
+        with open(self.path, "rb") as f:
+            try:
+                yield from StreamReader(f).records
+            except _CUT:
+                self.complete = False  # cut short by a kill: what came before stands
 
 
 def read_part(path: Path) -> Part:
-    """Every port and message of a part, up to where a killed writer stopped."""
-    part = Part()
-    schemas: dict[int, Schema] = {}
-    with open(path, "rb") as f:
-        try:
-            for record in StreamReader(f).records:
-                if isinstance(record, Schema):
-                    schemas[record.id] = record
-                elif isinstance(record, Channel):
-                    schema = schemas[record.schema_id]
-                    part.channels[record.id] = {
-                        "topic": record.topic, "ros_type": schema.name, "msgdef": schema.data.decode(),
-                        "info": json.loads(record.metadata["like_keras"]),
-                    }
-                elif isinstance(record, Message):
-                    part.messages.append((record.log_time, record.channel_id, record.data))
-        except (McapError, EOFError, struct.error, ValueError, KeyError, IndexError, UnicodeDecodeError):
-            part.complete = False  # cut short by a kill: what came before stands
-    return part
+    return Part(path)
