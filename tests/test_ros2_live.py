@@ -484,3 +484,28 @@ def test_an_input_fed_by_a_topic_is_fed_by_a_bag_on_ros2(ros, tmp_path):
     result = load_system(FED).launch(transport="ros2", replay={"doubler.x": numbers_bag(tmp_path / "bag")},
                                      duration=3.0, record=["doubler.y"], timeout=60)
     assert result.messages("doubler.y") == [2 * n for n in range(1, 11)]  # the bag, not /numbers
+
+
+def test_keep_last_is_sensor_data_qos_and_a_reliable_publisher_reaches_it(ros):
+    talker = subprocess.Popen([str(VENV_BIN / "python"), str(ASSETS / "ros_talker.py"), "50"], env=ros,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    info = {}
+
+    def look():  # while the system runs: how its subscription is offered
+        time.sleep(_BUILD + 3)
+        info["qos"] = subprocess.run(["ros2", "topic", "info", "-v", "/numbers"], env=ros, capture_output=True,
+                                     text=True, timeout=30).stdout
+
+    thread = threading.Thread(target=look)
+    thread.start()
+    try:
+        result = load_system(f"{ROS_SYSTEMS}:SensorFed").launch(transport="ros2", duration=15,
+                                                               record=["doubler.y"], timeout=90)
+    finally:
+        thread.join(60)
+        talker.communicate(timeout=30)
+        subprocess.run(["ros2", "daemon", "stop"], env=ros, capture_output=True, timeout=30)
+    got = result.messages("doubler.y")
+    assert got and got == sorted(set(got)) and set(got) <= {2 * n for n in range(1, 51)}  # some may drop
+    subscriber = info["qos"].split("Subscription count")[1]
+    assert "BEST_EFFORT" in subscriber and "KEEP_LAST (5)" in subscriber, info["qos"]

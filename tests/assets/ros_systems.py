@@ -87,3 +87,15 @@ class CountedFromOutside(System):
     def __init__(self):
         self.doubler = Doubler()
         super().__init__(config=System.Config(name="counted", clock="doubler"))
+
+
+class SensorDoubler(Doubler):
+    """A Doubler reading /numbers as drivers publish sensor data: best effort, keep last 5."""
+
+    x = Input(int, topic="/numbers", keep_last=5)
+
+
+class SensorFed(System):
+    def __init__(self):
+        self.doubler = SensorDoubler()
+        super().__init__(config=System.Config(name="sensor_fed"))
