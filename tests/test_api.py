@@ -201,6 +201,25 @@ def test_graph_is_frozen_and_json_round_trips():
     assert graph.target == "test_api:Chain"
 
 
+def test_graph_lookups_answer_by_name_and_by_node():
+    from like_keras_examples.sensor_pipeline import SensorPipeline
+
+    graph = SensorPipeline().build()
+    assert graph.component("tracker").node == graph.node_of("tracker") == "control"
+    assert graph.node("perception").components == ("camera", "detector")
+    with pytest.raises(KeyError, match="no component named 'nope' in system 'sensor_pipeline'"):
+        graph.component("nope")
+    with pytest.raises(KeyError, match="no node named 'nope'"):
+        graph.node("nope")
+    (cross,) = graph.cross_node_connections()  # the detections, not the images
+    assert str(cross) == "detector.detection -> tracker.detection"
+    assert graph.cross_node_connections("control") == graph.cross_node_connections("perception") == (cross,)
+    assert graph.reader_nodes("detector", "detection") == {"control"}
+    assert graph.reader_nodes("camera", "image") == frozenset()  # read in its own node only
+    assert [str(c) for c in graph.connections_from("camera")] == ["camera.image -> detector.image"]
+    assert SystemGraph.from_json(graph.to_json()).cross_node_connections() == (cross,)  # rebuilt on a copy
+
+
 def test_summary_prints_nodes_components_ports_and_connections():
     lines = []
     Chain().summary(print_fn=lines.append)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict, dataclass, field
+from functools import cached_property
 from typing import Any
 
 
@@ -92,20 +93,39 @@ class SystemGraph:
     target: str | None = None
     target_kwargs: dict[str, Any] | None = None
 
+    @cached_property
+    def _index(self) -> _Index:
+        """Lookups by name, built once (the graph is frozen): compilers stay linear."""
+        return _Index(self)
+
     def component(self, name: str) -> ComponentSpec:
-        for c in self.components:
-            if c.name == name:
-                return c
-        raise KeyError(f"no component named '{name}' in system '{self.name}'")
+        try:
+            return self._index.components[name]
+        except KeyError:
+            raise KeyError(f"no component named '{name}' in system '{self.name}'") from None
 
     def node(self, name: str) -> NodeSpec:
-        for n in self.nodes:
-            if n.name == name:
-                return n
-        raise KeyError(f"no node named '{name}' in system '{self.name}'")
+        try:
+            return self._index.nodes[name]
+        except KeyError:
+            raise KeyError(f"no node named '{name}' in system '{self.name}'") from None
 
     def node_of(self, component: str) -> str:
         return self.component(component).node
+
+    def cross_node_connections(self, node: str | None = None) -> tuple[ConnectionSpec, ...]:
+        """The connections between two nodes (that touch ``node``, when given), in order."""
+        if node is None:
+            return self._index.cross
+        return self._index.cross_of.get(node, ())
+
+    def connections_from(self, component: str) -> tuple[ConnectionSpec, ...]:
+        """The connections out of ``component``, in order."""
+        return self._index.out_of.get(component, ())
+
+    def reader_nodes(self, component: str, port: str) -> frozenset[str]:
+        """The other nodes that read output ``component.port``."""
+        return self._index.readers.get((component, port), frozenset())
 
     def keep_last(self, readers: list[tuple[str, str]]) -> int | None:
         """How many messages a transport may keep for inputs ``readers`` (component, port)
@@ -113,9 +133,11 @@ class SystemGraph:
         keep = [self.component(c).input(p).keep_last for c, p in readers]
         return max(keep) if all(keep) else None  # type: ignore[type-var]
 
-    def foreign_inputs(self) -> list[tuple[str, str, str]]:
-        """(component, port, topic) of every input fed from outside the system by a topic."""
-        return [(c.name, p.name, p.topic) for c in self.components for p in c.inputs if p.topic is not None]
+    def foreign_inputs(self, node: str | None = None) -> list[tuple[str, str, str]]:
+        """(component, port, topic) of every input fed from outside the system by a topic
+        (of ``node``'s components, when given)."""
+        comps = self.components if node is None else [self.component(c) for c in self.node(node).components]
+        return [(c.name, p.name, p.topic) for c in comps for p in c.inputs if p.topic is not None]
 
     def is_external(self, component: str) -> bool:
         """True for the stand-in component of an external node."""
@@ -158,3 +180,28 @@ class SystemGraph:
     @classmethod
     def from_json(cls, text: str) -> SystemGraph:
         return cls.from_dict(json.loads(text))
+
+
+class _Index:
+    """A SystemGraph's lookups: components and nodes by name, connections by source,
+    cross-node connections (all, and by the nodes they touch) and the nodes reading each
+    output."""
+
+    def __init__(self, graph: SystemGraph) -> None:
+        self.components = {c.name: c for c in graph.components}
+        self.nodes = {n.name: n for n in graph.nodes}
+        node_of = {c.name: c.node for c in graph.components}
+        out_of: dict[str, list[ConnectionSpec]] = {}
+        for conn in graph.connections:
+            out_of.setdefault(conn.src, []).append(conn)
+        self.out_of = {name: tuple(conns) for name, conns in out_of.items()}
+        cross = [c for c in graph.connections if node_of[c.src] != node_of[c.dst]]
+        self.cross = tuple(cross)
+        by_node: dict[str, list[ConnectionSpec]] = {}
+        readers: dict[tuple[str, str], set[str]] = {}
+        for conn in cross:
+            by_node.setdefault(node_of[conn.src], []).append(conn)
+            by_node.setdefault(node_of[conn.dst], []).append(conn)
+            readers.setdefault((conn.src, conn.src_port), set()).add(node_of[conn.dst])
+        self.cross_of = {n: tuple(conns) for n, conns in by_node.items()}
+        self.readers = {k: frozenset(v) for k, v in readers.items()}

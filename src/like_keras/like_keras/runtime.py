@@ -84,9 +84,9 @@ class NodeRuntime:
             self._latest[name] = {p: port.default for p, port in cls.inputs.items()}
             self._triggers[name] = frozenset(p for p, port in cls.inputs.items() if port.trigger)
             self._outputs[name] = {p: (types.coercer(port.type), [], []) for p, port in cls.outputs.items()}
-        for conn in graph.connections:
-            if conn.src in self.components:
-                _, local, remote = self._outputs[conn.src][conn.src_port]
+        for name in self.components:
+            for conn in graph.connections_from(name):
+                _, local, remote = self._outputs[name][conn.src_port]
                 if conn.dst in self.components:
                     local.append((conn.dst, conn.dst_port))
                 else:

@@ -111,12 +111,14 @@ class System:
                         f"part of system '{config.name}': assign it as an attribute or list it in components="
                     )
             conns.append(ConnectionSpec(src.component.name, src.port.name, dst.component.name, dst.port.name))
-        members = {n.name: [c.name for c in comps if c.node is n] for n in nodes}
+        members: dict[int, list[str]] = {id(n): [] for n in nodes}
+        for c in comps:
+            members[id(c.node)].append(c.name)
         target, target_kwargs = self._target()
         graph = SystemGraph(
             name=config.name,  # type: ignore[arg-type]
             nodes=tuple(
-                NodeSpec(n.name, tuple(members[n.name]), n.machine, n.executable, n.args, n.env) for n in nodes
+                NodeSpec(n.name, tuple(members[id(n)]), n.machine, n.executable, n.args, n.env) for n in nodes
             ),
             components=tuple(_component_spec(c) for c in comps),
             connections=tuple(conns),
@@ -199,19 +201,24 @@ class System:
             if comp.name is None:
                 comp.name = attr
             comps.append(comp)
+        seen = {id(c) for c in comps}
         for comp in self._extra_components:
             if comp.name is None:
                 comp.name = _snake(type(comp).__name__)
-            if all(c is not comp for c in comps):
+            if id(comp) not in seen:
+                seen.add(id(comp))
                 comps.append(comp)
         return comps
 
     def _nodes(self, comps: list[Component]) -> list[Node]:
         nodes: list[Node] = []
+        seen, listed = set(), {id(c) for c in comps}
         for node in [n for _, n in self._members(Node)] + self._extra_nodes + [c.node for c in comps]:
-            if node is not None and all(n is not node for n in nodes):
+            if node is not None and id(node) not in seen:
+                seen.add(id(node))
                 nodes.append(node)
-                if node.external is not None and all(c is not node.external for c in comps):
+                if node.external is not None and id(node.external) not in listed:
+                    listed.add(id(node.external))
                     comps.append(node.external)
         homeless = [c for c in comps if c.node is None]
         if homeless and len(nodes) > 1:

@@ -77,21 +77,14 @@ def plan_node(graph: SystemGraph, node: str, replayed: frozenset[str] = frozense
     and a subscription per topic that feeds an input of this node from outside (unless
     ``replayed``: ``component.port`` fed from a bag instead)."""
     out = NodeTopics()
-    readers: dict[str, set[str]] = {}
-    for conn in graph.connections:
-        if graph.is_cross_node(conn):
-            readers.setdefault(topic_of(graph, conn.src, conn.src_port), set()).add(graph.node_of(conn.dst))
-    for conn in graph.connections:
-        if not graph.is_cross_node(conn):
-            continue
+    for conn in graph.cross_node_connections(node):
         topic = topic_of(graph, conn.src, conn.src_port)
         ros_type = port_mapping(graph, conn.src, conn.src_port).ros_type
-        if node in (graph.node_of(conn.src), graph.node_of(conn.dst)):
-            out.origins[topic] = (conn.src, conn.src_port)
+        out.origins[topic] = (conn.src, conn.src_port)
         if graph.node_of(conn.src) == node:
             out.publishers[topic] = (ros_type, LOSSLESS)
             out.sources[(conn.src, conn.src_port)] = topic
-            out.readers[topic] = frozenset(readers[topic])
+            out.readers[topic] = graph.reader_nodes(conn.src, conn.src_port)
         if graph.node_of(conn.dst) == node:
             out.routes.setdefault(topic, []).append((conn.dst, conn.dst_port))
             out.subscriptions[topic] = (ros_type, LOSSLESS)
@@ -102,13 +95,12 @@ def plan_node(graph: SystemGraph, node: str, replayed: frozenset[str] = frozense
                 out.sources[(comp, spec.name)] = spec.topic
                 out.origins[spec.topic] = (comp, spec.name)
                 out.readers[spec.topic] = frozenset()
-    for comp, port, topic in graph.foreign_inputs():
+    for comp, port, topic in graph.foreign_inputs(node):  # fed by ROS nodes like-keras did not write
         if f"{comp}.{port}" in replayed:
             continue  # its bag feeds it instead
-        if graph.node_of(comp) == node:  # fed by ROS nodes like-keras did not write
-            out.foreign.setdefault(topic, (comp, port))
-            out.routes.setdefault(topic, []).append((comp, port))
-            out.subscriptions[topic] = (input_mapping(graph, comp, port).ros_type, LOSSLESS)
+        out.foreign.setdefault(topic, (comp, port))
+        out.routes.setdefault(topic, []).append((comp, port))
+        out.subscriptions[topic] = (input_mapping(graph, comp, port).ros_type, LOSSLESS)
     for topic, dests in out.routes.items():
         keep = graph.keep_last(dests)
         if keep:

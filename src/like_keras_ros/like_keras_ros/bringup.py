@@ -44,7 +44,7 @@ def ros_dependencies(graph: SystemGraph) -> list[str]:
     """The message packages the system's topics use, published or subscribed (std_msgs
     always: the drain uses it)."""
     used = {"std_msgs"}
-    for node in graph.nodes:
+    for node in graph.nodes:  # each node plans only its own connections: linear in the graph
         plan = plan_node(graph, node.name)
         for ros_type, _ in (*plan.publishers.values(), *plan.subscriptions.values()):
             used.add(ros_type.split("/")[0])
