@@ -21,7 +21,6 @@ from . import _rundir
 from ._files import tail
 from .errors import RunError, RunTimeoutError
 from .graph import SystemGraph
-from .recording import parse_record
 from .replay import Replay, check as check_replay, parse as parse_replay
 from .result import RunResult
 from .validation import require_clock
@@ -34,6 +33,8 @@ def prepare(graph: SystemGraph, iterations: int | None, record: list[str] | None
             ) -> tuple[Path, int | None, dict[str, Replay]]:
     """Check what a run was asked for, before anything starts: returns its run directory,
     its iterations (a replayed clock ends with its bag) and what it replays."""
+    from .recording import parse_record  # here: node processes import this package, and need no bags
+
     if iterations is not None:
         require_clock(graph)
     parse_record(graph, record or [])
