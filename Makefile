@@ -49,6 +49,7 @@ bench: setup
 	$(BIN)/python bench/ros2_overhead.py
 	$(BIN)/python bench/recording_cost.py
 	$(BIN)/python bench/scale.py
+	$(BIN)/python bench/peers.py
 
 # Mutation testing of the modules that carry the guarantees (not in `make test`: ~20 min).
 mutants: setup
