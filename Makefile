@@ -46,6 +46,7 @@ test: setup
 bench: setup
 	$(BIN)/python bench/native_overhead.py
 	$(BIN)/python bench/dora_overhead.py
+	$(BIN)/python bench/dora_startup.py
 	$(BIN)/python bench/ros2_overhead.py
 	$(BIN)/python bench/recording_cost.py
 	$(BIN)/python bench/scale.py

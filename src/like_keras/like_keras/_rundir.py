@@ -69,12 +69,19 @@ class NodeFiles:
     def __init__(self, run_dir: str | Path | None, node: str) -> None:
         self.dir = Path(run_dir) if run_dir else None
         self.node = node
+        self.times: dict[str, float] = {}  # what -> wall time, in the order reached
 
     def started(self) -> None:
+        self.mark("process up")  # interpreter and like-keras imported
         self._write("pids", {"pid": os.getpid(), "parent": os.getppid()})
 
+    def mark(self, what: str) -> None:
+        """Note when this node reached ``what`` (``results`` keeps it: where start-up goes)."""
+        self.times[what] = time.time()
+
     def finished(self, steps: dict[str, int]) -> None:
-        self._write("results", {"steps": steps})
+        self.mark("finished")
+        self._write("results", {"steps": steps, "times": self.times})
 
     def failed(self, exc: BaseException) -> str:
         """Report ``exc`` (the original traceback of a RunError's cause); returns its text."""

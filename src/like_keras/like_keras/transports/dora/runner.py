@@ -40,7 +40,7 @@ _SLICE = 256  # local events processed between two looks at Dora's queue
 
 
 class Runner:
-    def __init__(self, args: argparse.Namespace) -> None:
+    def __init__(self, args: argparse.Namespace, files: NodeFiles) -> None:
         compiled = Path(args.run_dir) / "graph.json" if args.run_dir else None
         system, graph = rebuild(args.target, json.loads(args.kwargs) if args.kwargs else {}, args.node,
                                 args.digest, compiled)
@@ -48,7 +48,7 @@ class Runner:
         self.graph = graph
         replays = replay.from_arg(args.replay)
         self.plan = plan(graph, frozenset(replays))[args.node]
-        self.files = NodeFiles(args.run_dir, args.node)
+        self.files = files
         live = {c.name: c for c in system._components()}
         _, feeds = replay.install(graph, live, replays, paced=True)
         self.recorder, local = self.files.recorder(graph, args.record)
@@ -75,9 +75,11 @@ class Runner:
         self.flow = FlowControl(self.plan, self.node, lambda payload: self._control(ACK, json.dumps(payload)))
         self.deferred: collections.deque[dict[str, Any]] = collections.deque()
         self.deadline: float | None = args.duration if self.plan.coordinator else None
+        self.files.mark("system rebuilt")
         from dora import Node
 
-        self.dora = Node()
+        self.dora = Node()  # returns when Dora has started every node of the dataflow
+        self.files.mark("dora ready")
 
     # --- sending ----------------------------------------------------------------------
 
@@ -112,6 +114,7 @@ class Runner:
     def run(self) -> None:
         rt = self.runtime
         rt.start()
+        self.files.mark("on_start done")
         if self.deadline is not None:
             self.deadline += time.monotonic()
         while not self.drain.leaving:
@@ -210,7 +213,7 @@ def main(argv: list[str] | None = None) -> int:
     files.started()
     runner = None
     try:
-        runner = Runner(args)
+        runner = Runner(args, files)
         profile_dir = os.environ.get("LIKE_KERAS_PROFILE")
         if profile_dir:  # a developer's tool: cProfile stats per node
             import cProfile
