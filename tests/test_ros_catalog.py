@@ -135,3 +135,13 @@ def test_catalog_messages_keep_every_field_through_a_native_run():
     for name, t in trip.PORTS.items():
         sent = [types.coercer(t)(trip.messages(k)[name]) for k in range(1, 13)]
         assert result.messages(f"{name}.y") == sent, name
+
+
+def test_messages_compare_field_by_field_arrays_and_nan_included():
+    a = sensor_msgs.LaserScan(range_max=float("nan"), ranges=np.array([1.0, np.nan], np.float32))
+    b = sensor_msgs.LaserScan(range_max=float("nan"), ranges=np.array([1.0, np.nan], np.float32))
+    assert a == b  # a lidar's "no return" is NaN: a trace compares equal to itself
+    b.ranges = np.array([1.0, 2.0], np.float32)
+    assert a != b
+    assert sensor_msgs.LaserScan(ranges=np.zeros(1, np.float32)) != sensor_msgs.LaserScan(ranges=np.zeros(1))
+    assert a != geometry_msgs.Point() and (a == "scan") is False

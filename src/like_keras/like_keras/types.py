@@ -124,11 +124,13 @@ class Msg:
             return NotImplemented
         for name in self.__lk_fields__:
             a, b = getattr(self, name), getattr(other, name)
-            if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+            if a is b:
+                continue
+            if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):  # NaN equals NaN, as in a recording
                 if not (isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and a.dtype == b.dtype
-                        and np.array_equal(a, b)):
+                        and np.array_equal(a, b, equal_nan=True)):
                     return False
-            elif a != b:
+            elif a != b and not (isinstance(a, float) and isinstance(b, float) and a != a and b != b):
                 return False
         return True
 
