@@ -4,6 +4,7 @@ short by a killed process keeps what came before the cut."""
 
 import re
 import shutil
+import time
 
 import numpy as np
 import pytest
@@ -200,6 +201,20 @@ def test_record_names_an_input_by_what_feeds_it():
     with pytest.raises(RecordError, match=re.escape("'a.nope' is not an output port of 'a'. Its outputs: out")):
         parse_record(graph, ["a.nope"])
     assert parse_record(graph, ["a.out", "d.out"]) == {("a", "out"), ("d", "out")}
+
+
+def test_a_part_reaches_the_disk_at_least_every_flush_interval(tmp_path):
+    from like_keras.recording.part import FLUSH_S
+
+    writer = PartWriter(tmp_path / "rec" / "deep" / "part.mcap", everything().build(),
+                        frozenset({("src", "count")}))  # its folders are made
+    writer.write("src", "count", 1, time_ns=1)
+    time.sleep(FLUSH_S * 1.2)
+    writer.write("src", "count", 2, time_ns=2)  # a kill -9 now loses nothing written before
+    on_disk = read_part(tmp_path / "rec" / "deep" / "part.mcap")
+    assert [int.from_bytes(data[4:12], "little") for _, _, data in on_disk.messages()] == [1, 2]
+    assert not on_disk.complete  # no footer yet: the writer still runs
+    writer.close()
 
 
 def test_closing_a_part_twice_is_harmless(tmp_path):
