@@ -3,6 +3,7 @@ rest of the system runs as usual (natively here; Dora and ROS 2 in their own tes
 
 import re
 import subprocess
+import time
 from pathlib import Path
 
 import numpy as np
@@ -85,7 +86,8 @@ def test_a_bag_recorded_on_a_robot_replays_through_a_topic_map(tmp_path):
                                                           "/camera/image_raw"),
     ({"camera": "BAG"}, "has no topic for 'camera' (looked for /viewer/camera/image); its topics: "
                         "/camera/image_raw. Map them with Replay(path, topics={port: topic})"),
-    ({"camera": Replay("BAG", topics={"picture": "/camera/image_raw"})}, "'camera' has no output 'picture'"),
+    ({"camera": Replay("BAG", topics={"picture": "/camera/image_raw"})},
+     "'camera' has no output 'picture' (topics=...); its outputs: image"),
     ({"cam": "BAG"}, "'cam' names no component; components are camera, brightness"),
     ({"camera": "NOT_A_BAG"}, "is not a rosbag2 bag (no metadata.yaml there)"),
 ])
@@ -142,3 +144,70 @@ def test_only_an_input_fed_by_a_topic_can_be_replayed(tmp_path):
             "'doubler.y' is not an input fed by a topic (Input(T, topic=...)); those are: doubler.x. "
             "To replay a component, name it alone")):
         load_system(FED).launch(replay={"doubler.y": numbers_bag(tmp_path / "bag")})
+
+
+@pytest.fixture(scope="module")
+def viewer_bag(tmp_path_factory):
+    """A recording of the viewer: camera frames, and brightness's two outputs sent together."""
+    run_dir = tmp_path_factory.mktemp("viewer")
+    load_system(VIEWER).launch(iterations=4, record=["camera.image", "brightness.mean", "brightness.frame"],
+                               run_dir=run_dir)
+    return run_dir / "recording"
+
+
+def test_a_paced_player_gives_each_group_when_it_is_due(viewer_bag):
+    # Dora and ROS 2 tick a replayer at PACE_HZ and it sends what the wall clock says is due.
+    from like_keras.replay import Player, Source
+
+    source = Source(load_system(VIEWER).build(), "camera", Replay(viewer_bag))
+    assert source.offsets() == [100_000_000, 200_000_000, 300_000_000, 400_000_000]  # a 10 Hz camera
+    player = Player(source, paced=True)
+    t0 = time.monotonic()
+    player.start()
+    got = []
+    while len(got) < 4:
+        if player.due():
+            got.append((time.monotonic() - t0, player.take()["image"].data[0]))
+        assert time.monotonic() - t0 < 5
+    assert [k for _, k in got] == [1, 2, 3, 4]
+    for (at, _), due in zip(got, (0.1, 0.2, 0.3, 0.4)):
+        assert at >= due, got  # never before its time
+    assert not player.due() and player.take() is None  # exhausted
+
+
+def test_messages_sent_together_replay_together(viewer_bag):
+    from like_keras.replay import Source
+
+    source = Source(load_system(VIEWER).build(), "brightness", Replay(viewer_bag))
+    groups = [group for _, group in source.groups()]
+    assert source.count == len(groups) == 4 and [sorted(g) for g in groups] == [["frame", "mean"]] * 4
+    assert [g["mean"] for g in groups] == [1.0, 2.0, 3.0, 4.0]
+    again = load_system(VIEWER).launch(replay={"brightness": viewer_bag}, iterations=4,
+                                       record=["brightness.mean"])
+    assert again.steps["brightness"] == 4 and again.messages("brightness.mean") == [1.0, 2.0, 3.0, 4.0]
+
+
+def test_one_port_twice_at_one_time_is_two_steps(tmp_path):
+    from like_keras.replay import Source
+
+    store = get_typestore(Stores.ROS2_JAZZY)
+    with Writer(tmp_path / "bag", version=9, storage_plugin=StoragePlugin.MCAP) as writer:
+        conn = writer.add_connection("/numbers", "std_msgs/msg/Int64", typestore=store)
+        for n, t in ((1, 10), (2, 10), (3, 20)):
+            writer.write(conn, t, store.serialize_cdr(store.types["std_msgs/msg/Int64"](data=n), "std_msgs/msg/Int64"))
+    source = Source(load_system(FED).build(), "doubler.x", Replay(tmp_path / "bag"))
+    assert [(t, g) for t, g in source.groups()] == [(0, {"x": 1}), (0, {"x": 2}), (10, {"x": 3})]
+    assert source.offsets() == [0, 0, 10]
+
+
+def test_a_node_process_replaces_only_its_own_components(viewer_bag):
+    from like_keras.replay import Replayer, from_arg, install, to_arg
+
+    system = load_system(VIEWER)
+    graph = system.build()
+    replays = from_arg(to_arg({"camera": Replay(viewer_bag), "brightness": Replay(viewer_bag)}))  # as the runners
+    assert replays == {"camera": Replay(str(viewer_bag)), "brightness": Replay(str(viewer_bag))}
+    assert from_arg(None) == from_arg("") == {}
+    live = {"brightness": system.brightness}  # the desk node's components: the camera is elsewhere
+    sources, feeds = install(graph, live, replays, paced=True)
+    assert list(sources) == ["brightness"] and feeds == {} and isinstance(live["brightness"], Replayer)
