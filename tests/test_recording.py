@@ -9,6 +9,8 @@ import time
 import numpy as np
 import pytest
 import yaml
+from mcap.records import Message
+from mcap.stream_reader import StreamReader
 from rosbags.highlevel import AnyReader
 from rosbags.rosbag2 import StoragePlugin, Writer
 from rosbags.typesys import Stores, get_typestore
@@ -117,7 +119,7 @@ def test_parts_merge_into_one_bag_in_send_order(tmp_path):
     a.write("src", "raw", b"", time_ns=25)  # never before the part's previous message
     b.write("src", "text", "x", time_ns=15)
     b.write("src", "text", "y", time_ns=16)
-    bag = write_bag([a.close(), b.close()], tmp_path / "bag")
+    bag = write_bag([a.close(), b.close()], tmp_path / "out" / "bag")  # its folder is made
     assert read_messages(bag) == {"src.count": [0, 1, 2], "src.raw": [b""], "src.text": ["x", "y"],
                                   "src.flag": []}
     with AnyReader([bag]) as reader:
@@ -125,7 +127,13 @@ def test_parts_merge_into_one_bag_in_send_order(tmp_path):
         assert {c.topic for c in reader.connections} == {"/rec/src/count", "/rec/src/raw", "/rec/src/text",
                                                          "/rec/src/flag"}  # a silent port is still there
     assert times == sorted(times) == [15, 16, 30, 31, 32, 32]
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["bag", "rec"]  # nothing left aside
+    with open(bag / "bag.mcap", "rb") as f:  # in time order in the file too, as streaming readers need
+        in_file = [r.log_time for r in StreamReader(f).records if isinstance(r, Message)]
+    assert in_file == times
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["bag"]  # nothing left aside
+    with pytest.raises(Exception, match="only be added once"):  # two parts record one port: refused
+        write_bag([a.path, a.path], tmp_path / "out" / "twice")
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["bag"]  # and nothing half-written
 
 
 def test_a_part_cut_short_by_a_kill_keeps_every_message_before_the_cut(tmp_path):

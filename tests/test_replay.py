@@ -211,3 +211,27 @@ def test_a_node_process_replaces_only_its_own_components(viewer_bag):
     live = {"brightness": system.brightness}  # the desk node's components: the camera is elsewhere
     sources, feeds = install(graph, live, replays, paced=True)
     assert list(sources) == ["brightness"] and feeds == {} and isinstance(live["brightness"], Replayer)
+
+
+def test_a_recording_replays_into_a_system_of_another_name(viewer_bag):
+    # The bag says which topic it recorded each port on: /viewer/camera/image here.
+    again = load_system(VIEWER, {"name": "viewer_copy"}).launch(replay={"camera": viewer_bag},
+                                                                record=["brightness.mean"])
+    assert again.messages("brightness.mean") == [1.0, 2.0, 3.0, 4.0]
+
+
+def test_a_component_replays_from_the_ports_the_bag_has(tmp_path):
+    run_dir = tmp_path / "run"
+    load_system(VIEWER).launch(iterations=3, record=["brightness.frame"], run_dir=run_dir)  # not .mean
+    again = load_system(VIEWER).launch(replay={"brightness": run_dir / "recording"}, iterations=3,
+                                       record=["brightness.frame", "brightness.mean"])
+    assert again.messages("brightness.frame") == ["camera"] * 3 and again.messages("brightness.mean") == []
+
+
+def test_a_topic_of_another_type_is_refused_whatever_the_names(tmp_path):
+    store = get_typestore(Stores.ROS2_JAZZY)
+    with Writer(tmp_path / "bag", version=9, storage_plugin=StoragePlugin.MCAP) as writer:
+        conn = writer.add_connection("/numbers", "std_msgs/msg/String", typestore=store)
+        writer.write(conn, 1, store.serialize_cdr(store.types["std_msgs/msg/String"](data="7"), "std_msgs/msg/String"))
+    with pytest.raises(ReplayError, match=re.escape("doubler.x takes std_msgs/msg/Int64, but '/numbers' in ")):
+        load_system(FED).launch(replay={"doubler.x": tmp_path / "bag"})

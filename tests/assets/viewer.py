@@ -30,9 +30,9 @@ class Brightness(Component):
 
 
 class Viewer(System):
-    def __init__(self):
+    def __init__(self, name: str = "viewer"):
         self.robot, self.desk = Node("robot"), Node("desk")
         self.camera = Camera.from_node(self.robot)
         self.brightness = Brightness.from_node(self.desk)
         self.connect(self.camera.image, self.brightness.image)
-        super().__init__(config=System.Config(name="viewer"))
+        super().__init__(config=System.Config(name=name))

@@ -80,7 +80,7 @@ class Source:
         wanted = _wanted(graph, component, port, replay)
         path = Path(replay.path)
         recorded_as = {w.port: f"{component}.{w.port}" for w in wanted}
-        self._open = lambda: Topics(path, key, wanted, recorded_as)
+        self._open = lambda: Topics(path, component, wanted, recorded_as)
         with self._open() as topics:
             self.start_ns = topics.start_ns
             self.times = [t for t, _ in _grouped((t, p, None) for t, p in topics.stamps())]

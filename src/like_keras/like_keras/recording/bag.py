@@ -127,9 +127,9 @@ class Wanted:
 
 
 class Topics:
-    """The topics of a bag that feed ``wanted`` ports (``what`` names them in errors)."""
+    """The topics of a bag that feed ``wanted`` ports of ``component``."""
 
-    def __init__(self, path: Path, what: str, wanted: list[Wanted], recorded_as: dict[str, str]) -> None:
+    def __init__(self, path: Path, component: str, wanted: list[Wanted], recorded_as: dict[str, str]) -> None:
         """``recorded_as``: port -> like-keras port name whose recorded topic to prefer."""
         from ..errors import ReplayError
 
@@ -146,18 +146,18 @@ class Topics:
                 topic = w.topic if w.explicit else recorded.get(recorded_as.get(w.port, ""), w.topic)
                 if topic not in in_bag:
                     if w.explicit:
-                        raise ReplayError(f"replay: {path} has no topic '{topic}' (for {what}.{w.port}); "
+                        raise ReplayError(f"replay: {path} has no topic '{topic}' (for {component}.{w.port}); "
                                           f"its topics: {', '.join(sorted(in_bag)) or 'none'}")
                     continue
                 if in_bag[topic].msgtype != w.ros_type:
                     raise ReplayError(
-                        f"replay: {what}.{w.port} takes {w.ros_type}, but '{topic}' in {path} holds "
+                        f"replay: {component}.{w.port} takes {w.ros_type}, but '{topic}' in {path} holds "
                         f"{in_bag[topic].msgtype}: map the port to a topic of its type with "
                         f"Replay(path, topics={{'{w.port}': ...}})")
                 self.ports[topic] = (w.port, w.from_ros)
             if not self.ports:
                 raise ReplayError(
-                    f"replay: {path} has no topic for '{what}' (looked for {', '.join(w.topic for w in wanted)}); "
+                    f"replay: {path} has no topic for '{component}' (looked for {', '.join(w.topic for w in wanted)}); "
                     f"its topics: {', '.join(sorted(in_bag)) or 'none'}. "
                     f"Map them with Replay(path, topics={{port: topic}})")
         except BaseException:
