@@ -139,11 +139,36 @@ def test_an_input_fed_by_a_topic_is_fed_by_a_bag_natively(tmp_path):
     assert load_system(FED).launch(duration=1.0).steps == {"doubler": 0}  # without it: its default, no step
 
 
-def test_only_an_input_fed_by_a_topic_can_be_replayed(tmp_path):
+@pytest.mark.parametrize("key", ["doubler.y", "doubler.a"])
+def test_only_an_input_fed_by_a_topic_can_be_replayed(tmp_path, key):
     with pytest.raises(ReplayError, match=re.escape(
-            "'doubler.y' is not an input fed by a topic (Input(T, topic=...)); those are: doubler.x. "
+            f"'{key}' is not an input fed by a topic (Input(T, topic=...)); those are: doubler.x. "
             "To replay a component, name it alone")):
-        load_system(FED).launch(replay={"doubler.y": numbers_bag(tmp_path / "bag")})
+        load_system(FED).launch(replay={key: numbers_bag(tmp_path / "bag")})
+
+
+def test_a_replayed_input_needs_its_topic_in_the_bag(tmp_path):
+    with pytest.raises(ReplayError, match=re.escape("has no topic '/numbers' (for doubler.x); its topics: /camera")):
+        robot_bag(tmp_path / "bag", topic="/camera")
+        load_system(FED).launch(replay={"doubler.x": tmp_path / "bag"})
+    again = load_system(FED).launch(replay={"doubler.x": Replay(numbers_bag(tmp_path / "n"), topics={"x": "/numbers"})},
+                                    record=["doubler.y"])
+    assert again.messages("doubler.y") == [2 * n for n in range(1, 11)]
+
+
+def test_outputs_sent_at_different_times_are_different_steps(tmp_path):
+    from like_keras.replay import Source
+
+    store = get_typestore(Stores.ROS2_JAZZY)
+    with Writer(tmp_path / "bag", version=9, storage_plugin=StoragePlugin.MCAP) as writer:
+        mean = writer.add_connection("/viewer/brightness/mean", "std_msgs/msg/Float64", typestore=store)
+        frame = writer.add_connection("/viewer/brightness/frame", "std_msgs/msg/String", typestore=store)
+        writer.write(mean, 10, store.serialize_cdr(store.types["std_msgs/msg/Float64"](data=0.5),
+                                                   "std_msgs/msg/Float64"))
+        writer.write(frame, 20, store.serialize_cdr(store.types["std_msgs/msg/String"](data="cam"),
+                                                    "std_msgs/msg/String"))
+    source = Source(load_system(VIEWER).build(), "brightness", Replay(tmp_path / "bag"))
+    assert list(source.groups()) == [(0, {"mean": 0.5}), (10, {"frame": "cam"})]
 
 
 @pytest.fixture(scope="module")
@@ -208,9 +233,9 @@ def test_a_node_process_replaces_only_its_own_components(viewer_bag):
     replays = from_arg(to_arg({"camera": Replay(viewer_bag), "brightness": Replay(viewer_bag)}))  # as the runners
     assert replays == {"camera": Replay(str(viewer_bag)), "brightness": Replay(str(viewer_bag))}
     assert from_arg(None) == from_arg("") == {}
-    live = {"brightness": system.brightness}  # the desk node's components: the camera is elsewhere
+    live = {"camera": system.camera}  # the robot node's components: brightness is elsewhere
     sources, feeds = install(graph, live, replays, paced=True)
-    assert list(sources) == ["brightness"] and feeds == {} and isinstance(live["brightness"], Replayer)
+    assert list(sources) == ["camera"] and feeds == {} and isinstance(live["camera"], Replayer)
 
 
 def test_a_recording_replays_into_a_system_of_another_name(viewer_bag):
