@@ -72,26 +72,30 @@ class NodeRuntime:
         self._on_clock_done = on_clock_done
         self._send_remote = send_remote
         self._recorder = recorder
-        self._record = record
         self._time_ns = time_ns
         self._halted: set[str] = set()
         self._latest: dict[str, dict[str, Any]] = {}
         self._triggers: dict[str, frozenset[str]] = {}
-        # Per component and output: (value check, local destinations, remote connections).
-        self._outputs: dict[str, dict[str, tuple[types.Coercer, list[tuple[str, str]], list[ConnectionSpec]]]] = {}
+        # Per component and output: (value check, local destinations, remote connections,
+        # recorded, sent out of this node): worked out once, read on every message.
+        self._outputs: dict[str, dict[str, tuple[types.Coercer, list[tuple[str, str]], list[ConnectionSpec],
+                                                 bool, bool]]] = {}
         for name, comp in self.components.items():
             cls = type(comp)
             self._latest[name] = {p: port.default for p, port in cls.inputs.items()}
             self._triggers[name] = frozenset(p for p, port in cls.inputs.items() if port.trigger)
-            self._outputs[name] = {p: (types.coercer(port.type), [], []) for p, port in cls.outputs.items()}
-        for name in self.components:
+            local: dict[str, list[tuple[str, str]]] = {p: [] for p in cls.outputs}
+            remote: dict[str, list[ConnectionSpec]] = {p: [] for p in cls.outputs}
             for conn in graph.connections_from(name):
-                _, local, remote = self._outputs[name][conn.src_port]
                 if conn.dst in self.components:
-                    local.append((conn.dst, conn.dst_port))
+                    local[conn.src_port].append((conn.dst, conn.dst_port))
                 else:
-                    remote.append(conn)
-        self._publish = publish
+                    remote[conn.src_port].append(conn)
+            self._outputs[name] = {
+                p: (types.coercer(port.type), local[p], remote[p], (name, p) in record,
+                    bool(remote[p]) or (name, p) in publish)
+                for p, port in cls.outputs.items()
+            }
         self.feeds = {key: f for key, f in (feeds or {}).items() if f.component in self.components}
         self._feed_checks = {key: types.coercer(type(self.components[f.component]).inputs[f.port].type)
                              for key, f in self.feeds.items()}
@@ -102,7 +106,7 @@ class NodeRuntime:
         """Call every component's ``on_start`` and send what it returns."""
         for name, comp in self.components.items():
             out = self._call(name, comp.on_start, "on_start()")
-            self._emit(name, out, "on_start()")
+            self._emit(name, out, where="on_start()")
         for feed in self.feeds.values():
             feed.player.start()
         self.started = True
@@ -177,7 +181,7 @@ class NodeRuntime:
             out = self.components[name].step(**self._latest[name])
         except Exception as exc:
             raise self._failure(name, exc, f"step {n}", n) from exc
-        self._emit(name, out, f"step {n}", n)
+        self._emit(name, out, n)
         if name == self.clock and n >= self.iterations:  # type: ignore[operator]
             self._halted.add(name)
             self.clock_done = True
@@ -196,13 +200,16 @@ class NodeRuntime:
             component=name, node=self.node, step=step,
         )
 
-    def _emit(self, name: str, out: Any, where: str, step: int | None = None) -> None:
+    def _emit(self, name: str, out: Any, step: int | None = None, where: str | None = None) -> None:
+        """Check and send what step number ``step`` (or ``where``, e.g. ``on_start()``) returned.
+        Error messages are only built on an error: this runs for every message."""
         if out is None:
             return
         outputs = self._outputs[name]
         if not isinstance(out, dict):
             if len(outputs) != 1:
                 declared = ", ".join(outputs) or "none"
+                where = where or f"step {step}"
                 raise UndeclaredOutputError(
                     f"component '{name}' returned {type(out).__name__} from {where}, but it declares "
                     f"outputs: {declared}. Return a dict {{output: value}} (or None to send nothing)",
@@ -212,6 +219,7 @@ class NodeRuntime:
         for port, value in out.items():
             entry = outputs.get(port)
             if entry is None:
+                where = where or f"step {step}"
                 raise UndeclaredOutputError(
                     f"component '{name}' returned output '{port}' from {where}, but declares only: "
                     f"{', '.join(outputs) or 'no outputs'}. Declare it as {port} = Output(T) or rename it",
@@ -219,17 +227,18 @@ class NodeRuntime:
                 )
             if value is None:
                 continue
-            coerce, local, remote = entry
+            coerce, local, remote, recorded, sent = entry
             try:
                 value = coerce(value)
             except TypeError as exc:
+                where = where or f"step {step}"
                 raise ValueTypeError(
                     f"component '{name}' sent a wrong value on output '{port}' in {where}: {exc}",
                     component=name, node=self.node, step=step,
                 ) from None
-            if (name, port) in self._record:
+            if recorded:
                 self._recorder.write(name, port, value, self._time_ns())  # type: ignore[union-attr]
             for dst, dst_port in local:
                 self.inbox.append((dst, dst_port, value))
-            if remote or (name, port) in self._publish:
+            if sent:
                 self._send_remote(name, port, value, remote)
