@@ -232,3 +232,14 @@ def test_closing_a_part_twice_is_harmless(tmp_path):
     part = read_part(tmp_path / "part.mcap")
     assert list(part.messages()) == [] and part.complete
     shutil.rmtree(tmp_path)
+
+
+def test_an_idle_node_flushes_what_it_sent_before_the_silence(tmp_path):
+    from like_keras.recording.part import FLUSH_S
+
+    writer = PartWriter(tmp_path / "part.mcap", everything().build(), frozenset({("src", "count")}))
+    writer.write("src", "count", 7, time_ns=1)
+    time.sleep(FLUSH_S * 1.2)
+    writer.flush_due()  # what the runners call while they wait for events
+    assert [int.from_bytes(d[4:12], "little") for _, _, d in read_part(tmp_path / "part.mcap").messages()] == [7]
+    writer.close()

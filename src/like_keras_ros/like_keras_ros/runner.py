@@ -84,7 +84,7 @@ def run(target: str, node: str, kwargs: dict[str, Any] | None = None, argv: list
                 if rate:
                     ros.create_timer(1.0 / rate, lambda c=name: bridge.on_timer(c))
             bridge.start()
-            _spin(executor, bridge, stop, bounds["duration"] if bridge.drain.coordinator else 0.0)
+            _spin(executor, bridge, stop, bounds["duration"] if bridge.drain.coordinator else 0.0, recorder)
         bridge.finish()
         if recorder is not None:
             recorder.close()
@@ -103,7 +103,7 @@ def run(target: str, node: str, kwargs: dict[str, Any] | None = None, argv: list
         rclpy.try_shutdown()
 
 
-def _spin(executor: Any, bridge: Bridge, stop: _StopRequest, duration: float) -> None:
+def _spin(executor: Any, bridge: Bridge, stop: _StopRequest, duration: float, recorder: Any) -> None:
     """Until the drain says leave. The end of ``duration`` or a stop request stops the
     clock and drains; after a stop request the node leaves within ``_STOP_GRACE`` even if
     its peers are gone. While draining, the coordinator's probe waves need a look every
@@ -124,6 +124,8 @@ def _spin(executor: Any, bridge: Bridge, stop: _StopRequest, duration: float) ->
         executor.spin_once(timeout_sec=drain.WAVE_INTERVAL if draining else 0.05)
         if draining:
             bridge.spin()
+        if recorder is not None:
+            recorder.flush_due()  # what was sent before a silence reaches the disk too
 
 
 def _quiet(control: bool, callbacks: Any) -> dict[str, Any]:

@@ -1,10 +1,10 @@
 """One process's part of a recording: an MCAP file of CDR messages, written as it goes.
 
-Messages are not chunked and the file is flushed at least every ``FLUSH_S`` seconds,
-so a process killed with ``kill -9`` loses at most that much; ``read_part`` reads a
-part up to where it was cut. Log times never go back within a part and strictly
-increase per port, so parts merge as streams and a port's order survives any sort by
-time. The launcher merges parts into the bag
+Messages are not chunked and the file is flushed at least every ``FLUSH_S`` seconds
+(when writing, and when the node process is idle), so a process killed with ``kill -9``
+loses at most that much; ``read_part`` reads a part up to where it was cut. Log times
+never go back within a part and strictly increase per port, so parts merge as streams
+and a port's order survives any sort by time. The launcher merges parts into the bag
 (``bag.write_bag``).
 """
 
@@ -51,6 +51,7 @@ class PartWriter:
         self._last_ns = {channel: 0 for channel, _ in self._ports.values()}
         self._last = 0
         self._flushed = time.monotonic()
+        self._pending = False  # written since the last flush
         self._closed = False
 
     def write(self, component: str, port: str, value: Any, time_ns: int) -> None:
@@ -58,8 +59,16 @@ class PartWriter:
         # Never before the part's previous message, and after the port's previous one.
         t = self._last = self._last_ns[channel] = max(time_ns, self._last, self._last_ns[channel] + 1)
         self._writer.add_message(channel, log_time=t, data=codec.encode(value), publish_time=t)
-        if time.monotonic() - self._flushed >= FLUSH_S:
+        self._pending = True
+        self.flush_due()
+
+    def flush_due(self) -> None:
+        """Flush what is written if ``FLUSH_S`` has passed since the last flush. ``write``
+        calls it; so does an idle node process, so a message sent just before a long
+        silence reaches the disk too."""
+        if self._pending and time.monotonic() - self._flushed >= FLUSH_S:
             self._file.flush()
+            self._pending = False
             self._flushed = time.monotonic()
 
     def close(self) -> Path:

@@ -29,6 +29,7 @@ from ... import drain, replay, types
 from ..._rundir import NodeFiles
 from ...errors import RunError
 from ...graph import ConnectionSpec
+from ...recording.part import FLUSH_S
 from ...runtime import NodeRuntime
 from ...target import rebuild
 from . import codec
@@ -149,15 +150,20 @@ class Runner:
         rt.stop()
 
     def _timeout(self) -> float | None:
-        """How long to wait for an event: short while draining, until the deadline if one is set."""
+        """How long to wait for an event: short while draining, until the deadline if one is
+        set, and no longer than the recording's flush interval."""
         now = time.monotonic()
         wait = self.drain.wait(now)
         if wait is None and self.deadline is not None:
             wait = max(0.0005, self.deadline - now)
+        if self.recorder is not None:
+            wait = FLUSH_S if wait is None else min(wait, FLUSH_S)
         return wait
 
     def _idle(self) -> None:
-        """With an empty inbox: end a duration, then the drain's turn."""
+        """With an empty inbox: end a duration, flush the recording, then the drain's turn."""
+        if self.recorder is not None:
+            self.recorder.flush_due()
         now = time.monotonic()
         if self.deadline is not None and now >= self.deadline and not self.drain.stopping:
             self.drain.stop_clock()
