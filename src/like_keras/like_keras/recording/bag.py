@@ -45,7 +45,7 @@ def write_bag(parts: list[Path], path: Path) -> Path:
         ports: dict[str, dict[str, Any]] = {}
         starts = []
         streams = []
-        for index, part_path in enumerate(parts):
+        for part_path in parts:
             part = read_part(part_path)
             connections = {}
             for channel_id, ch in part.channels.items():  # every recorded port, even a silent one
@@ -54,9 +54,10 @@ def write_bag(parts: list[Path], path: Path) -> Path:
                     ch["topic"], ch["ros_type"], msgdef=ch["msgdef"], rihs01=info.pop("rihs01"))
                 starts.append(info.pop("start_ns"))
                 ports[ch["topic"]] = info
-            streams.append(_stream(part, index, connections))
-        # Each part is in time order: merge them as streams (a run may record more than fits in memory).
-        for t, _, connection, data in heapq.merge(*streams, key=lambda e: (e[0], e[1])):
+            streams.append(_stream(part, connections))
+        # Each part is in time order: merge them as streams (a run may record more than fits in
+        # memory); heapq.merge is stable, so equal times keep the parts' order.
+        for t, connection, data in heapq.merge(*streams, key=lambda e: e[0]):
             writer.write(connection, t, data)
         writer.set_custom_data(PORTS_KEY, json.dumps(ports, sort_keys=True))
         if starts:
@@ -72,9 +73,9 @@ def write_bag(parts: list[Path], path: Path) -> Path:
     return path
 
 
-def _stream(part: Any, index: int, connections: dict[int, Any]) -> Iterator[tuple[int, int, Any, bytes]]:
+def _stream(part: Any, connections: dict[int, Any]) -> Iterator[tuple[int, Any, bytes]]:
     for t, channel_id, data in part.messages():
-        yield t, index, connections[channel_id], data
+        yield t, connections[channel_id], data
 
 
 def read_messages(path: Path) -> dict[str, list[Any]]:
