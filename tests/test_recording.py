@@ -245,9 +245,12 @@ def test_an_idle_node_flushes_what_it_sent_before_the_silence(tmp_path):
     writer.close()
 
 
-def test_writes_are_batched_between_flushes(tmp_path):
+def test_writes_are_batched_between_flushes(tmp_path, monkeypatch):
     # A recorded port costs no system call per message: within a flush interval the
     # messages wait in the process (a kill loses at most that interval, as said).
+    from like_keras.recording import part
+
+    monkeypatch.setattr(part, "FLUSH_S", 60.0)  # however slow this machine, no interval passes here
     writer = PartWriter(tmp_path / "part.mcap", everything().build(), frozenset({("src", "count")}))
     declared = (tmp_path / "part.mcap").stat().st_size  # the header, schemas and channels: on disk at once
     for k in range(50):
