@@ -39,7 +39,7 @@ def prepare(graph: SystemGraph, iterations: int | None, record: list[str] | None
         require_clock(graph)
     parse_record(graph, record or [])
     replays = parse_replay(replay)
-    iterations = check_replay(graph, replays, iterations)
+    iterations, _ = check_replay(graph, replays, iterations)  # the nodes open their own
     out = _rundir.make_run_dir(graph, run_dir)
     _rundir.clear(out)
     return out, iterations, replays

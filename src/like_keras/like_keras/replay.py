@@ -82,8 +82,9 @@ class Source:
         recorded_as = {w.port: f"{component}.{w.port}" for w in wanted}
         self._open = lambda: Topics(path, component, wanted, recorded_as)
         with self._open() as topics:
-            self.start_ns = topics.start_ns
             self.times = [t for t, _ in _grouped((t, p, None) for t, p in topics.stamps())]
+            # When the recorded run began; a bag recorded elsewhere: its first message here.
+            self.start_ns = topics.start_ns if topics.start_ns is not None else next(iter(self.times), 0)
 
     def groups(self) -> Iterator[tuple[int, dict[str, Any]]]:
         """``(ns since the recorded run began, {port: value})`` in time order."""
@@ -205,17 +206,18 @@ class Feed:
     player: Player
 
 
-def install(graph: SystemGraph, live: dict[str, Any], replays: Mapping[str, Replay],
-            paced: bool) -> tuple[dict[str, Source], dict[str, Feed]]:
+def install(graph: SystemGraph, live: dict[str, Any], replays: Mapping[str, Replay], paced: bool,
+            opened: Mapping[str, Source] | None = None) -> tuple[dict[str, Source], dict[str, Feed]]:
     """Put a Replayer in place of each replayed component of ``live`` (those of one node
     process, or all), and make the feeds of their replayed inputs: returns the sources of
-    the replaced components and the feeds, by replay key."""
+    the replaced components and the feeds, by replay key. ``opened``: sources ``check``
+    already read, not read again."""
     sources, feeds = {}, {}
     for key, replay in replays.items():
         component, _, port = key.partition(".")
         if component not in live:
             continue
-        source = Source(graph, key, replay)
+        source = (opened or {}).get(key) or Source(graph, key, replay)
         if port:
             feeds[key] = Feed(component, port, Player(source, paced))
         else:
@@ -232,10 +234,12 @@ def _replayer_for(original: Component, player: Player) -> Replayer:
     return cls(original, player)
 
 
-def check(graph: SystemGraph, replays: Mapping[str, Replay], iterations: int | None) -> int | None:
-    """Open every bag before the run (a ReplayError on a mismatch) and return the run's
-    ``iterations``: a replayed clock ends the run with its bag."""
-    counts = {key: Source(graph, key, r).count for key, r in replays.items()}
-    if graph.clock in counts:
-        return min(iterations or counts[graph.clock], counts[graph.clock])
-    return iterations
+def check(graph: SystemGraph, replays: Mapping[str, Replay],
+          iterations: int | None) -> tuple[int | None, dict[str, Source]]:
+    """Open every bag before the run (a ReplayError on a mismatch); return the run's
+    ``iterations`` (a replayed clock ends the run with its bag) and the sources read."""
+    sources = {key: Source(graph, key, r) for key, r in replays.items()}
+    if graph.clock in sources:
+        count = sources[graph.clock].count
+        return min(iterations or count, count), sources
+    return iterations, sources

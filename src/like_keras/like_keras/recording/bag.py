@@ -165,10 +165,8 @@ class Topics:
             self.reader.close()
             raise
         self._connections = [in_bag[t] for t in self.ports]
-        if START_KEY in custom:
-            self.start_ns = int(custom[START_KEY])
-        else:  # a bag recorded elsewhere: from its first message
-            self.start_ns = next((t for _, t, _ in self.reader.messages(connections=self._connections)), 0)
+        # When the recorded run began; None for a bag recorded elsewhere.
+        self.start_ns: int | None = int(custom[START_KEY]) if START_KEY in custom else None
 
     def stamps(self) -> Iterator[tuple[int, str]]:
         """``(time, port)`` of every message, in time order (nothing decoded)."""

@@ -80,9 +80,9 @@ def launch(
         require_clock(graph)
     ports = parse_record(graph, record or [])
     replays = replay_mod.parse(replay)
-    iterations = replay_mod.check(graph, replays, iterations)
+    iterations, opened = replay_mod.check(graph, replays, iterations)
     live = {c.name: c for c in system._components()}
-    sources, feeds = replay_mod.install(graph, live, replays, paced=False)
+    sources, feeds = replay_mod.install(graph, live, replays, paced=False, opened=opened)
     out_dir = _rundir.make_run_dir(graph, run_dir) if ports else (Path(run_dir) if run_dir else None)
     loop = _Loop(graph, live, iterations, ports, out_dir, {n: s.offsets() for n, s in sources.items()}, feeds)
     wall0 = time.perf_counter()
