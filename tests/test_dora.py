@@ -354,19 +354,12 @@ def test_ros_catalog_messages_on_dora_have_the_native_trace(dora):
 
 
 def test_replaying_the_recorded_camera_on_dora_gives_the_runs_downstream_trace(dora):
-    ports = ["detector.detection", "tracker.track"]  # per connection; the 10 Hz controller samples wall time
-    recorded = SensorPipeline().launch(iterations=30, record=["camera.image", *ports])
-    again = SensorPipeline().launch(transport="dora", replay={"camera": recorded.recording}, record=ports,
-                                    timeout=120)
-    assert {k: again.steps[k] for k in ("camera", "detector", "tracker")} == {
-        "camera": 30, "detector": 30, "tracker": 30}  # it ended when the bag did
-    for port in ports:
-        assert again.messages(port) == recorded.messages(port), port
+    from test_replay import recorded_camera_replays_on
+
+    recorded_camera_replays_on("dora")
 
 
 def test_an_input_fed_by_a_topic_is_fed_by_a_bag_on_dora(dora, tmp_path):
-    from test_replay import FED, numbers_bag
+    from test_replay import bag_feeds_an_input_on
 
-    result = load_system(FED).launch(transport="dora", replay={"doubler.x": numbers_bag(tmp_path / "bag")},
-                                     duration=3.0, record=["doubler.y"], timeout=60)
-    assert result.messages("doubler.y") == [2 * n for n in range(1, 11)]
+    bag_feeds_an_input_on("dora", tmp_path)

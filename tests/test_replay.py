@@ -260,3 +260,26 @@ def test_a_topic_of_another_type_is_refused_whatever_the_names(tmp_path):
         writer.write(conn, 1, store.serialize_cdr(store.types["std_msgs/msg/String"](data="7"), "std_msgs/msg/String"))
     with pytest.raises(ReplayError, match=re.escape("doubler.x takes std_msgs/msg/Int64, but '/numbers' in ")):
         load_system(FED).launch(replay={"doubler.x": tmp_path / "bag"})
+
+
+# --- the same checks on Dora and ROS 2 (test_dora.py, test_ros2_live.py call these) ----------
+
+
+def recorded_camera_replays_on(transport):
+    """A run's recorded camera, replayed on ``transport``, gives that run's downstream trace
+    (detector and tracker: per connection; the 10 Hz controller samples wall time there)."""
+    ports = ["detector.detection", "tracker.track"]
+    recorded = SensorPipeline().launch(iterations=30, record=["camera.image", *ports])
+    again = SensorPipeline().launch(transport=transport, replay={"camera": recorded.recording}, record=ports,
+                                    timeout=120)
+    assert {k: again.steps[k] for k in ("camera", "detector", "tracker")} == {
+        "camera": 30, "detector": 30, "tracker": 30}  # it ended when the bag did
+    for port in ports:
+        assert again.messages(port) == recorded.messages(port), port
+
+
+def bag_feeds_an_input_on(transport, tmp_path):
+    """An input fed by a topic gets the bag's messages on ``transport`` (not /numbers)."""
+    result = load_system(FED).launch(transport=transport, replay={"doubler.x": numbers_bag(tmp_path / "bag")},
+                                     duration=3.0, record=["doubler.y"], timeout=60)
+    assert result.messages("doubler.y") == [2 * n for n in range(1, 11)]

@@ -451,14 +451,9 @@ def test_ros_catalog_messages_are_the_real_ros_types_with_the_native_trace(ros, 
 
 
 def test_replaying_the_recorded_camera_on_ros2_gives_the_runs_downstream_trace(ros):
-    ports = ["detector.detection", "tracker.track"]  # per connection; the 10 Hz controller samples wall time
-    recorded = SensorPipeline().launch(iterations=30, record=["camera.image", *ports])
-    again = SensorPipeline().launch(transport="ros2", replay={"camera": recorded.recording}, record=ports,
-                                    timeout=120)
-    assert {k: again.steps[k] for k in ("camera", "detector", "tracker")} == {
-        "camera": 30, "detector": 30, "tracker": 30}  # it ended when the bag did
-    for port in ports:
-        assert again.messages(port) == recorded.messages(port), port
+    from test_replay import recorded_camera_replays_on
+
+    recorded_camera_replays_on("ros2")
 
 
 def test_a_robots_bag_replays_on_ros2_at_its_times(ros, tmp_path):
@@ -479,11 +474,9 @@ def test_a_robots_bag_replays_on_ros2_at_its_times(ros, tmp_path):
 
 
 def test_an_input_fed_by_a_topic_is_fed_by_a_bag_on_ros2(ros, tmp_path):
-    from test_replay import FED, numbers_bag
+    from test_replay import bag_feeds_an_input_on
 
-    result = load_system(FED).launch(transport="ros2", replay={"doubler.x": numbers_bag(tmp_path / "bag")},
-                                     duration=3.0, record=["doubler.y"], timeout=60)
-    assert result.messages("doubler.y") == [2 * n for n in range(1, 11)]  # the bag, not /numbers
+    bag_feeds_an_input_on("ros2", tmp_path)
 
 
 def test_keep_last_is_sensor_data_qos_and_a_reliable_publisher_reaches_it(ros):
