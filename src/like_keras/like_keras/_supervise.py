@@ -21,9 +21,9 @@ from . import _rundir
 from ._files import tail
 from .errors import RunError, RunTimeoutError
 from .graph import SystemGraph
-from .replay import Replay, check as check_replay, parse as parse_replay
+from .replay import Replay
 from .result import RunResult
-from .validation import require_clock
+from .validation import check_run
 
 POLL = 0.05
 
@@ -33,13 +33,7 @@ def prepare(graph: SystemGraph, iterations: int | None, record: list[str] | None
             ) -> tuple[Path, int | None, dict[str, Replay]]:
     """Check what a run was asked for, before anything starts: returns its run directory,
     its iterations (a replayed clock ends with its bag) and what it replays."""
-    from .recording import parse_record  # here: node processes import this package, and need no bags
-
-    if iterations is not None:
-        require_clock(graph)
-    parse_record(graph, record or [])
-    replays = parse_replay(replay)
-    iterations, _ = check_replay(graph, replays, iterations)  # the nodes open their own
+    _, iterations, replays, _ = check_run(graph, iterations, record, replay)  # the nodes open their bags
     out = _rundir.make_run_dir(graph, run_dir)
     _rundir.clear(out)
     return out, iterations, replays

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from typing import Any
 
 from .errors import (
     DuplicateNameError,
@@ -179,3 +180,19 @@ def require_clock(graph: SystemGraph) -> str:
             f"no component has a rate_hz or an on_start(). Set System.Config(clock='<component>')"
         )
     return clock
+
+
+def check_run(graph: SystemGraph, iterations: int | None, record: list[str] | None,
+              replay: Any = None) -> tuple[frozenset[tuple[str, str]], int | None, dict[str, Any], dict[str, Any]]:
+    """What every transport checks before a run starts: a clock for ``iterations``, the
+    ports to ``record``, the bags to ``replay``. Returns the ports, the run's iterations (a
+    replayed clock ends with its bag), the replays and the sources already read."""
+    from .recording import parse_record
+    from .replay import check, parse
+
+    if iterations is not None:
+        require_clock(graph)
+    ports = parse_record(graph, record or [])
+    replays = parse(replay)
+    iterations, opened = check(graph, replays, iterations)
+    return ports, iterations, replays, opened

@@ -26,10 +26,10 @@ from ... import replay as replay_mod
 from ..._progress import progress as progress_bar
 from ...errors import RunError, RunTimeoutError, TransportError
 from ...graph import ConnectionSpec, SystemGraph
-from ...recording import PartWriter, parse_record
+from ...recording import PartWriter
 from ...result import RunResult
 from ...runtime import Event, NodeRuntime
-from ...validation import require_clock
+from ...validation import check_run
 
 _CHECK_EVERY = 512  # events between wall-clock checks (timeout, progress)
 
@@ -76,11 +76,7 @@ def launch(
             f"node '{external[0].name}' is an external process ({external[0].executable}); the native "
             f"transport runs only like-keras components: use transport='dora'"
         )
-    if iterations is not None:
-        require_clock(graph)
-    ports = parse_record(graph, record or [])
-    replays = replay_mod.parse(replay)
-    iterations, opened = replay_mod.check(graph, replays, iterations)
+    ports, iterations, replays, opened = check_run(graph, iterations, record, replay)
     live = {c.name: c for c in system._components()}
     sources, feeds = replay_mod.install(graph, live, replays, paced=False, opened=opened)
     out_dir = _rundir.make_run_dir(graph, run_dir) if ports else (Path(run_dir) if run_dir else None)
