@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,17 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 VENV_BIN = Path(sys.executable).parent
 IN_CI = os.environ.get("CI", "").lower() == "true"
+
+@pytest.fixture(autouse=True, scope="session")
+def _run_dirs_under_pytests_own_tmp(tmp_path_factory):
+    """A run given no run_dir keeps its files in a new temporary folder: in the tests, one
+    under pytest's own, which pytest prunes (a camera's recording is tens of MB, and
+    /tmp filled up with them)."""
+    previous = tempfile.tempdir
+    tempfile.tempdir = str(tmp_path_factory.mktemp("runs"))
+    yield
+    tempfile.tempdir = previous
+
 
 # ROS 2 traffic of the tests stays on this machine and off the default domain.
 os.environ.setdefault("ROS_AUTOMATIC_DISCOVERY_RANGE", "LOCALHOST")
