@@ -104,5 +104,13 @@ def test_lossy_inputs_take_no_part():
 
     cam, view = Cam(name="cam", node=Node("a")), View(name="view", node=Node("b"))
     plans = plan(System(name="lossy", components=[cam, view], connections=[(cam.out, view.x)]).build())
-    assert plans["a"].flow == {} and plans["b"].ack_every == {}
+    assert plans["a"].flow == {} and plans["b"].ack_every == {} and plans["a"].batched == set()
     assert plans["b"].inputs["cam__out"]["queue_policy"] == "drop_oldest"
+
+
+def test_only_small_lossless_messages_between_runners_travel_in_batches():
+    assert plan(load_system("like_keras_examples.throughput:Flood").build())["fast"].batched == {"producer__out"}
+    assert plan(load_system(f"{SYSTEMS}:BigFlood").build())["fast"].batched == set()  # Arrays: one a send
+    external = plan(load_system(f"{SYSTEMS}:WithExternal").build())
+    assert external["main"].batched == set()  # a plain Dora script reads one value a message
+    assert external["doubler"].batched == set()

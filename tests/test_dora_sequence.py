@@ -66,3 +66,22 @@ def test_a_message_without_a_number_is_taken_as_the_next():
     check = SequenceCheck("slow", ROUTES, {"producer__out"})
     check.check("producer__out", {})
     assert check.last["producer__out"] == 1
+
+
+def test_a_batch_is_numbered_by_its_first_message_and_counts_all_of_them():
+    numbering = Numbering(["producer__out"])
+    batch, single = {}, {}
+    numbering.stamp("producer__out", batch, 3)
+    numbering.stamp("producer__out", single)
+    assert (batch, single) == ({"seq": 1, "n": 3}, {"seq": 4})
+    check = SequenceCheck("slow", ROUTES, set())
+    check.check("producer__out", batch, 3)
+    check.check("producer__out", single)
+    assert check.last["producer__out"] == 4
+
+
+def test_a_lost_batch_is_a_gap_of_all_its_messages():
+    check = SequenceCheck("slow", ROUTES, set())
+    check.check("producer__out", {"seq": 1, "n": 3}, 3)
+    with pytest.raises(RunError, match="expected message #4, got #7"):
+        check.check("producer__out", {"seq": 7, "n": 2}, 2)  # messages 4-6 never came

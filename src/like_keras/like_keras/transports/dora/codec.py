@@ -7,6 +7,7 @@
   numpy view of Dora's buffer, checked against the port's declared spec.
 - ``Msg`` and ``list[T]``: a length-1 Arrow struct / list array; Arrays inside
   them are ``struct<shape: list<int64>, data: list<dtype>>``.
+- A batch (``batch.py``) of messages without Arrays: one Arrow array of all of them.
 """
 
 from __future__ import annotations
@@ -62,9 +63,14 @@ def encode(value: Any, t: Any) -> tuple[pa.Array, dict[str, Any]]:
         if flat.dtype == np.bool_:
             flat = flat.view(np.uint8)
         return pa.array(flat), {"shape": list(value.shape)}
+    return encode_many([value], t), {}
+
+
+def encode_many(values: list[Any], t: Any) -> pa.Array:
+    """Checked values of port type ``t`` (not an ``Array``) as one Arrow array."""
     if t in _SCALAR_ARROW:
-        return pa.array([value], type=_SCALAR_ARROW[t]), {}
-    return pa.array([types.to_tree(value, t, _to_py)], type=arrow_type(t)), {}
+        return pa.array(values, type=_SCALAR_ARROW[t])
+    return pa.array([types.to_tree(v, t, _to_py) for v in values], type=arrow_type(t))
 
 
 def decode(array: pa.Array, metadata: dict[str, Any], t: Any) -> Any:
@@ -81,8 +87,16 @@ def decode(array: pa.Array, metadata: dict[str, Any], t: Any) -> Any:
         if t.dtype == np.bool_:
             flat = flat.view(np.bool_)
         return flat.reshape(shape)
-    if len(array) != 1:
-        raise TypeError(f"expected one {types.describe(t)}, got {len(array)} values")
+    return decode_many(array, 1, t)[0]
+
+
+def decode_many(array: pa.Array, n: int, t: Any) -> list[Any]:
+    """Decode ``n`` values that ``encode_many`` produced; TypeError if they do not fit ``t``."""
+    if len(array) != n:
+        what = f"one {types.describe(t)}" if n == 1 else f"{n} values of {types.describe(t)}"
+        raise TypeError(f"expected {what}, got {len(array)} values")
     if not array.type.equals(arrow_type(t)):
         raise TypeError(f"expected {types.describe(t)} (Arrow {arrow_type(t)}), got Arrow {array.type}")
-    return types.from_tree(array[0].as_py(), t, _from_py)
+    if t in _SCALAR_ARROW:
+        return array.to_pylist()
+    return [types.from_tree(obj, t, _from_py) for obj in array.to_pylist()]

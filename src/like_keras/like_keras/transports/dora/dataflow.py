@@ -78,6 +78,7 @@ class NodePlan:
     external_sources: set[str] = field(default_factory=set)  # inputs from external nodes: no seq
     fanout: dict[str, int] = field(default_factory=dict)  # output id -> like-keras nodes it reaches
     flow: dict[str, dict[str, int]] = field(default_factory=dict)  # output -> {receiver: max in flight}
+    batched: set[str] = field(default_factory=set)  # outputs that may carry several messages a send
     acks_to: set[str] = field(default_factory=set)  # nodes this one acknowledges receipts to
     ack_every: dict[str, int] = field(default_factory=dict)  # input id -> receipts per acknowledgement
     timers: dict[str, str] = field(default_factory=dict)  # id -> component
@@ -131,6 +132,7 @@ def plan(graph: SystemGraph, replayed: frozenset[str] = frozenset()) -> dict[str
                 p.flow.setdefault(out, {})[receiver] = window
                 # Acknowledge every quarter window: the sender never waits long, acks stay rare.
                 plans[receiver].ack_every[iid] = max(1, window // 4)
+        p.batched = {out for out in p.flow if _batchable(graph, *p.outputs[out], p.fanout[out], len(p.flow[out]))}
     for comp in graph.components:
         if comp.rate_hz or comp.name in replayed:
             plans[comp.node].timers[timer_id(comp.name)] = comp.name
@@ -144,6 +146,16 @@ def plan(graph: SystemGraph, replayed: frozenset[str] = frozenset()) -> dict[str
         }
         plans[coord].peers.append(name)
     return plans
+
+
+def _batchable(graph: SystemGraph, comp: str, port: str, fanout: int, lossless: int) -> bool:
+    """Small messages that only like-keras runners read losslessly travel in batches: one
+    Dora send for the messages a node sends on an output before it next waits (``batch.py``).
+    Arrays and bytes stay one a send: they may be large, and plain Dora nodes read them."""
+    if graph.is_external(comp) or not lossless == fanout == len(graph.reader_nodes(comp, port)):
+        return False
+    t = types.from_json(graph.component(comp).output(port).type)
+    return t is not bytes and not types.iter_arrays(t)
 
 
 def _input_spec(source: str, nbytes: int) -> dict[str, Any]:

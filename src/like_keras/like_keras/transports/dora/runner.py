@@ -5,7 +5,7 @@
 
 It rebuilds the system from its target, keeps the components of node N, and turns
 Dora events into runtime calls: data inputs are decoded, checked for loss and
-delivered; timer inputs tick; ``lk_probe``/``lk_report`` carry the stop-and-drain
+delivered; small messages travel in batches (``batch.py``); timer inputs tick; ``lk_probe``/``lk_report`` carry the stop-and-drain
 protocol of ``like_keras.drain`` (started when the clock has stepped ``--iterations``
 times or ``--duration`` seconds have passed); ``lk_ack`` carries flow control
 (``flow.py``). With ``--run-dir`` it writes its pid, results, recording and any
@@ -33,6 +33,7 @@ from ...recording.part import FLUSH_S
 from ...runtime import NodeRuntime
 from ...target import rebuild
 from . import codec
+from .batch import Batch
 from .dataflow import ACK, PROBE, REPORT, data_id, plan
 from .flow import HANDLED, FlowControl
 from .sequence import Numbering, SequenceCheck
@@ -74,6 +75,7 @@ class Runner:
         self.numbering = Numbering(list(self.plan.outputs))
         self.sequence = SequenceCheck(self.node, self.plan.routes, self.plan.lossy)
         self.flow = FlowControl(self.plan, self.node, lambda payload: self._control(ACK, json.dumps(payload)))
+        self.batch = Batch(self._send_batch)
         self.deferred: collections.deque[dict[str, Any]] = collections.deque()
         self.deadline: float | None = args.duration if self.plan.coordinator else None
         self.files.mark("system rebuilt")
@@ -86,18 +88,32 @@ class Runner:
 
     def _send(self, component: str, port: str, value: Any, connections: list[ConnectionSpec]) -> None:
         oid = data_id(component, port)
-        # Wait for room before sending (not after): a reply often brings the ack first.
+        if oid in self.plan.batched:
+            self.batch.add(oid, value)
+            return
+        self.batch.flush()
+        self._wait_for_room(oid)
+        array, metadata = codec.encode(value, self.out_types[oid])
+        self._send_data(oid, array, metadata, 1)
+
+    def _send_batch(self, oid: str, values: list[Any]) -> None:
+        self._wait_for_room(oid)
+        self._send_data(oid, codec.encode_many(values, self.out_types[oid]), {}, len(values))
+
+    def _send_data(self, oid: str, array: pa.Array, metadata: dict[str, Any], n: int) -> None:
+        self.numbering.stamp(oid, metadata, n)
+        self.dora.send_output(oid, array, metadata)
+        self.drain.sent += n * self.plan.fanout[oid]  # one delivery per like-keras node it reaches
+        self.flow.sent(oid)
+
+    def _wait_for_room(self, oid: str) -> None:
+        """Wait for room before sending (not after): a reply often brings the ack first."""
         while self.flow.blocked(oid):
             event = self._receive(timeout=1.0)
             if event is None:
                 break  # the stream ended: nobody is left to acknowledge
             if event is not HANDLED and event["type"] != "ERROR":
                 self.deferred.append(event)  # handled after this step, in order
-        array, metadata = codec.encode(value, self.out_types[oid])
-        self.numbering.stamp(oid, metadata)
-        self.dora.send_output(oid, array, metadata)
-        self.drain.sent += self.plan.fanout[oid]  # one delivery per like-keras node it reaches
-        self.flow.sent(oid)
 
     def _receive(self, timeout: float | None = None, wait: bool = True) -> Any:
         """The next Dora event, after flow control (acknowledgements come back HANDLED)."""
@@ -108,6 +124,7 @@ class Runner:
         return self.flow.on_event(event)
 
     def _control(self, output: str, payload: str) -> None:
+        self.batch.flush()
         self.dora.send_output(output, pa.array([payload]))
 
     # --- the event loop ---------------------------------------------------------------
@@ -127,10 +144,12 @@ class Runner:
                     rt.deliver(*rt.inbox.popleft())
                 if not rt.inbox:
                     continue  # all done: wait for Dora below
+                self.batch.flush()
                 event = self.deferred.popleft() if self.deferred else self._receive(wait=False)
                 if event is None or event is HANDLED:
                     continue
             else:
+                self.batch.flush()
                 self._idle()
                 if self.drain.leaving:
                     break
@@ -148,6 +167,7 @@ class Runner:
                 rt.halt()  # the failed node reports itself; just leave
                 break
         rt.stop()
+        self.batch.flush()  # what on_stop sent
 
     def _timeout(self) -> float | None:
         """How long to wait for an event: short while draining, until the deadline if one is
@@ -174,19 +194,23 @@ class Runner:
         dests = self.plan.routes.get(iid)
         if dests is not None:
             external = iid in self.plan.external_sources
+            n = 1 if external else metadata.get("n", 1)  # a batch holds n messages
             if not external:
-                self.sequence.check(iid, metadata)
-                self.drain.received += 1
+                self.sequence.check(iid, metadata, n)
+                self.drain.received += n
             try:
-                decoded = self.checks[iid](codec.decode(value, metadata, self.in_types[iid]))
+                t, check = self.in_types[iid], self.checks[iid]
+                raw = [codec.decode(value, metadata, t)] if n == 1 else codec.decode_many(value, n, t)
+                values = [check(v) for v in raw]
             except TypeError as exc:
                 comp, port = dests[0]
                 raise RunError(
                     f"node '{self.node}' received a value for {comp}.{port} that does not fit the port: {exc}",
                     component=comp, node=self.node,
                 ) from None
-            for comp, port in dests:
-                rt.inbox.append((comp, port, decoded))
+            for decoded in values:
+                for comp, port in dests:
+                    rt.inbox.append((comp, port, decoded))
         elif iid in self.plan.timers:
             if not self.drain.stopping:
                 rt.tick(self.plan.timers[iid])

@@ -18,9 +18,12 @@ class Numbering:
     def __init__(self, outputs: list[str]) -> None:
         self.last = dict.fromkeys(outputs, 0)
 
-    def stamp(self, oid: str, metadata: dict[str, Any]) -> None:
-        self.last[oid] += 1
-        metadata["seq"] = self.last[oid]
+    def stamp(self, oid: str, metadata: dict[str, Any], n: int = 1) -> None:
+        """Number the next ``n`` messages on ``oid`` (a batch: ``seq`` is the first's)."""
+        metadata["seq"] = self.last[oid] + 1
+        self.last[oid] += n
+        if n != 1:
+            metadata["n"] = n
 
 
 class SequenceCheck:
@@ -32,11 +35,12 @@ class SequenceCheck:
         self.lossy = frozenset(lossy)
         self.last = dict.fromkeys(routes, 0)
 
-    def check(self, iid: str, metadata: dict[str, Any]) -> None:
-        """Raise RunError unless ``metadata["seq"]`` follows the last number seen on ``iid``."""
+    def check(self, iid: str, metadata: dict[str, Any], n: int = 1) -> None:
+        """Raise RunError unless ``metadata["seq"]`` follows the last number seen on ``iid``
+        (``n`` messages in a batch)."""
         seq = metadata.get("seq")
         expected = self.last[iid] + 1
-        self.last[iid] = seq if isinstance(seq, int) else expected
+        self.last[iid] = (seq if isinstance(seq, int) else expected) + n - 1
         if iid in self.lossy or seq == expected:
             return
         comp, port = self.routes[iid][0]
