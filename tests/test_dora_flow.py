@@ -61,11 +61,13 @@ def test_the_receiver_acknowledges_in_batches_with_running_totals():
     acks = []
     receiver = FlowControl(plan(load_system("like_keras_examples.throughput:Flood").build())["slow"], "slow",
                            lambda payload: acks.append(json.loads(json.dumps(payload))))  # sent as JSON
-    for n in range(1, 251):
+    for n in range(1, 261):
         event = data("producer__out")
         assert receiver.on_event(event) is event  # data goes on to the runner
-    assert acks == [{"from": "slow", "counts": {"producer__out": 125}},
-                    {"from": "slow", "counts": {"producer__out": 250}}]
+        if n in (100, 130, 250, 255):
+            receiver.send_due()  # the runner is about to wait: only a due acknowledgement leaves
+    assert acks == [{"from": "slow", "counts": {"producer__out": 130}},
+                    {"from": "slow", "counts": {"producer__out": 255}}]  # 125 more since the last
     other = {"type": "INPUT", "id": "lk_probe", "value": pa.array(["{}"])}
     assert receiver.on_event(other) is other and len(acks) == 2  # not under flow control
     for other in ({"type": "STOP"}, {"type": "ERROR", "error": "timeout"}, {"type": "INPUT_CLOSED", "id": "x"}):
@@ -114,3 +116,35 @@ def test_only_small_lossless_messages_between_runners_travel_in_batches():
     external = plan(load_system(f"{SYSTEMS}:WithExternal").build())
     assert external["main"].batched == set()  # a plain Dora script reads one value a message
     assert external["doubler"].batched == set()
+
+
+def test_a_due_acknowledgement_rides_on_data_back_to_the_sender():
+    from like_keras import Component, Input, Node, Output, System
+
+    class Ping(Component):
+        pong = Input(int)
+        ping = Output(int)
+
+        def on_start(self):
+            return 0
+
+        def step(self, pong):
+            return pong
+
+    ping, pong = Ping(name="ping", node=Node("a")), Ping(name="pong", node=Node("b"))
+    plans = plan(System(name="pp", components=[ping, pong],
+                        connections=[(ping.ping, pong.pong), (pong.ping, ping.pong)]).build())
+    sent_acks = []
+    a = FlowControl(plans["a"], "a", sent_acks.append)
+    b = FlowControl(plans["b"], "b", sent_acks.append)
+    for _ in range(plans["b"].ack_every["ping__ping"]):
+        a.sent("ping__ping")
+        b.on_event({**data("ping__ping"), "metadata": {"seq": 1}})
+    metadata = {"seq": 1}
+    b.carry("pong__ping", metadata)  # b replies to a: the acknowledgement goes along
+    b.send_due()
+    assert sent_acks == []  # nothing left to send on its own
+    in_flight = a.in_flight[("ping__ping", "b")]
+    assert a.acked[("ping__ping", "b")] == 0
+    a.on_event({**data("pong__ping"), "metadata": json.loads(json.dumps(metadata))})
+    assert a.acked[("ping__ping", "b")] == in_flight

@@ -102,6 +102,7 @@ class Runner:
 
     def _send_data(self, oid: str, array: pa.Array, metadata: dict[str, Any], n: int) -> None:
         self.numbering.stamp(oid, metadata, n)
+        self.flow.carry(oid, metadata)
         self.dora.send_output(oid, array, metadata)
         self.drain.sent += n * self.plan.fanout[oid]  # one delivery per like-keras node it reaches
         self.flow.sent(oid)
@@ -109,6 +110,7 @@ class Runner:
     def _wait_for_room(self, oid: str) -> None:
         """Wait for room before sending (not after): a reply often brings the ack first."""
         while self.flow.blocked(oid):
+            self.flow.send_due()  # the receiver may be waiting for room on this node too
             event = self._receive(timeout=1.0)
             if event is None:
                 break  # the stream ended: nobody is left to acknowledge
@@ -122,6 +124,11 @@ class Runner:
         else:
             event = self.dora.next(timeout=timeout) if timeout is not None else self.dora.next()
         return self.flow.on_event(event)
+
+    def _flush(self) -> None:
+        """Before waiting: the held messages, then any acknowledgement still due."""
+        self.batch.flush()
+        self.flow.send_due()
 
     def _control(self, output: str, payload: str) -> None:
         self.batch.flush()
@@ -144,12 +151,12 @@ class Runner:
                     rt.deliver(*rt.inbox.popleft())
                 if not rt.inbox:
                     continue  # all done: wait for Dora below
-                self.batch.flush()
+                self._flush()
                 event = self.deferred.popleft() if self.deferred else self._receive(wait=False)
                 if event is None or event is HANDLED:
                     continue
             else:
-                self.batch.flush()
+                self._flush()
                 self._idle()
                 if self.drain.leaving:
                     break
@@ -167,7 +174,7 @@ class Runner:
                 rt.halt()  # the failed node reports itself; just leave
                 break
         rt.stop()
-        self.batch.flush()  # what on_stop sent
+        self._flush()  # what on_stop sent
 
     def _timeout(self) -> float | None:
         """How long to wait for an event: short while draining, until the deadline if one is
