@@ -96,7 +96,11 @@ class NodeRuntime:
                     bool(remote[p]) or (name, p) in publish)
                 for p, port in cls.outputs.items()
             }
+        # A component with one output may return the bare value: the port it goes to.
+        self._only_output = {name: next(iter(outs)) for name, outs in self._outputs.items() if len(outs) == 1}
         self.feeds = {key: f for key, f in (feeds or {}).items() if f.component in self.components}
+        self._step_of = {name: comp.step for name, comp in self.components.items()}
+        self._plain_timers = frozenset(n for n, c in self.components.items() if not isinstance(c, Replayer))
         self._feed_checks = {key: types.coercer(type(self.components[f.component]).inputs[f.port].type)
                              for key, f in self.feeds.items()}
 
@@ -121,6 +125,9 @@ class NodeRuntime:
         """A timer tick of ``component`` (none before ``start``). A replayer steps, and a
         replayed input (``"component.port"``) gets its next value, only when its bag says."""
         if not self.started:
+            return
+        if component in self._plain_timers:
+            self._step(component)
             return
         feed = self.feeds.get(component)
         if feed is not None:
@@ -178,7 +185,7 @@ class NodeRuntime:
             return
         n = self.steps[name] = self.steps[name] + 1
         try:
-            out = self.components[name].step(**self._latest[name])
+            out = self._step_of[name](**self._latest[name])
         except Exception as exc:
             raise self._failure(name, exc, f"step {n}", n) from exc
         self._emit(name, out, n)
@@ -207,7 +214,8 @@ class NodeRuntime:
             return
         outputs = self._outputs[name]
         if not isinstance(out, dict):
-            if len(outputs) != 1:
+            port = self._only_output.get(name)
+            if port is None:
                 declared = ", ".join(outputs) or "none"
                 where = where or f"step {step}"
                 raise UndeclaredOutputError(
@@ -215,8 +223,10 @@ class NodeRuntime:
                     f"outputs: {declared}. Return a dict {{output: value}} (or None to send nothing)",
                     component=name, node=self.node, step=step,
                 )
-            out = {next(iter(outputs)): out}
-        for port, value in out.items():
+            items: Any = ((port, out),)
+        else:
+            items = out.items()
+        for port, value in items:
             entry = outputs.get(port)
             if entry is None:
                 where = where or f"step {step}"
