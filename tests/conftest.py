@@ -115,3 +115,16 @@ def failed_run_keeps_its_recording(launch, how: str, monkeypatch, seconds_lost: 
     else:
         assert len(ticks) >= 59 and seen == list(range(1, len(seen) + 1))
         assert len(seen) >= (59 - 50 * seconds_lost if how in ("kill", "hang") else 59), len(seen)
+
+
+def overload_ends_by_itself_losing_nothing(transport: str) -> None:
+    """A 100 kHz timer (far faster than its node steps) for 20,000 iterations, into another
+    node: the run ends by itself, the late ticks fired once each (never queued up), and
+    every message arrives, in order. Before the Dora runner kept its timers itself, Dora's
+    daemon flooded, dropped events and the run hung."""
+    from like_keras.target import load_system
+
+    system = load_system(f"{Path(__file__).resolve().parent / 'assets' / 'systems.py'}:Overload")
+    result = system.launch(transport=transport, iterations=20_000, record=["consumer.y"], timeout=180)
+    assert result.steps["ticker"] == 20_000
+    assert result.messages("consumer.y") == list(range(1, 20_001))

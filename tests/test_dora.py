@@ -16,13 +16,15 @@ import yaml
 from like_keras.errors import RunError, RunTimeoutError
 from like_keras.recording import read_messages
 from like_keras.target import load_system
+from like_keras.transports.dora.dataflow import plan
 from like_keras_examples.bandit import Bandit
 from like_keras_examples.cartpole import CartPole
 from like_keras_examples.sensor_pipeline import SensorPipeline
 from like_keras_examples.throughput import Flood
 
 from conftest import (
-    FAILURES, assert_names_the_failure, failed_run_keeps_its_recording, left_behind, tool, wait_until_running,
+    FAILURES, assert_names_the_failure, failed_run_keeps_its_recording, left_behind,
+    overload_ends_by_itself_losing_nothing, tool, wait_until_running,
 )
 
 ASSETS = Path(__file__).resolve().parent / "assets"
@@ -66,8 +68,10 @@ def test_compiled_dataflow_details(dora, tmp_path):
     flow = yaml.safe_load(SensorPipeline().compile_to_transport("dora", tmp_path).read_text())
     perception, control = flow["nodes"]
     assert perception["outputs"] == ["detector__detection", "lk_probe"]
-    assert perception["inputs"]["timer_camera"] == "dora/timer/hz/30"
-    assert control["inputs"]["timer_controller"] == "dora/timer/hz/10"
+    # Timers are the runners' own (like ROS timers), never Dora's: those flood the daemon.
+    assert not any("dora/timer" in str(spec) for node in flow["nodes"] for spec in node.get("inputs", {}).values())
+    plans = plan(SensorPipeline().build())
+    assert (plans["perception"].timers, plans["control"].timers) == ({"camera": 30.0}, {"controller": 10.0})
     assert control["inputs"]["detector__detection"]["source"] == "perception/detector__detection"
     assert "shared_memory_pool_size" not in perception  # only small messages cross nodes
 
@@ -363,3 +367,7 @@ def test_an_input_fed_by_a_topic_is_fed_by_a_bag_on_dora(dora, tmp_path):
     from test_replay import bag_feeds_an_input_on
 
     bag_feeds_an_input_on("dora", tmp_path)
+
+
+def test_a_timer_faster_than_its_node_ends_by_itself_losing_nothing(dora):
+    overload_ends_by_itself_losing_nothing("dora")

@@ -13,6 +13,8 @@ from like_keras.errors import RunError
 from like_keras.recording import read_messages
 from like_keras.target import load_system
 
+from conftest import overload_ends_by_itself_losing_nothing
+
 from conftest import FAILURES, failed_run_keeps_its_recording
 
 
@@ -233,3 +235,7 @@ def test_ctrl_c_keeps_the_recording(monkeypatch, tmp_path):
     with pytest.raises(KeyboardInterrupt):
         system.launch(iterations=100, record=["ticker.out", "victim.seen"], run_dir=tmp_path)
     assert read_messages(tmp_path / "recording")["victim.seen"] == list(range(1, 60))
+
+
+def test_a_timer_faster_than_its_node_ends_by_itself_losing_nothing():
+    overload_ends_by_itself_losing_nothing("native")  # simulated time: as on Dora and ROS 2

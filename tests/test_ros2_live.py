@@ -22,8 +22,8 @@ from like_keras_examples.throughput import Flood
 from like_keras_ros.environment import sourced
 
 from conftest import (
-    FAILURES, VENV_BIN, assert_names_the_failure, failed_run_keeps_its_recording, left_behind, ros2_env,
-    wait_until_running,
+    FAILURES, VENV_BIN, assert_names_the_failure, failed_run_keeps_its_recording, left_behind,
+    overload_ends_by_itself_losing_nothing, ros2_env, wait_until_running,
 )
 
 ASSETS = Path(__file__).resolve().parent / "assets"
@@ -95,6 +95,10 @@ def test_20000_messages_from_a_fast_producer_arrive_all_in_order(ros):
     result = Flood().launch(transport="ros2", iterations=20000, record=["consumer.y"], timeout=300)
     assert result.messages("consumer.y") == list(range(1, 20001))
     assert result.steps == {"producer": 20000, "echo": 20001, "consumer": 20000}
+
+
+def test_a_timer_faster_than_its_node_ends_by_itself_losing_nothing(ros):
+    overload_ends_by_itself_losing_nothing("ros2")
 
 
 def test_duration_ends_a_timer_driven_run_by_itself_losing_nothing(ros, tmp_path, monkeypatch):

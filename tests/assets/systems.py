@@ -230,3 +230,19 @@ class Chronicle(System):
         self.victim = Victim.from_node(self.worker)
         self.connect(self.ticker.out, self.victim.x)
         super().__init__(config=System.Config(name="chronicle"))
+
+
+class FastTicker(Ticker):
+    rate_hz = 100_000.0
+
+
+class Overload(System):
+    """A 100 kHz timer, far faster than its node can step, into a consumer in another node."""
+
+    def __init__(self):
+        self.timers = Node("timers")
+        self.sinks = Node("sinks")
+        self.ticker = FastTicker.from_node(self.timers)
+        self.consumer = Echo.from_node(self.sinks)
+        self.connect(self.ticker.out, self.consumer.x)
+        super().__init__(config=System.Config(name="overload"))

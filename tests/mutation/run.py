@@ -37,6 +37,7 @@ TARGET_RATE = 0.90
 TARGETS = {
     "src/like_keras/like_keras/drain.py": ["tests/test_drain.py", "tests/test_ros_bridge.py"],
     "src/like_keras/like_keras/transports/dora/flow.py": ["tests/test_dora_flow.py"],
+    "src/like_keras/like_keras/transports/dora/batch.py": ["tests/test_dora_batch.py"],
     "src/like_keras/like_keras/transports/dora/sequence.py": ["tests/test_dora_sequence.py"],
     "src/like_keras/like_keras/transports/dora/codec.py": ["tests/test_dora_codec.py"],
     "src/like_keras/like_keras/msgs/ros_mapping.py": ["tests/test_ros_messages.py", "tests/test_ros_wire_bytes.py",

@@ -7,8 +7,9 @@ absolute path of this interpreter, so the same environment is used. Ids:
 - data: output ``<component>__<port>`` per cross-node source port (like-keras names
   never contain ``__``, so these cannot collide); the receiving node's input has
   the same id and the runner fans it out to every local destination;
-- timers: input ``timer_<component>`` from ``dora/timer/hz/<rate>`` (a replayed
-  component: ``replay.PACE_HZ``);
+- timers: none in the dataflow: each runner keeps its components' timers itself, like
+  ROS timers (``timers.py``: Dora's timer inputs flood the daemon when a node falls
+  behind); a replayed component or input ticks at ``replay.PACE_HZ``;
 - control: ``lk_probe`` from the coordinator (the clock's node) to every other node,
   and ``lk_report`` back (input ``lk_report_<node>``), for the stop-and-drain
   protocol of ``launch(iterations=N)``; ``lk_ack`` from every receiving node back to
@@ -52,11 +53,6 @@ def data_id(component: str, port: str) -> str:
     return f"{component}__{port}"
 
 
-def timer_id(name: str) -> str:
-    """The timer input of a component, or of a replayed input (``component.port``)."""
-    return f"timer_{name.replace('.', '__')}"
-
-
 def report_id(node: str) -> str:
     return f"{REPORT}_{node}"
 
@@ -81,7 +77,7 @@ class NodePlan:
     batched: set[str] = field(default_factory=set)  # outputs that may carry several messages a send
     acks_to: set[str] = field(default_factory=set)  # nodes this one acknowledges receipts to
     ack_every: dict[str, int] = field(default_factory=dict)  # input id -> receipts per acknowledgement
-    timers: dict[str, str] = field(default_factory=dict)  # id -> component
+    timers: dict[str, float] = field(default_factory=dict)  # component or component.port -> Hz
     peers: list[str] = field(default_factory=list)  # other nodes (coordinator only)
     pool_bytes: int = 0
 
@@ -135,9 +131,9 @@ def plan(graph: SystemGraph, replayed: frozenset[str] = frozenset()) -> dict[str
         p.batched = {out for out in p.flow if _batchable(graph, *p.outputs[out], p.fanout[out], len(p.flow[out]))}
     for comp in graph.components:
         if comp.rate_hz or comp.name in replayed:
-            plans[comp.node].timers[timer_id(comp.name)] = comp.name
+            plans[comp.node].timers[comp.name] = PACE_HZ if comp.name in replayed else comp.rate_hz
     for key in sorted(k for k in replayed if "." in k):  # a replayed input ticks in its component's node
-        plans[graph.node_of(key.partition(".")[0])].timers[timer_id(key)] = key
+        plans[graph.node_of(key.partition(".")[0])].timers[key] = PACE_HZ
     for name in peers(graph):
         plans[name].inputs[PROBE] = {"source": f"{coord}/{PROBE}", "queue_size": 100,
                                      "queue_policy": "backpressure"}
@@ -226,13 +222,8 @@ def dataflow(
             "args": shlex.join(argv + list(run_args or [])),
             "env": {"PYTHONUNBUFFERED": "1", "RUST_BACKTRACE": "0"},
         }
-        inputs: dict[str, Any] = {
-            tid: f"dora/timer/hz/{PACE_HZ if c in replayed else graph.component(c).rate_hz:g}"
-            for tid, c in p.timers.items()
-        }
-        inputs.update(p.inputs)
-        if inputs:
-            entry["inputs"] = inputs
+        if p.inputs:
+            entry["inputs"] = dict(p.inputs)
         outputs = list(p.outputs) + ([PROBE] if p.coordinator and p.peers else []) + (
             [REPORT] if not p.coordinator else []) + ([ACK] if p.acks_to else [])
         if outputs:

@@ -5,7 +5,7 @@
 
 It rebuilds the system from its target, keeps the components of node N, and turns
 Dora events into runtime calls: data inputs are decoded, checked for loss and
-delivered; small messages travel in batches (``batch.py``); timer inputs tick; ``lk_probe``/``lk_report`` carry the stop-and-drain
+delivered; small messages travel in batches (``batch.py``); timers tick (``timers.py``); ``lk_probe``/``lk_report`` carry the stop-and-drain
 protocol of ``like_keras.drain`` (started when the clock has stepped ``--iterations``
 times or ``--duration`` seconds have passed); ``lk_ack`` carries flow control
 (``flow.py``). With ``--run-dir`` it writes its pid, results, recording and any
@@ -37,6 +37,7 @@ from .batch import Batch
 from .dataflow import ACK, PROBE, REPORT, data_id, plan
 from .flow import HANDLED, FlowControl
 from .sequence import Numbering, SequenceCheck
+from .timers import Timers
 
 _SLICE = 256  # local events processed between two looks at Dora's queue
 
@@ -76,6 +77,7 @@ class Runner:
         self.sequence = SequenceCheck(self.node, self.plan.routes, self.plan.lossy)
         self.flow = FlowControl(self.plan, self.node, lambda payload: self._control(ACK, json.dumps(payload)))
         self.batch = Batch(self._send_batch)
+        self.timers = Timers(self.plan.timers)
         self.deferred: collections.deque[dict[str, Any]] = collections.deque()
         self.deadline: float | None = args.duration if self.plan.coordinator else None
         self.files.mark("system rebuilt")
@@ -140,11 +142,12 @@ class Runner:
         rt = self.runtime
         rt.start()
         self.files.mark("on_start done")
+        self.timers.start(time.monotonic_ns())
         if self.deadline is not None:
             self.deadline += time.monotonic()
         while not self.drain.leaving:
             if rt.inbox:
-                # Local work first, in slices, so Dora events are never starved.
+                # Local work first, in slices, so Dora events and timers are never starved.
                 for _ in range(_SLICE):
                     if not rt.inbox:
                         break
@@ -152,6 +155,7 @@ class Runner:
                 if not rt.inbox:
                     continue  # all done: wait for Dora below
                 self._flush()
+                self._tick(time.monotonic_ns())
                 event = self.deferred.popleft() if self.deferred else self._receive(wait=False)
                 if event is None or event is HANDLED:
                     continue
@@ -160,6 +164,8 @@ class Runner:
                 self._idle()
                 if self.drain.leaving:
                     break
+                if self._tick(time.monotonic_ns()):
+                    continue  # a tick's work first
                 event = self.deferred.popleft() if self.deferred else self._receive(self._timeout())
                 if event is None:
                     break
@@ -176,16 +182,26 @@ class Runner:
         rt.stop()
         self._flush()  # what on_stop sent
 
+    def _tick(self, now: int) -> bool:
+        """Tick every timer that is due (none once the clock is stopping); True if one did."""
+        due = self.timers.due(now)
+        if self.drain.stopping:
+            return False
+        for key in due:
+            self.runtime.tick(key)
+        return bool(due)
+
     def _timeout(self) -> float | None:
         """How long to wait for an event: short while draining, until the deadline if one is
-        set, and no longer than the recording's flush interval."""
+        set, and no longer than the recording's flush interval or the next timer tick."""
         now = time.monotonic()
         wait = self.drain.wait(now)
         if wait is None and self.deadline is not None:
             wait = max(0.0005, self.deadline - now)
         if self.recorder is not None:
             wait = FLUSH_S if wait is None else min(wait, FLUSH_S)
-        return wait
+        tick = self.timers.wait(time.monotonic_ns())
+        return wait if tick is None else tick if wait is None else min(wait, tick)
 
     def _idle(self) -> None:
         """With an empty inbox: end a duration, flush the recording, then the drain's turn."""
@@ -218,9 +234,6 @@ class Runner:
             for decoded in values:
                 for comp, port in dests:
                     rt.inbox.append((comp, port, decoded))
-        elif iid in self.plan.timers:
-            if not self.drain.stopping:
-                rt.tick(self.plan.timers[iid])
         elif iid == PROBE:
             self.drain.on_probe(value[0].as_py())
         elif iid.startswith(REPORT):
