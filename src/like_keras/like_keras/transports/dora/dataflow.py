@@ -33,7 +33,7 @@ from typing import Any
 
 import yaml
 
-from ... import types
+from ... import _rundir, types
 from ...drain import coordinator_of, peers
 from ..._files import atomic_write
 from ...errors import TransportError
@@ -206,6 +206,10 @@ def dataflow(
         )
     plans = plan(graph, replayed)
     digest = graph.digest()
+    # The folders this process imports the system from (a script's, the current one...) go
+    # in the dataflow itself: on a cluster the daemons start the nodes, not this process.
+    path = _rundir.import_path()
+    env = {"PYTHONUNBUFFERED": "1", "RUST_BACKTRACE": "0", **({"PYTHONPATH": path} if path else {})}
     nodes = []
     for node in graph.nodes:
         p = plans[node.name]
@@ -220,7 +224,7 @@ def dataflow(
             "id": node.name,
             "path": python or sys.executable,
             "args": shlex.join(argv + list(run_args or [])),
-            "env": {"PYTHONUNBUFFERED": "1", "RUST_BACKTRACE": "0"},
+            "env": env,
         }
         if p.inputs:
             entry["inputs"] = dict(p.inputs)

@@ -19,7 +19,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ... import _rundir
 from ..._files import atomic_write
 from ..._supervise import prepare, supervise
 from ...errors import TransportError
@@ -77,7 +76,7 @@ def launch(
     else:
         cmd += ["run", str(path)]
     # Nodes import the system as this process did: same interpreter, same import path.
-    env = {**os.environ, "RUST_BACKTRACE": "0", "PYTHONPATH": _rundir.import_path()}
+    env = {**os.environ, "RUST_BACKTRACE": "0"}  # the nodes' import path is in the dataflow
     stop = (lambda: subprocess.run([cmd[0], "stop", "--name", name, *_coordinator_args(coordinator)],
                                    capture_output=True, timeout=30)) if coordinator else None
     return supervise(graph, "dora", cmd, out, env, duration=duration, timeout=timeout, record=record,
