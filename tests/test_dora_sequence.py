@@ -70,14 +70,17 @@ def test_a_message_without_a_number_is_taken_as_the_next():
 
 def test_a_batch_is_numbered_by_its_first_message_and_counts_all_of_them():
     numbering = Numbering(["producer__out"])
-    batch, single = {}, {}
+    first, batch, single = {}, {}, {}
+    numbering.stamp("producer__out", first)
     numbering.stamp("producer__out", batch, 3)
     numbering.stamp("producer__out", single)
-    assert (batch, single) == ({"seq": 1, "n": 3}, {"seq": 4})
+    assert (first, batch, single) == ({"seq": 1}, {"seq": 2, "n": 3}, {"seq": 5})
     check = SequenceCheck("slow", ROUTES, set())
+    check.check("producer__out", first)
     check.check("producer__out", batch, 3)
-    check.check("producer__out", single)
     assert check.last["producer__out"] == 4
+    check.check("producer__out", single)
+    assert check.last["producer__out"] == 5
 
 
 def test_a_lost_batch_is_a_gap_of_all_its_messages():
