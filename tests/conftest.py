@@ -60,12 +60,16 @@ def _missing(message: str) -> None:
 
 def assert_names_the_failure(err, how: str) -> None:
     """A RunError from ``assets/systems.py:Failing``: the node, component, step and the
-    user's own line (``raise``), or the death of the process (``kill``)."""
+    user's own line (``raise``, ``exit``), or the death of the process (``kill``)."""
     assert err.node == "worker"
     if how == "raise":
         assert err.component == "fragile" and err.step == 5
         assert "raised ValueError in step 5: cannot handle 5" in str(err)
         assert 'raise ValueError(f"cannot handle {x}")' in err.remote_traceback  # the user's own line
+    elif how == "exit":
+        assert err.component == "fragile" and err.step == 5
+        assert "component 'fragile' (node 'worker') called sys.exit(0) in step 5" in str(err)
+        assert "sys.exit(0)" in err.remote_traceback
     else:
         assert "died without reporting an error" in str(err)
 

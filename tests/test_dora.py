@@ -205,7 +205,7 @@ def test_big_arrays_take_the_direct_path_without_loss(dora, tmp_path):
     assert result.messages("reader.y") == [float(k) for k in range(1, 301)]  # none lost, in order
 
 
-@pytest.mark.parametrize("how", ["raise", "kill"])
+@pytest.mark.parametrize("how", ["raise", "kill", "exit"])
 def test_a_failing_node_ends_the_run_fast(dora, tmp_path, monkeypatch, how):
     monkeypatch.setenv("LK_TEST_FAILURE", how)
     system = load_system(f"{SYSTEMS}:Failing")

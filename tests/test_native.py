@@ -239,3 +239,13 @@ def test_ctrl_c_keeps_the_recording(monkeypatch, tmp_path):
 
 def test_a_timer_faster_than_its_node_ends_by_itself_losing_nothing():
     overload_ends_by_itself_losing_nothing("native")  # simulated time: as on Dora and ROS 2
+
+
+def test_sys_exit_in_a_step_ends_the_run_not_the_program(monkeypatch):
+    monkeypatch.setenv("LK_TEST_FAILURE", "exit")
+    system = load_system(f"{Path(__file__).resolve().parent / 'assets' / 'systems.py'}:Failing")
+    with pytest.raises(RunError) as info:
+        system.launch(iterations=20)
+    err = info.value
+    assert (err.node, err.component, err.step) == ("worker", "fragile", 5)
+    assert "called sys.exit(0) in step 5" in str(err) and isinstance(err.__cause__, SystemExit)

@@ -114,7 +114,7 @@ def test_duration_ends_a_timer_driven_run_by_itself_losing_nothing(ros, tmp_path
 # --- failures --------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("how", ["raise", "kill"])
+@pytest.mark.parametrize("how", ["raise", "kill", "exit"])
 def test_a_failing_node_ends_the_run_fast(ros, tmp_path, monkeypatch, how):
     monkeypatch.setenv("LK_TEST_FAILURE", how)
     t0 = time.monotonic()

@@ -26,14 +26,18 @@ class Ticker(Component):
 
 
 class Fragile(Component):
-    """Fails at message ``at``: by raising, or by killing its own process (kill -9)."""
+    """Fails at message 5: by raising, by killing its own process (kill -9), or by
+    ``sys.exit(0)``, as ``LK_TEST_FAILURE`` says."""
 
     x = Input(int)
 
     def step(self, x):
         if x == 5:
-            if os.environ.get("LK_TEST_FAILURE") == "kill":
+            how = os.environ.get("LK_TEST_FAILURE")
+            if how == "kill":
                 os.kill(os.getpid(), signal.SIGKILL)
+            if how == "exit":
+                sys.exit(0)
             raise ValueError(f"cannot handle {x}")
 
 

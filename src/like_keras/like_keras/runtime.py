@@ -186,7 +186,7 @@ class NodeRuntime:
         n = self.steps[name] = self.steps[name] + 1
         try:
             out = self._step_of[name](**self._latest[name])
-        except Exception as exc:
+        except (Exception, SystemExit) as exc:  # sys.exit() in a step ends the run, not the process
             raise self._failure(name, exc, f"step {n}", n) from exc
         self._emit(name, out, n)
         if name == self.clock and n >= self.iterations:  # type: ignore[operator]
@@ -198,14 +198,16 @@ class NodeRuntime:
     def _call(self, name: str, fn: Callable[[], Any], where: str) -> Any:
         try:
             return fn()
-        except Exception as exc:
+        except (Exception, SystemExit) as exc:
             raise self._failure(name, exc, where) from exc
 
-    def _failure(self, name: str, exc: Exception, where: str, step: int | None = None) -> RunError:
-        return RunError(
-            f"component '{name}' (node '{self.node}') raised {type(exc).__name__} in {where}: {exc}",
-            component=name, node=self.node, step=step,
-        )
+    def _failure(self, name: str, exc: BaseException, where: str, step: int | None = None) -> RunError:
+        if isinstance(exc, SystemExit):
+            what = (f"called sys.exit({exc.code!r}) in {where}: a component ends a run by raising an "
+                    f"exception (or with iterations/duration), never by exiting its process")
+        else:
+            what = f"raised {type(exc).__name__} in {where}: {exc}"
+        return RunError(f"component '{name}' (node '{self.node}') {what}", component=name, node=self.node, step=step)
 
     def _emit(self, name: str, out: Any, step: int | None = None, where: str | None = None) -> None:
         """Check and send what step number ``step`` (or ``where``, e.g. ``on_start()``) returned.
