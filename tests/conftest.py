@@ -74,6 +74,14 @@ def assert_names_the_failure(err, how: str) -> None:
         assert "died without reporting an error" in str(err)
 
 
+def assert_names_the_hang(err) -> None:
+    """A RunTimeoutError from ``assets/systems.py:Hanging``: the node, the component and the
+    step that never returned, and the user's line it was stuck on."""
+    assert (err.node, err.component, err.step) == ("b", "hang", 1)
+    assert "node 'b' was busy in component 'hang', step 1 (File " in str(err)
+    assert "systems.py\", line " in str(err) and ", in step)" in str(err)
+
+
 def left_behind(marker) -> list[str]:
     """Processes whose command line names ``marker`` (a run's own directory), this one
     aside: what a run left running. Other runs on the machine do not count."""

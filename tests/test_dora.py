@@ -23,7 +23,7 @@ from like_keras_examples.sensor_pipeline import SensorPipeline
 from like_keras_examples.throughput import Flood
 
 from conftest import (
-    FAILURES, assert_names_the_failure, failed_run_keeps_its_recording, left_behind,
+    FAILURES, assert_names_the_failure, assert_names_the_hang, failed_run_keeps_its_recording, left_behind,
     overload_ends_by_itself_losing_nothing, tool, wait_until_running,
 )
 
@@ -225,6 +225,7 @@ def test_timeout_stops_a_hanging_node(dora, tmp_path):
     with pytest.raises(RunTimeoutError, match="did not finish within timeout=2") as info:
         system.launch(transport="dora", timeout=2, run_dir=tmp_path, record=["ticker.out"])
     assert time.monotonic() - t0 < 10
+    assert_names_the_hang(info.value)
     assert left_behind(tmp_path) == []  # dora run and every node process
     ticks = read_messages(info.value.recording)["ticker.out"]  # what the responsive node recorded
     assert len(ticks) > 20 and ticks == list(range(1, len(ticks) + 1))

@@ -9,11 +9,11 @@ from mcap.reader import make_reader
 from rosbags.highlevel import AnyReader
 
 from like_keras import Array, Component, Input, Node, Output, System
-from like_keras.errors import RunError
+from like_keras.errors import RunError, RunTimeoutError
 from like_keras.recording import read_messages
 from like_keras.target import load_system
 
-from conftest import overload_ends_by_itself_losing_nothing
+from conftest import assert_names_the_hang, overload_ends_by_itself_losing_nothing
 
 from conftest import FAILURES, failed_run_keeps_its_recording
 
@@ -249,3 +249,10 @@ def test_sys_exit_in_a_step_ends_the_run_not_the_program(monkeypatch):
     err = info.value
     assert (err.node, err.component, err.step) == ("worker", "fragile", 5)
     assert "called sys.exit(0) in step 5" in str(err) and isinstance(err.__cause__, SystemExit)
+
+
+def test_timeout_names_the_step_that_never_returned():
+    system = load_system(f"{Path(__file__).resolve().parent / 'assets' / 'systems.py'}:Hanging")
+    with pytest.raises(RunTimeoutError, match="did not finish within timeout=1") as info:
+        system.launch(timeout=1)
+    assert_names_the_hang(info.value)

@@ -22,8 +22,8 @@ from like_keras_examples.throughput import Flood
 from like_keras_ros.environment import sourced
 
 from conftest import (
-    FAILURES, VENV_BIN, assert_names_the_failure, failed_run_keeps_its_recording, left_behind,
-    overload_ends_by_itself_losing_nothing, ros2_env, wait_until_running,
+    FAILURES, VENV_BIN, assert_names_the_failure, assert_names_the_hang, failed_run_keeps_its_recording,
+    left_behind, overload_ends_by_itself_losing_nothing, ros2_env, wait_until_running,
 )
 
 ASSETS = Path(__file__).resolve().parent / "assets"
@@ -166,6 +166,7 @@ def test_timeout_stops_a_hanging_node_and_leaves_no_process(ros, tmp_path):
         load_system(f"{SYSTEMS}:Hanging").launch(transport="ros2", timeout=4, run_dir=tmp_path,
                                                  record=["ticker.out"])
     assert time.monotonic() - t0 < 4 + _BUILD + 10
+    assert_names_the_hang(info.value)
     assert left_behind(tmp_path) == []
     ticks = read_messages(info.value.recording)["ticker.out"]  # what the responsive node recorded
     assert len(ticks) > 20 and ticks == list(range(1, len(ticks) + 1))

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import sys
 import tempfile
 import time
@@ -24,6 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from ._files import atomic_write
+
+BUSY_SIGNAL = signal.SIGUSR1  # the launcher asks a node what it is busy in
 from .errors import RunError
 from .graph import SystemGraph
 
@@ -73,7 +76,17 @@ class NodeFiles:
 
     def started(self) -> None:
         self.mark("process up")  # interpreter and like-keras imported
+        if self.dir is not None:  # before the pid is known: the launcher may ask at once
+            signal.signal(BUSY_SIGNAL, self._report_busy)
         self._write("pids", {"pid": os.getpid(), "parent": os.getppid()})
+
+    def _report_busy(self, signum: int, frame: Any) -> None:
+        """The launcher's run timed out: say which component this process is busy in."""
+        from .runtime import busy
+
+        info = busy(frame)
+        if info is not None:
+            self._write("busy", info)
 
     def mark(self, what: str) -> None:
         """Note when this node reached ``what`` (``results`` keeps it: where start-up goes)."""
@@ -129,6 +142,24 @@ def pids(out: Path) -> dict[str, int]:
         except (ValueError, KeyError, OSError):
             continue
     return found
+
+
+def busy(out: Path, wait: float = 1.0) -> list[dict[str, Any]]:
+    """Ask every node process still alive what it is busy in (``BUSY_SIGNAL``); the answers
+    of those in a component's code, within ``wait`` seconds (an idle one does not answer)."""
+    asked = {}
+    for node, pid in pids(out).items():
+        if not (out / "results" / f"{node}.json").exists() and alive(pid):
+            try:
+                os.kill(pid, BUSY_SIGNAL)
+                asked[node] = pid
+            except ProcessLookupError:
+                pass
+    deadline = time.monotonic() + wait
+    files = [out / "busy" / f"{node}.json" for node in asked]
+    while time.monotonic() < deadline and not all(f.exists() for f in files):
+        time.sleep(0.05)
+    return [json.loads(f.read_text()) for f in files if f.exists()]
 
 
 def failure(out: Path, final: bool = False, log: str = "") -> RunError | None:

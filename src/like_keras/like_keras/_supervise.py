@@ -23,6 +23,7 @@ from .errors import RunError, RunTimeoutError
 from .graph import SystemGraph
 from .replay import Replay
 from .result import RunResult
+from .runtime import describe_busy
 from .validation import check_run
 
 POLL = 0.05
@@ -89,8 +90,7 @@ class Supervised:
                 break
             elapsed = time.monotonic() - start
             if timeout is not None and elapsed > timeout:
-                raise RunTimeoutError(f"the {self.what} run did not finish within timeout={timeout} s; it was "
-                                      f"stopped (log: {self.log_path})")
+                raise self._timed_out(timeout)
             if duration is not None and elapsed > duration + self.grace and not stop_sent:
                 self.stop()
                 stop_sent = True
@@ -98,6 +98,17 @@ class Supervised:
         if rc != 0:
             failed = _rundir.failure(self.out, final=True, log=self._log_note())
             raise failed or RunError(f"{self.what} exited with code {rc}:\n{self.log_tail()}")
+
+    def _timed_out(self, timeout: float) -> RunTimeoutError:
+        """The timeout's error, naming what the nodes were busy in."""
+        found = _rundir.busy(self.out)
+        said = "".join(f"; {describe_busy(info)}" for info in found)
+        first = found[0] if found else {}
+        return RunTimeoutError(
+            f"the {self.what} run did not finish within timeout={timeout} s{said}. It was stopped "
+            f"(log: {self.log_path})", node=first.get("node"), component=first.get("component"),
+            step=first.get("step"),
+        )
 
     def stop(self) -> None:
         """Ask the run to stop (nodes stop their clocks and drain)."""

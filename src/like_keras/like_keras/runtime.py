@@ -254,3 +254,26 @@ class NodeRuntime:
                 self.inbox.append((dst, dst_port, value))
             if sent:
                 self._send_remote(name, port, value, remote)
+
+
+def busy(frame: Any) -> dict[str, Any] | None:
+    """What the NodeRuntime on ``frame``'s stack was doing (for a timeout's error): its
+    node, the component, ``where`` (``step 3``, ``on_start()``...) and the innermost line
+    running then, or None outside any component's code."""
+    innermost = frame
+    while frame is not None:
+        if frame.f_code in _COMPONENT_CALLS:
+            local = frame.f_locals
+            code = innermost.f_code
+            return {"node": local["self"].node, "component": local["name"], "step": local.get("n"),
+                    "where": local.get("where") or f"step {local.get('n')}",
+                    "line": f'File "{code.co_filename}", line {innermost.f_lineno}, in {code.co_name}'}
+        frame = frame.f_back
+    return None
+
+
+def describe_busy(info: dict[str, Any]) -> str:
+    return f"node '{info['node']}' was busy in component '{info['component']}', {info['where']} ({info['line']})"
+
+
+_COMPONENT_CALLS = (NodeRuntime._step.__code__, NodeRuntime._call.__code__)

@@ -28,7 +28,7 @@ from ...errors import RunError, RunTimeoutError, TransportError
 from ...graph import ConnectionSpec, SystemGraph
 from ...recording import PartWriter
 from ...result import RunResult
-from ...runtime import Event, NodeRuntime
+from ...runtime import Event, NodeRuntime, busy, describe_busy
 from ...validation import check_run
 
 _CHECK_EVERY = 512  # events between wall-clock checks (timeout, progress)
@@ -45,7 +45,7 @@ def _alarm(timeout: float | None) -> Iterator[None]:
         return
 
     def expire(signum: int, frame: Any) -> None:
-        raise _Expired
+        raise _Expired(frame)  # the frame it interrupted: where the run was
 
     previous = signal.signal(signal.SIGALRM, expire)
     signal.setitimer(signal.ITIMER_REAL, timeout)
@@ -87,8 +87,8 @@ def launch(
             try:
                 with _alarm(timeout):
                     loop.run(duration, realtime, timeout, update)
-            except _Expired:
-                raise loop.expired(timeout) from None
+            except _Expired as exc:
+                raise loop.expired(timeout, exc) from None
     except BaseException as exc:
         loop.abort()
         if isinstance(exc, RunError):
@@ -160,9 +160,14 @@ class _Loop:
     def steps(self) -> dict[str, int]:
         return {name: rt.steps[name] for rt in self.runtimes for name in rt.components}
 
-    def expired(self, timeout: float | None) -> RunTimeoutError:
+    def expired(self, timeout: float | None, alarm: BaseException | None = None) -> RunTimeoutError:
+        """The timeout's error; ``alarm`` (raised where the run was) names the busy component."""
+        info = busy(alarm.args[0]) if alarm is not None else None
+        said = f"; {describe_busy(info)}" if info else ""
         return RunTimeoutError(
-            f"system '{self.graph.name}' did not finish within timeout={timeout} s (steps so far: {self.steps()})"
+            f"system '{self.graph.name}' did not finish within timeout={timeout} s{said} (steps so far: "
+            f"{self.steps()})", node=info and info["node"], component=info and info["component"],
+            step=info and info["step"],
         )
 
     def run(self, duration: float | None, realtime: bool, timeout: float | None, update: Any) -> None:
