@@ -140,3 +140,46 @@ def overload_ends_by_itself_losing_nothing(transport: str) -> None:
     result = system.launch(transport=transport, iterations=20_000, record=["consumer.y"], timeout=180)
     assert result.steps["ticker"] == 20_000
     assert result.messages("consumer.y") == list(range(1, 20_001))
+
+
+def killed_node_ends_the_run(transport: str, node: str, run_dir: Path) -> None:
+    """``kill -9`` of ``node`` of ``assets/systems.py:Line`` at a random moment of its run:
+    within 10 s the launch raises a RunError naming that node, and no process of the run is
+    left (checked against the process table)."""
+    import random
+    import signal
+    import threading
+    import time
+
+    from like_keras.errors import RunError
+    from like_keras.target import load_system
+
+    system = load_system(f"{Path(__file__).resolve().parent / 'assets' / 'systems.py'}:Line")
+    outcome: dict[str, BaseException] = {}
+
+    def run() -> None:
+        try:
+            system.launch(transport=transport, timeout=120, run_dir=run_dir)
+        except BaseException as exc:  # handed to the test's thread
+            outcome["error"] = exc
+
+    launching = threading.Thread(target=run)
+    launching.start()
+    deadline = time.monotonic() + 60
+    while not all((run_dir / "pids" / f"{n}.json").exists() for n in "abc"):
+        assert launching.is_alive() and time.monotonic() < deadline, outcome
+        time.sleep(0.05)
+    delay = random.uniform(0.2, 2.0)
+    time.sleep(delay)
+    import json
+
+    os.kill(json.loads((run_dir / "pids" / f"{node}.json").read_text())["pid"], signal.SIGKILL)
+    killed = time.monotonic()
+    launching.join(30)
+    took = time.monotonic() - killed
+    assert not launching.is_alive(), f"the run went on after node {node} was killed {delay:.2f} s in"
+    err = outcome.get("error")
+    assert isinstance(err, RunError) and err.node == node, f"killed {node} {delay:.2f} s in: {err!r}"
+    assert f"node '{node}'" in str(err) and "died" in str(err), str(err)
+    assert took < 10, f"the run took {took:.1f} s to end after node {node} was killed"
+    assert left_behind(run_dir) == []

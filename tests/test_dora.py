@@ -23,8 +23,8 @@ from like_keras_examples.sensor_pipeline import SensorPipeline
 from like_keras_examples.throughput import Flood
 
 from conftest import (
-    FAILURES, assert_names_the_failure, assert_names_the_hang, failed_run_keeps_its_recording, left_behind,
-    overload_ends_by_itself_losing_nothing, tool, wait_until_running,
+    FAILURES, assert_names_the_failure, assert_names_the_hang, failed_run_keeps_its_recording,
+    killed_node_ends_the_run, left_behind, overload_ends_by_itself_losing_nothing, tool, wait_until_running,
 )
 
 ASSETS = Path(__file__).resolve().parent / "assets"
@@ -434,3 +434,8 @@ def test_a_module_that_is_not_installed_runs_on_a_dora_cluster(dora, cluster, tm
     code.mkdir()
     (code / "my_robot.py").write_text(MY_ROBOT)
     assert _started("-c", code, f", coordinator={cluster['address']!r}") == {"tick": 20, "sink": 20}
+
+
+@pytest.mark.parametrize("node", ["a", "b", "c"])
+def test_kill_9_of_any_node_at_a_random_moment_ends_the_run_naming_it(dora, tmp_path, node):
+    killed_node_ends_the_run("dora", node, tmp_path)

@@ -23,7 +23,7 @@ from like_keras_ros.environment import sourced
 
 from conftest import (
     FAILURES, VENV_BIN, assert_names_the_failure, assert_names_the_hang, failed_run_keeps_its_recording,
-    left_behind, overload_ends_by_itself_losing_nothing, ros2_env, wait_until_running,
+    killed_node_ends_the_run, left_behind, overload_ends_by_itself_losing_nothing, ros2_env, wait_until_running,
 )
 
 ASSETS = Path(__file__).resolve().parent / "assets"
@@ -507,3 +507,8 @@ def test_keep_last_is_sensor_data_qos_and_a_reliable_publisher_reaches_it(ros):
     assert got and got == sorted(set(got)) and set(got) <= {2 * n for n in range(1, 51)}  # some may drop
     subscriber = info["qos"].split("Subscription count")[1]
     assert "BEST_EFFORT" in subscriber and "KEEP_LAST (5)" in subscriber, info["qos"]
+
+
+@pytest.mark.parametrize("node", ["a", "b", "c"])
+def test_kill_9_of_any_node_at_a_random_moment_ends_the_run_naming_it(ros, tmp_path, node):
+    killed_node_ends_the_run("ros2", node, tmp_path)

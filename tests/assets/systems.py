@@ -250,3 +250,15 @@ class Overload(System):
         self.consumer = Echo.from_node(self.sinks)
         self.connect(self.ticker.out, self.consumer.x)
         super().__init__(config=System.Config(name="overload"))
+
+
+class Line(System):
+    """Three nodes in a line: a 100 Hz ticker, a relay, a sink. Runs until stopped."""
+
+    def __init__(self):
+        self.ticker = Ticker.from_node(Node("a"))
+        self.relay = Echo.from_node(Node("b"))
+        self.sink = Echo.from_node(Node("c"))
+        self.connect(self.ticker.out, self.relay.x)
+        self.connect(self.relay.y, self.sink.x)
+        super().__init__(config=System.Config(name="line"))

@@ -5,11 +5,12 @@
 
 It rebuilds the system from its target, keeps the components of node N, and turns
 Dora events into runtime calls: data inputs are decoded, checked for loss and
-delivered; small messages travel in batches (``batch.py``); timers tick (``timers.py``); ``lk_probe``/``lk_report`` carry the stop-and-drain
-protocol of ``like_keras.drain`` (started when the clock has stepped ``--iterations``
-times or ``--duration`` seconds have passed); ``lk_ack`` carries flow control
-(``flow.py``). With ``--run-dir`` it writes its pid, results, recording and any
-failure there for the launcher.
+delivered; small messages leave in batches (``batch.py``); the runner's own timers
+tick (``timers.py``); ``lk_probe``/``lk_report`` carry the stop-and-drain protocol of
+``like_keras.drain`` (started when the clock has stepped ``--iterations`` times or
+``--duration`` seconds have passed); acknowledgements carry flow control (``flow.py``).
+With ``--run-dir`` it writes its pid, results, recording and any failure there for the
+launcher.
 """
 
 from __future__ import annotations
