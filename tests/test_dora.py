@@ -439,3 +439,23 @@ def test_a_module_that_is_not_installed_runs_on_a_dora_cluster(dora, cluster, tm
 @pytest.mark.parametrize("node", ["a", "b", "c"])
 def test_kill_9_of_any_node_at_a_random_moment_ends_the_run_naming_it(dora, tmp_path, node):
     killed_node_ends_the_run("dora", node, tmp_path)
+
+
+def test_messages_dora_drops_end_the_run_at_once_naming_the_overload(dora, tmp_path):
+    # Nothing in Dora's node API says a message was dropped; its daemon's log does.
+    system = load_system(f"{SYSTEMS}:Flooded")
+    t0 = time.monotonic()
+    with pytest.raises(RunError) as info:
+        system.launch(transport="dora", duration=60, timeout=120, run_dir=tmp_path)
+    assert time.monotonic() - t0 < 20  # not the 15 s the consumer would need for every message
+    err = info.value
+    assert err.node == "slow" and "Dora dropped messages for node 'slow', so the run was stopped" in str(err)
+    assert "Backpressure input `flooder__out` hit hard cap" in str(err)
+    assert left_behind(tmp_path) == []
+
+
+def test_a_plain_dora_node_that_only_sends_does_not_end_a_run_before_it_starts(dora):
+    # No timer, no iterations: the run lasts until the plain node's stream closes, every
+    # message handled (the first like-keras node, not the plain one, runs the drain).
+    result = load_system(f"{SYSTEMS}:Flooded", {"count": 300}).launch(transport="dora", timeout=60)
+    assert result.steps == {"consumer": 300}

@@ -262,3 +262,15 @@ class Line(System):
         self.connect(self.ticker.out, self.relay.x)
         self.connect(self.relay.y, self.sink.x)
         super().__init__(config=System.Config(name="line"))
+
+
+class Flooded(System):
+    """A plain Dora node floods a like-keras consumer that takes 0.5 ms a message: past
+    the backpressure queue's hard cap Dora drops (a plain node takes no part in flow control)."""
+
+    def __init__(self, count: int = 30_000):
+        self.flooder = Node("flooder", executable=sys.executable, args=["-u", str(HERE / "flooder.py"), str(count)],
+                            outputs={"out": int})
+        self.consumer = SlowEcho.from_node(Node("slow"))
+        self.connect(self.flooder.out, self.consumer.x)
+        super().__init__(config=System.Config(name="flooded"))

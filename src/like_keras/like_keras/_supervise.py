@@ -42,10 +42,12 @@ def prepare(graph: SystemGraph, iterations: int | None, record: list[str] | None
 
 def supervise(graph: SystemGraph, transport: str, cmd: list[str], out: Path, env: Mapping[str, str], *,
               duration: float | None, timeout: float | None, record: list[str] | None, what: str, log: str,
-              grace: float, stop: Callable[[], None] | None = None) -> RunResult:
-    """Run ``cmd`` until it ends, fails or times out; then what the nodes reported."""
+              grace: float, stop: Callable[[], None] | None = None,
+              watch: Callable[[], RunError | None] | None = None) -> RunResult:
+    """Run ``cmd`` until it ends, fails or times out; then what the nodes reported.
+    ``watch`` is called as it runs: a RunError it returns (the transport saw a fault) ends it."""
     wall0 = time.perf_counter()
-    run = Supervised(cmd, out, env, what=what, log=log, grace=grace, stop=stop)
+    run = Supervised(cmd, out, env, what=what, log=log, grace=grace, stop=stop, watch=watch)
     try:
         run.wait(duration, timeout)
     except BaseException as exc:  # a failure, a timeout, Ctrl-C: the recording survives all of them
@@ -66,8 +68,9 @@ class Supervised:
     """``cmd`` (the transport's launcher, called ``what`` in errors) running in ``out``."""
 
     def __init__(self, cmd: list[str], out: Path, env: Mapping[str, str], *, what: str, log: str, grace: float,
-                 stop: Callable[[], None] | None = None) -> None:
+                 stop: Callable[[], None] | None = None, watch: Callable[[], RunError | None] | None = None) -> None:
         self.out = out
+        self._watch = watch
         self.what = what
         self.grace = grace  # seconds a stopped run gets before it is killed
         self._stop = stop
@@ -83,8 +86,8 @@ class Supervised:
         stop_sent = False
         while True:
             rc = self.proc.poll()
-            failed = _rundir.failure(self.out, log=self._log_note())
-            if failed is not None:
+            failed = _rundir.failure(self.out, log=self._log_note()) or (self._watch and self._watch())
+            if failed:
                 raise failed
             if rc is not None:
                 break

@@ -24,8 +24,11 @@ WAVE_INTERVAL = 0.002  # seconds between two probe waves
 
 
 def coordinator_of(graph: SystemGraph) -> str:
-    """The process that runs the waves: the clock's node, else the first node."""
-    return graph.node_of(graph.clock) if graph.clock else graph.nodes[0].name
+    """The process that runs the waves: the clock's node, else the first like-keras node
+    (an external process cannot run them)."""
+    if graph.clock:
+        return graph.node_of(graph.clock)
+    return next((n.name for n in graph.nodes if n.executable is None), graph.nodes[0].name)
 
 
 def peers(graph: SystemGraph) -> list[str]:
@@ -107,10 +110,11 @@ class Drain:
         self.clock = graph.clock
         self.peers = peers(graph)
         self.coordinator = Coordinator(self.peers) if node == coordinator else None
-        # Without iterations, timers or inputs fed from outside, a run ends when it is
-        # quiet: drain from the start.
+        # Without iterations, timers, inputs fed from outside or external processes that
+        # send, a run ends when it is quiet: drain from the start.
         self.draining = self.coordinator is not None and iterations is None and not any(
-            c.rate_hz for c in graph.components) and not graph.foreign_inputs()
+            c.rate_hz for c in graph.components) and not graph.foreign_inputs() and not any(
+            graph.is_external(c.src) for c in graph.connections)
         self.sent = 0
         self.received = 0
         self.stopping = False  # timers off

@@ -26,6 +26,7 @@ from ...graph import SystemGraph
 from ...replay import to_arg
 from ...result import RunResult
 from .dataflow import compile
+from .drops import DropWatch
 
 _GRACE = 3.0  # seconds a stopped dataflow gets to drain before it is killed
 
@@ -75,12 +76,11 @@ def launch(
         cmd += ["start", str(path), "--attach", "--name", name, *_coordinator_args(coordinator)]
     else:
         cmd += ["run", str(path)]
-    # Nodes import the system as this process did: same interpreter, same import path.
     env = {**os.environ, "RUST_BACKTRACE": "0"}  # the nodes' import path is in the dataflow
     stop = (lambda: subprocess.run([cmd[0], "stop", "--name", name, *_coordinator_args(coordinator)],
                                    capture_output=True, timeout=30)) if coordinator else None
     return supervise(graph, "dora", cmd, out, env, duration=duration, timeout=timeout, record=record,
-                     what="Dora", log="dora.log", grace=_GRACE, stop=stop)
+                     what="Dora", log="dora.log", grace=_GRACE, stop=stop, watch=DropWatch(out / "dora.log"))
 
 
 def _coordinator_args(coordinator: str) -> list[str]:

@@ -175,8 +175,10 @@ class Runner:
             kind = event["type"]
             if kind == "INPUT":
                 self._input(event["id"], event["value"], event.get("metadata") or {})
-            elif kind == "STOP":
+            elif kind == "STOP" and event.get("id") != "ALL_INPUTS_CLOSED":
                 self.drain.stop_clock()  # a manual stop: like the end of a duration, but best effort
+            # Every input closed (plain Dora nodes that fed this one ended): Dora may say so
+            # before the messages still queued, so go on until the stream ends.
             elif kind == "NODE_FAILED":
                 rt.halt()  # the failed node reports itself; just leave
                 break
