@@ -183,3 +183,15 @@ def killed_node_ends_the_run(transport: str, node: str, run_dir: Path) -> None:
     assert f"node '{node}'" in str(err) and "died" in str(err), str(err)
     assert took < 10, f"the run took {took:.1f} s to end after node {node} was killed"
     assert left_behind(run_dir) == []
+
+
+def duration_ends_a_busy_node_losing_nothing(transport: str) -> None:
+    """``duration`` on the throughput flood, whose producer's node is never idle: the clock
+    stops at the end of the duration and every message sent arrives. (On Dora the busy
+    node never looked at its deadline: the launcher stopped the run and the messages in
+    flight were lost without a word.)"""
+    from like_keras_examples.throughput import Flood
+
+    result = Flood().launch(transport=transport, duration=1.0, timeout=120, record=["producer.out", "consumer.y"])
+    sent, got = result.messages("producer.out"), result.messages("consumer.y")
+    assert len(sent) > 100 and got == sent == list(range(1, len(sent) + 1))

@@ -23,8 +23,9 @@ from like_keras_examples.sensor_pipeline import SensorPipeline
 from like_keras_examples.throughput import Flood
 
 from conftest import (
-    FAILURES, assert_names_the_failure, assert_names_the_hang, failed_run_keeps_its_recording,
-    killed_node_ends_the_run, left_behind, overload_ends_by_itself_losing_nothing, tool, wait_until_running,
+    FAILURES, assert_names_the_failure, assert_names_the_hang, duration_ends_a_busy_node_losing_nothing,
+    failed_run_keeps_its_recording, killed_node_ends_the_run, left_behind, overload_ends_by_itself_losing_nothing,
+    tool, wait_until_running,
 )
 
 ASSETS = Path(__file__).resolve().parent / "assets"
@@ -459,3 +460,7 @@ def test_a_plain_dora_node_that_only_sends_does_not_end_a_run_before_it_starts(d
     # message handled (the first like-keras node, not the plain one, runs the drain).
     result = load_system(f"{SYSTEMS}:Flooded", {"count": 300}).launch(transport="dora", timeout=60)
     assert result.steps == {"consumer": 300}
+
+
+def test_duration_ends_a_busy_node_losing_nothing(dora):
+    duration_ends_a_busy_node_losing_nothing("dora")

@@ -22,8 +22,9 @@ from like_keras_examples.throughput import Flood
 from like_keras_ros.environment import sourced
 
 from conftest import (
-    FAILURES, VENV_BIN, assert_names_the_failure, assert_names_the_hang, failed_run_keeps_its_recording,
-    killed_node_ends_the_run, left_behind, overload_ends_by_itself_losing_nothing, ros2_env, wait_until_running,
+    FAILURES, VENV_BIN, assert_names_the_failure, assert_names_the_hang, duration_ends_a_busy_node_losing_nothing,
+    failed_run_keeps_its_recording, killed_node_ends_the_run, left_behind, overload_ends_by_itself_losing_nothing,
+    ros2_env, wait_until_running,
 )
 
 ASSETS = Path(__file__).resolve().parent / "assets"
@@ -512,3 +513,7 @@ def test_keep_last_is_sensor_data_qos_and_a_reliable_publisher_reaches_it(ros):
 @pytest.mark.parametrize("node", ["a", "b", "c"])
 def test_kill_9_of_any_node_at_a_random_moment_ends_the_run_naming_it(ros, tmp_path, node):
     killed_node_ends_the_run("ros2", node, tmp_path)
+
+
+def test_duration_ends_a_busy_node_losing_nothing(ros):
+    duration_ends_a_busy_node_losing_nothing("ros2")

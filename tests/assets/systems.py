@@ -274,3 +274,46 @@ class Flooded(System):
         self.consumer = SlowEcho.from_node(Node("slow"))
         self.connect(self.flooder.out, self.consumer.x)
         super().__init__(config=System.Config(name="flooded"))
+
+
+class MegaProducer(Producer):
+    """Sends 1 MB arrays as fast as the CPU allows, its count in the first pixel."""
+
+    out = Output(Array(np.float32, (512, 512)))
+
+    def on_start(self):
+        self.frame = np.zeros((512, 512), np.float32)
+        return super().on_start()
+
+    def step(self, again):
+        out = super().step(again)
+        self.frame[0, 0] = out["out"]
+        return {"out": self.frame, "loop": out["loop"]}
+
+
+class SlowPixel(Component):
+    """Takes 5 ms a frame; sends on its first pixel."""
+
+    x = Input(Array(np.float32, (512, 512)))
+    y = Output(float)
+
+    def step(self, x):
+        import time
+
+        time.sleep(0.005)
+        return float(x[0, 0])
+
+
+class MegaFlood(System):
+    """1 MB arrays from a producer as fast as the CPU allows into a consumer taking 5 ms each."""
+
+    def __init__(self):
+        self.fast = Node("fast")
+        self.slow = Node("slow")
+        self.producer = MegaProducer.from_node(self.fast)
+        self.echo = Echo.from_node(self.fast)
+        self.reader = SlowPixel.from_node(self.slow)
+        self.connect(self.producer.loop, self.echo.x)
+        self.connect(self.echo.y, self.producer.again)
+        self.connect(self.producer.out, self.reader.x)
+        super().__init__(config=System.Config(name="mega_flood"))

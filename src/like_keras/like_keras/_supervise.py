@@ -101,6 +101,10 @@ class Supervised:
         if rc != 0:
             failed = _rundir.failure(self.out, final=True, log=self._log_note())
             raise failed or RunError(f"{self.what} exited with code {rc}:\n{self.log_tail()}")
+        if stop_sent:  # the nodes did not end by themselves: what was in flight is gone
+            raise RunError(f"the {self.what} run did not end by itself within {self.grace} s of its duration="
+                           f"{duration} s, so it was stopped, and the messages still in flight then were lost "
+                           f"(log: {self.log_path})")
 
     def _timed_out(self, timeout: float) -> RunTimeoutError:
         """The timeout's error, naming what the nodes were busy in."""

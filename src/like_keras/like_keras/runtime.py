@@ -99,7 +99,6 @@ class NodeRuntime:
         # A component with one output may return the bare value: the port it goes to.
         self._only_output = {name: next(iter(outs)) for name, outs in self._outputs.items() if len(outs) == 1}
         self.feeds = {key: f for key, f in (feeds or {}).items() if f.component in self.components}
-        self._step_of = {name: comp.step for name, comp in self.components.items()}
         self._plain_timers = frozenset(n for n, c in self.components.items() if not isinstance(c, Replayer))
         self._feed_checks = {key: types.coercer(type(self.components[f.component]).inputs[f.port].type)
                              for key, f in self.feeds.items()}
@@ -140,13 +139,15 @@ class NodeRuntime:
             return
         self._step(component)
 
-    def drain(self) -> int:
-        """Process local events until none are left (none before ``start``); returns how many."""
+    def drain(self, limit: int | None = None) -> int:
+        """Process local events until none are left, or ``limit`` of them (none before
+        ``start``); returns how many. A transport whose components keep each other busy
+        passes a limit, to look at its clock and its peers in between."""
         if not self.started:
             return 0
         n = 0
         inbox = self.inbox
-        while inbox:
+        while inbox and n != limit:
             self.deliver(*inbox.popleft())
             n += 1
         return n
@@ -185,7 +186,7 @@ class NodeRuntime:
             return
         n = self.steps[name] = self.steps[name] + 1
         try:
-            out = self._step_of[name](**self._latest[name])
+            out = self.components[name].step(**self._latest[name])
         except (Exception, SystemExit) as exc:  # sys.exit() in a step ends the run, not the process
             raise self._failure(name, exc, f"step {n}", n) from exc
         self._emit(name, out, n)

@@ -35,6 +35,8 @@ from like_keras.msgs.ros_mapping import input_mapping, port_mapping, topic_of
 from like_keras.replay import Feed
 from like_keras.runtime import NodeRuntime, Recorder
 
+_SLICE = 256  # local events processed between two looks at the clock, ROS and the drain
+
 CONTROL_TYPE = "std_msgs/msg/String"
 # What a launch tells every node (ROS parameters like_keras.<name>), with their defaults.
 RUN_PARAMETERS: dict[str, Any] = {"iterations": 0, "duration": 0.0, "run_dir": "", "record": "", "replay": ""}
@@ -218,12 +220,15 @@ class Bridge:
         self.spin()
 
     def spin(self, now: float | None = None) -> None:
-        """Process local events, then answer probes and run the coordinator's waves.
-        The adapter also calls it every few milliseconds while ``draining``. Before
-        ``start`` it does nothing: what arrived waits for ``on_start``."""
+        """Process local events (a slice of them), then, with none left, answer probes and
+        run the coordinator's waves. The adapter calls it again while ``busy``, and every
+        few milliseconds while ``draining``. Before ``start`` it does nothing: what arrived
+        waits for ``on_start``."""
         if not self.runtime.started:
             return
-        self.runtime.drain()
+        self.runtime.drain(_SLICE)
+        if self.busy:
+            return  # components that keep each other busy: the adapter looks at its clock first
         self.drain.idle(time.monotonic() if now is None else now)
         if self.drain.leaving and self._on_exit is not None:
             self._on_exit()
@@ -231,6 +236,11 @@ class Bridge:
     @property
     def leaving(self) -> bool:
         return self.drain.leaving
+
+    @property
+    def busy(self) -> bool:
+        """Local events are waiting."""
+        return bool(self.runtime.inbox)
 
     def finish(self) -> None:
         """A clean end: ``on_stop`` (once, and only after ``on_start``)."""

@@ -107,7 +107,8 @@ def _spin(executor: Any, bridge: Bridge, stop: _StopRequest, duration: float, re
     """Until the drain says leave. The end of ``duration`` or a stop request stops the
     clock and drains; after a stop request the node leaves within ``_STOP_GRACE`` even if
     its peers are gone. While draining, the coordinator's probe waves need a look every
-    few milliseconds; otherwise only callbacks wake the node."""
+    few milliseconds, and components that keep each other busy get a slice of local work
+    each turn; otherwise only callbacks wake the node."""
     end = time.monotonic() + duration if duration else None
     leave_by = None
     while not bridge.leaving:
@@ -120,9 +121,9 @@ def _spin(executor: Any, bridge: Bridge, stop: _StopRequest, duration: float, re
             leave_by = now + _STOP_GRACE
         if leave_by is not None and now > leave_by:
             return
-        draining = bridge.drain.draining
-        executor.spin_once(timeout_sec=drain.WAVE_INTERVAL if draining else 0.05)
-        if draining:
+        draining, busy = bridge.drain.draining, bridge.busy
+        executor.spin_once(timeout_sec=0 if busy else drain.WAVE_INTERVAL if draining else 0.05)
+        if draining or busy:
             bridge.spin()
         if recorder is not None:
             recorder.flush_due()  # what was sent before a silence reaches the disk too

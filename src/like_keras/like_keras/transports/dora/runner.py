@@ -156,6 +156,7 @@ class Runner:
                 if not rt.inbox:
                     continue  # all done: wait for Dora below
                 self._flush()
+                self._end_duration()  # a node that is never idle still ends its duration
                 self._tick(time.monotonic_ns())
                 event = self.deferred.popleft() if self.deferred else self._receive(wait=False)
                 if event is None or event is HANDLED:
@@ -210,10 +211,13 @@ class Runner:
         """With an empty inbox: end a duration, flush the recording, then the drain's turn."""
         if self.recorder is not None:
             self.recorder.flush_due()
-        now = time.monotonic()
-        if self.deadline is not None and now >= self.deadline and not self.drain.stopping:
+        self._end_duration()
+        self.drain.idle(time.monotonic())
+
+    def _end_duration(self) -> None:
+        """Past the deadline of ``--duration``: stop the clock (the drain follows)."""
+        if self.deadline is not None and not self.drain.stopping and time.monotonic() >= self.deadline:
             self.drain.stop_clock()
-        self.drain.idle(now)
 
     def _input(self, iid: str, value: pa.Array, metadata: dict[str, Any]) -> None:
         rt = self.runtime
