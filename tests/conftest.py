@@ -195,3 +195,61 @@ def duration_ends_a_busy_node_losing_nothing(transport: str) -> None:
     result = Flood().launch(transport=transport, duration=1.0, timeout=120, record=["producer.out", "consumer.y"])
     sent, got = result.messages("producer.out"), result.messages("consumer.y")
     assert len(sent) > 100 and got == sent == list(range(1, len(sent) + 1))
+
+
+def flood_keeps_memory_bounded(transport: str, run_dir: Path, seconds: float = 60.0) -> dict[str, int]:
+    """``assets/systems.py:MegaFlood`` for ``seconds``: 1 MB arrays as fast as the producer
+    can make them into a consumer taking 5 ms each. Lossless must mean backpressure, not a
+    queue that grows: every message arrives, in order, and the resident memory of every
+    process of the run (sampled from /proc twice a second) is no higher in the second half
+    of the run than in the first. Returns each process's peak, in MB."""
+    import threading
+    import time
+
+    from like_keras.target import load_system
+
+    samples: list[tuple[float, dict[str, int]]] = []
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.wait(0.5):
+            rss = {}
+            for line in left_behind(run_dir):  # every process of this run, by its command line
+                pid, _, cmd = line.partition(" ")
+                try:
+                    status = Path(f"/proc/{pid}/status").read_text()
+                except OSError:
+                    continue
+                kb = next((int(s.split()[1]) for s in status.splitlines() if s.startswith("VmRSS:")), 0)
+                name = "launcher" if "dora run" in cmd or "ros2 launch" in cmd or "launch.py" in cmd else \
+                    next((w for w in ("fast", "slow") if f"node {w}" in cmd or f"/{w} " in cmd or
+                          f"__node:={w}" in cmd), cmd[:40])
+                rss[name] = max(rss.get(name, 0), kb // 1024)
+            samples.append((time.monotonic(), rss))
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    t0 = time.monotonic()
+    try:
+        system = load_system(f"{Path(__file__).resolve().parent / 'assets' / 'systems.py'}:MegaFlood")
+        result = system.launch(transport=transport, duration=seconds, timeout=seconds + 120, run_dir=run_dir,
+                               record=["reader.y"])
+    finally:
+        done.set()
+        sampler.join()
+    got = result.messages("reader.y")
+    assert len(got) > 100 and got == [float(i) for i in range(1, len(got) + 1)]
+    assert result.steps["reader"] == result.steps["producer"]  # every frame sent arrived
+    half = t0 + seconds / 2
+    peaks: dict[str, int] = {}
+    first: dict[str, int] = {}
+    second: dict[str, int] = {}
+    for t, rss in samples:
+        for name, mb in rss.items():
+            peaks[name] = max(peaks.get(name, 0), mb)
+            part = first if t < half else second
+            part[name] = max(part.get(name, 0), mb)
+    print(f"\npeak resident memory on {transport}, MB: {peaks}")
+    for name, mb in second.items():
+        assert mb <= first.get(name, 0) * 1.25 + 32, f"{name} grew: {first.get(name)} MB -> {mb} MB ({samples})"
+    return peaks

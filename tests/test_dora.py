@@ -24,8 +24,8 @@ from like_keras_examples.throughput import Flood
 
 from conftest import (
     FAILURES, assert_names_the_failure, assert_names_the_hang, duration_ends_a_busy_node_losing_nothing,
-    failed_run_keeps_its_recording, killed_node_ends_the_run, left_behind, overload_ends_by_itself_losing_nothing,
-    tool, wait_until_running,
+    failed_run_keeps_its_recording, flood_keeps_memory_bounded, killed_node_ends_the_run, left_behind,
+    overload_ends_by_itself_losing_nothing, tool, wait_until_running,
 )
 
 ASSETS = Path(__file__).resolve().parent / "assets"
@@ -464,3 +464,8 @@ def test_a_plain_dora_node_that_only_sends_does_not_end_a_run_before_it_starts(d
 
 def test_duration_ends_a_busy_node_losing_nothing(dora):
     duration_ends_a_busy_node_losing_nothing("dora")
+
+
+def test_a_minute_of_1mb_frames_into_a_slow_consumer_keeps_memory_bounded(dora, tmp_path):
+    peaks = flood_keeps_memory_bounded("dora", tmp_path)
+    assert max(peaks.values()) < 512, peaks  # a node is ~100 MB of Python, numpy, pyarrow
