@@ -60,7 +60,7 @@ def test_acks_from_strangers_or_for_other_outputs_change_nothing():
 def test_the_receiver_acknowledges_in_batches_with_running_totals():
     acks = []
     receiver = FlowControl(plan(load_system("like_keras_examples.throughput:Flood").build())["slow"], "slow",
-                           lambda payload: acks.append(json.loads(json.dumps(payload))))  # sent as JSON
+                           lambda payload: acks.append(json.loads(payload)))  # sent as JSON
     for n in range(1, 261):
         event = data("producer__out")
         assert receiver.on_event(event) is event  # data goes on to the runner

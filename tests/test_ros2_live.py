@@ -23,8 +23,8 @@ from like_keras_ros.environment import sourced
 
 from conftest import (
     FAILURES, VENV_BIN, assert_names_the_failure, assert_names_the_hang, duration_ends_a_busy_node_losing_nothing,
-    failed_run_keeps_its_recording, killed_node_ends_the_run, left_behind, overload_ends_by_itself_losing_nothing,
-    ros2_env, wait_until_running,
+    failed_run_keeps_its_recording, flood_keeps_memory_bounded, killed_node_ends_the_run, left_behind,
+    overload_ends_by_itself_losing_nothing, ros2_env, wait_until_running,
 )
 
 ASSETS = Path(__file__).resolve().parent / "assets"
@@ -517,3 +517,8 @@ def test_kill_9_of_any_node_at_a_random_moment_ends_the_run_naming_it(ros, tmp_p
 
 def test_duration_ends_a_busy_node_losing_nothing(ros):
     duration_ends_a_busy_node_losing_nothing("ros2")
+
+
+def test_a_minute_of_1mb_frames_into_a_slow_consumer_keeps_memory_bounded(ros, tmp_path):
+    peaks = flood_keeps_memory_bounded("ros2", tmp_path)
+    assert max(peaks.values()) < 512, peaks  # a node is ~100-200 MB of Python, rclpy, numpy

@@ -20,15 +20,20 @@ def test_topic_plan_types_and_default_qos():
     # sim hosts the clock: it runs the drain's probe waves.
     # Relative names: a launch namespace moves the whole system; `ros2 run` gives the same topics.
     assert sim.publishers == {"cartpole/env/obs": ("std_msgs/msg/Float64MultiArray", Qos()),
-                              "cartpole/_lk/probe": string}
+                              "cartpole/_lk/probe": string, "cartpole/_lk/ack": string}
     assert sim.subscriptions == {"cartpole/agent/action": ("std_msgs/msg/Int64", Qos()),
-                                 "cartpole/_lk/report": string}
+                                 "cartpole/_lk/report": string, "cartpole/_lk/ack": string}
     assert control.publishers == {"cartpole/agent/action": ("std_msgs/msg/Int64", Qos()),
-                                  "cartpole/_lk/report": string}
+                                  "cartpole/_lk/report": string, "cartpole/_lk/ack": string}
     assert control.routes == {"cartpole/env/obs": [("agent", "obs")]}
     # The ready barrier waits for these nodes by name, not for any subscriber.
-    assert sim.readers == {"cartpole/env/obs": {"control"}, "cartpole/_lk/probe": {"control"}}
-    assert control.readers == {"cartpole/agent/action": {"sim"}, "cartpole/_lk/report": {"sim"}}
+    assert sim.readers == {"cartpole/env/obs": {"control"}, "cartpole/_lk/probe": {"control"},
+                           "cartpole/_lk/ack": {"control"}}
+    assert control.readers == {"cartpole/agent/action": {"sim"}, "cartpole/_lk/report": {"sim"},
+                               "cartpole/_lk/ack": {"sim"}}
+    # Keep-all is no flow control: each sender keeps a window in flight, acknowledged every quarter.
+    assert (sim.flow, control.flow) == ({"cartpole/env/obs": {"control": 500}}, {"cartpole/agent/action": {"sim": 500}})
+    assert (sim.ack_every, control.ack_every) == ({"cartpole/agent/action": 125}, {"cartpole/env/obs": 125})
     assert Qos() == Qos(reliable=True, keep_all=True)  # lossless unless a port opts out
 
 
@@ -142,3 +147,54 @@ def test_inputs_fed_from_outside_subscribe_to_their_topic_and_take_no_part_in_th
     from like_keras_ros.bringup import ros_dependencies
 
     assert ros_dependencies(graph) == ["std_msgs"]
+
+
+def test_a_sender_holds_what_overfills_a_window_and_steps_nothing_until_acknowledged():
+    class Camera(Component):
+        frame = Output(Array(np.float32, (2048, 2048)))  # 16 MB: two in flight
+        rate_hz = 100.0
+
+        def on_start(self):
+            self.n = 0
+
+        def step(self):
+            self.n += 1
+            return np.full((2048, 2048), self.n, np.float32)
+
+    class Viewer(Component):
+        frame = Input(Array(np.float32, (2048, 2048)))
+
+        def step(self, frame):
+            pass
+
+    cam, viewer = Camera(name="cam", node=Node("a")), Viewer(name="viewer", node=Node("b"))
+    graph = System(name="cams", components=[cam, viewer], connections=[(cam.frame, viewer.frame)]).build()
+    assert plan_node(graph, "a").flow == {"cams/cam/frame": {"b": 2}}
+    assert plan_node(graph, "b").ack_every == {"cams/cam/frame": 1}
+
+    class IO:
+        def __init__(self):
+            self.sent = []
+
+        def publish(self, topic, message):
+            self.sent.append((topic, message))
+
+        def make(self, typename, /, **fields):
+            return STORE.types[typename](**fields)
+
+    from like_keras.msgs.ros import STORE
+    from like_keras_ros.bridge import Bridge
+
+    io = IO()
+    bridge = Bridge(graph, "a", {"cam": cam}, io)
+    bridge.start()
+    for _ in range(4):
+        bridge.on_timer("cam")
+    frames = [t for t, _ in io.sent if t == "cams/cam/frame"]
+    assert len(frames) == 2 and len(bridge.held) == 1  # the third waits; the fourth tick stepped nothing
+    assert cam.n == 3 and not bridge.busy
+    ack = io.make("std_msgs/msg/String", data='{"from": "b", "counts": {"cams/cam/frame": 1}}')
+    bridge.on_message("cams/_lk/ack", ack)
+    assert len([t for t, _ in io.sent if t == "cams/cam/frame"]) == 3 and not bridge.held
+    bridge.on_timer("cam")
+    assert cam.n == 4 and len(bridge.held) == 1  # two in flight again: the fourth waits

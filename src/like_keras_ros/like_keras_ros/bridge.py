@@ -15,7 +15,11 @@ lists and forwards their callbacks; anything else is here, where it is tested.
   a reliable publisher reaches it too).
 - Inputs with a ``topic`` subscribe to it: ROS nodes like-keras did not write feed them.
 - Control: ``<system>/_lk/probe`` and ``<system>/_lk/report`` (std_msgs/String, JSON)
-  carry ``like_keras.drain`` (hidden topics: ``_lk``).
+  carry ``like_keras.drain``, ``<system>/_lk/ack`` the acknowledgements of
+  ``like_keras.credits`` (hidden topics: ``_lk``). Keep-all is no flow control: its
+  history grows without bound behind a slow subscriber, so a sender keeps at most a
+  window of messages in flight to each like-keras node reading a lossless topic, and a
+  node waiting for room holds what it sent and steps no component until there is some.
 - Parameters: each component's ``Config`` fields, ``<component>.<field>``.
 """
 
@@ -23,12 +27,14 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from like_keras import drain, types
 from like_keras.component import Component
+from like_keras.credits import Credits
 from like_keras.errors import RunError
 from like_keras.graph import ConnectionSpec, SystemGraph
 from like_keras.msgs.ros_mapping import input_mapping, port_mapping, topic_of
@@ -36,6 +42,8 @@ from like_keras.replay import Feed
 from like_keras.runtime import NodeRuntime, Recorder
 
 _SLICE = 256  # local events processed between two looks at the clock, ROS and the drain
+_SMALL_WINDOW = 500  # messages in flight to one node, for messages without big arrays
+_WINDOW_BYTES = 32 << 20  # for messages with arrays: about this many bytes in flight
 
 CONTROL_TYPE = "std_msgs/msg/String"
 # What a launch tells every node (ROS parameters like_keras.<name>), with their defaults.
@@ -66,10 +74,32 @@ class NodeTopics:
     routes: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # topic -> [(component, port)]
     readers: dict[str, frozenset[str]] = field(default_factory=dict)  # published topic -> nodes reading it
     foreign: dict[str, tuple[str, str]] = field(default_factory=dict)  # topic from outside -> first (comp, port)
+    flow: dict[str, dict[str, int]] = field(default_factory=dict)  # published topic -> {node: max in flight}
+    ack_every: dict[str, int] = field(default_factory=dict)  # subscribed topic -> receipts per acknowledgement
 
 
 def control_topics(graph: SystemGraph) -> tuple[str, str]:
     return f"{graph.name}/_lk/probe", f"{graph.name}/_lk/report"
+
+
+def ack_topic(graph: SystemGraph) -> str:
+    return f"{graph.name}/_lk/ack"
+
+
+def _window(graph: SystemGraph, component: str, port: str) -> int:
+    """Messages of ``component.port`` a sender keeps in flight to one node."""
+    t = types.from_json(graph.component(component).output(port).type)
+    nbytes = max((a.max_nbytes or 0 for a in types.iter_arrays(t)), default=0)
+    return max(1, min(_SMALL_WINDOW, _WINDOW_BYTES // nbytes)) if nbytes else _SMALL_WINDOW
+
+
+def _lossless_readers(graph: SystemGraph, component: str, port: str) -> list[str]:
+    """The like-keras nodes that read ``component.port`` losslessly (not all keep_last)."""
+    dests: dict[str, list[tuple[str, str]]] = {}
+    for conn in graph.connections_from(component):
+        if conn.src_port == port and graph.node_of(conn.dst) != graph.node_of(component):
+            dests.setdefault(graph.node_of(conn.dst), []).append((conn.dst, conn.dst_port))
+    return sorted(n for n, d in dests.items() if not graph.is_external(d[0][0]) and not graph.keep_last(d))
 
 
 def plan_node(graph: SystemGraph, node: str, replayed: frozenset[str] = frozenset()) -> NodeTopics:
@@ -107,10 +137,24 @@ def plan_node(graph: SystemGraph, node: str, replayed: frozenset[str] = frozense
         keep = graph.keep_last(dests)
         if keep:
             out.subscriptions[topic] = (out.subscriptions[topic][0], Qos(False, False, keep))
+    for topic, (comp, port) in out.origins.items():
+        if (comp, port) in out.sources:
+            window = _window(graph, comp, port)
+            readers = _lossless_readers(graph, comp, port)
+            if readers:
+                out.flow[topic] = dict.fromkeys(readers, window)
+        elif topic in out.routes and node in _lossless_readers(graph, comp, port):
+            out.ack_every[topic] = max(1, _window(graph, comp, port) // 4)  # every quarter window
+    control = (CONTROL_TYPE, LOSSLESS)
+    acks = ack_topic(graph)
+    if out.ack_every:
+        out.publishers[acks] = control
+        out.readers[acks] = frozenset(graph.node_of(out.origins[t][0]) for t in out.ack_every)
+    if out.flow:
+        out.subscriptions[acks] = control
     probe, report = control_topics(graph)
     coordinator = drain.coordinator_of(graph)
     peers = drain.peers(graph)
-    control = (CONTROL_TYPE, LOSSLESS)
     if node == coordinator and peers:
         out.publishers[probe] = out.subscriptions[report] = control
         out.readers[probe] = frozenset(peers)
@@ -168,6 +212,10 @@ class Bridge:
             send_probe=lambda payload: self._publish_control(self.probe_topic, payload),
             send_report=lambda payload: self._publish_control(self.report_topic, payload),
         )
+        self.ack_topic = ack_topic(graph)
+        self.credits = Credits(node, self.topics.flow, self.topics.ack_every,
+                               lambda payload: self._publish_control(self.ack_topic, payload))
+        self.held: deque[tuple[str, Any]] = deque()  # (topic, message) sent while waiting for room
         self.mappings = {topic: port_mapping(graph, *src) for topic, src in self.topics.origins.items()}
         self.mappings.update({topic: input_mapping(graph, *dst) for topic, dst in self.topics.foreign.items()})
         self.checks = {
@@ -196,7 +244,12 @@ class Bridge:
             self.drain.on_probe(message.data)
         elif topic == self.report_topic:
             self.drain.on_report(message.data)
+        elif topic == self.ack_topic:
+            self.credits.on_ack(message.data)
+            self._release()
         else:
+            self.credits.received(topic)
+            self.credits.send_due()
             (comp, port), *_ = self.topics.routes[topic]
             try:
                 value = self.checks[topic](self.mappings[topic].from_ros(message))
@@ -210,7 +263,7 @@ class Bridge:
         self.spin()
 
     def on_timer(self, component: str) -> None:
-        if not self.drain.stopping:
+        if not self.drain.stopping and not self.held:  # waiting for room: no step, like a late tick
             self.runtime.tick(component)
         self.spin()
 
@@ -224,10 +277,10 @@ class Bridge:
         run the coordinator's waves. The adapter calls it again while ``busy``, and every
         few milliseconds while ``draining``. Before ``start`` it does nothing: what arrived
         waits for ``on_start``."""
-        if not self.runtime.started:
-            return
+        if not self.runtime.started or self.held:
+            return  # before start, or waiting for room: steps wait
         self.runtime.drain(_SLICE)
-        if self.busy:
+        if self.runtime.inbox or self.held:
             return  # components that keep each other busy: the adapter looks at its clock first
         self.drain.idle(time.monotonic() if now is None else now)
         if self.drain.leaving and self._on_exit is not None:
@@ -239,8 +292,8 @@ class Bridge:
 
     @property
     def busy(self) -> bool:
-        """Local events are waiting."""
-        return bool(self.runtime.inbox)
+        """Local events are waiting, and may be processed (no message waits for room)."""
+        return bool(self.runtime.inbox) and not self.held
 
     def finish(self) -> None:
         """A clean end: ``on_stop`` (once, and only after ``on_start``)."""
@@ -250,8 +303,21 @@ class Bridge:
 
     def _send(self, component: str, port: str, value: Any, connections: list[ConnectionSpec]) -> None:
         topic = self.topics.sources[(component, port)]
-        self.io.publish(topic, self.mappings[topic].to_ros(value, self.io.make))
+        message = self.mappings[topic].to_ros(value, self.io.make)
+        if self.held or self.credits.blocked(topic):
+            self.held.append((topic, message))  # in order, once the receivers make room
+        else:
+            self._publish(topic, message)
+
+    def _publish(self, topic: str, message: Any) -> None:
+        self.io.publish(topic, message)
+        self.credits.sent(topic)
         self.drain.sent += len(self.topics.readers[topic])
+
+    def _release(self) -> None:
+        """Publish what was held, in order, while there is room."""
+        while self.held and not self.credits.blocked(self.held[0][0]):
+            self._publish(*self.held.popleft())
 
     def _publish_control(self, topic: str, payload: str) -> None:
         self.io.publish(topic, self.io.make(CONTROL_TYPE, data=payload))

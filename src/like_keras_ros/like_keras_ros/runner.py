@@ -69,7 +69,7 @@ def run(target: str, node: str, kwargs: dict[str, Any] | None = None, argv: list
         bridge = Bridge(graph, node, live, io, feeds=feeds,
                         iterations=bounds["iterations"] or None, recorder=recorder, record=local)
         _parameters(ros, bridge, parameters(graph, node))
-        control = {bridge.probe_topic, bridge.report_topic}
+        control = {bridge.probe_topic, bridge.report_topic, bridge.ack_topic}
         for topic, (ros_type, qos) in bridge.topics.publishers.items():
             io.publishers[topic] = ros.create_publisher(
                 _message_class(ros_type), topic, _qos(qos), **_quiet(topic in control, PublisherEventCallbacks))

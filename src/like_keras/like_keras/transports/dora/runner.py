@@ -76,7 +76,7 @@ class Runner:
         self.checks = {iid: types.coercer(t) for iid, t in self.in_types.items()}
         self.numbering = Numbering(list(self.plan.outputs))
         self.sequence = SequenceCheck(self.node, self.plan.routes, self.plan.lossy)
-        self.flow = FlowControl(self.plan, self.node, lambda payload: self._control(ACK, json.dumps(payload)))
+        self.flow = FlowControl(self.plan, self.node, lambda payload: self._control(ACK, payload))
         self.batch = Batch(self._send_batch)
         self.timers = Timers(self.plan.timers)
         self.deferred: collections.deque[dict[str, Any]] = collections.deque()
