@@ -59,6 +59,10 @@ class ComponentDefinitionError(GraphError):
     """A Component class that cannot work (e.g. ``step`` does not accept its inputs)."""
 
 
+class PortTypeError(ComponentDefinitionError, TypeError):
+    """A port declared with something that is not a port type (``Input(dict)``)."""
+
+
 class ConfigError(GraphError):
     """A component or system configuration that cannot be used."""
 

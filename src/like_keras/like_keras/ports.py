@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from . import types
+from .errors import PortTypeError
 
 if TYPE_CHECKING:
     from .component import Component
@@ -23,7 +24,8 @@ class _Port:
         try:
             self.type = types.check_type(type_)
         except TypeError as exc:
-            raise TypeError(f"{type(self).__name__}: {exc}") from None
+            shown = type_.__name__ if isinstance(type_, type) else repr(type_)
+            raise PortTypeError(f"{type(self).__name__}({shown[:60]}): {exc}") from None
         self.name = ""
 
     def __set_name__(self, owner: type, name: str) -> None:
