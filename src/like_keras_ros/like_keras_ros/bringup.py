@@ -14,6 +14,8 @@ style that ament_lint checks (single quotes, Google import order, Apache header)
 
 from __future__ import annotations
 
+import pprint
+import textwrap
 from typing import Any
 
 import yaml
@@ -131,11 +133,20 @@ def _nodes_py(graph: SystemGraph) -> str:
         copyright_header()
         + f'"""Entry points of the like-keras system {graph.name!r} (generated): one per node."""\n\n'
         "from like_keras_ros.runner import run\n\n"
-        f"TARGET = {graph.target!r}\n"
-        f"KWARGS = {graph.target_kwargs!r}\n"
-        f"DIGEST = {graph.digest()!r}  # of the system compiled: a node that rebuilds another one fails\n"
+        + _assignment("TARGET", graph.target)
+        + _assignment("KWARGS", graph.target_kwargs)
+        + f"DIGEST = {graph.digest()!r}  # of the system compiled: a node that rebuilds another one fails\n"
         + functions
     )
+
+
+def _assignment(name: str, value: Any) -> str:
+    """``name = value`` as Python source, wrapped over lines within ROS 2's line length
+    (constructor arguments can be long)."""
+    line = f"{name} = {value!r}\n"
+    if len(line) <= _MAX_LINE:
+        return line
+    return f"{name} = (\n{textwrap.indent(pprint.pformat(value, width=_MAX_LINE - 4, sort_dicts=False), '    ')}\n)\n"
 
 
 def _parameters_yaml(graph: SystemGraph) -> str:
