@@ -2,6 +2,7 @@
 component, port or node and says what to do, before anything runs where possible."""
 
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -24,6 +25,7 @@ from like_keras.errors import (
     UnstartableCycleError,
     ValueTypeError,
 )
+from like_keras.target import load_system
 
 
 class Ints(Component):
@@ -427,3 +429,13 @@ class Sub2(Component):
 
     def step(self, x, z):
         return 1
+
+
+@pytest.mark.parametrize("transport", ["native", "dora"])
+def test_iterations_of_a_clock_that_never_steps_are_refused_before_the_run(transport):
+    # Natively the run ended at once with the clock at 0 steps; on Dora it waited forever.
+    system = load_system(f"{Path(__file__).resolve().parent / 'assets' / 'systems.py'}:Greeting")
+    with pytest.raises(NoClockError, match=r"launch\(iterations=3\) counts the steps of clock component 'hello', "
+                                           r"which never steps: it has no rate_hz and no connected input"):
+        system.launch(transport=transport, iterations=3, timeout=30)
+    assert system.launch(transport=transport, timeout=60).steps == {"hello": 0, "ear": 1}  # ends when quiet

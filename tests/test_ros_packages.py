@@ -117,7 +117,7 @@ def test_compiling_again_replaces_the_packages(tmp_path):
     (src / "cartpole_bringup/stale.txt").write_text("old")
     CartPole(seed=7).compile_to_transport("ros2", src)
     assert not (src / "cartpole_bringup/stale.txt").exists()
-    assert "KWARGS = {'seed': 7}" in (src / "cartpole_bringup/cartpole_bringup/nodes.py").read_text()
+    assert "KWARGS = json.loads('{\"seed\": 7}')" in (src / "cartpole_bringup/cartpole_bringup/nodes.py").read_text()
     assert sorted(p.name for p in src.iterdir()) == ["cartpole_bringup"]
 
 

@@ -10,6 +10,8 @@ ping-pong pair started by ``on_start`` (its own two components, after the others
 five rounds.
 """
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from like_keras import Array, Component, Input, Msg, Node, Output, System
@@ -104,3 +106,37 @@ def Random(spec: dict) -> System:  # noqa: N802 - a factory named like the syste
     return System(name=spec["name"], nodes=nodes, components=comps, connections=connections,
                   clock=spec["components"][0]["name"])
 
+
+
+class Settings(Component):
+    """Says, from ``on_start``, the Config it was given (as JSON: every value, exactly)."""
+
+    said = Output(str)
+
+    @dataclass
+    class Config:
+        text: str = ""
+        number: int = 0
+        ratio: float = 0.0
+
+    def on_start(self):
+        import json
+
+        return json.dumps([self.config.text, self.config.number, self.config.ratio])
+
+
+class Listener(Component):
+    said = Input(str)
+
+    def step(self, said):
+        pass
+
+
+def Configured(text: str, number: int, ratio: float) -> System:  # noqa: N802 - a factory, named like a system
+    """A Settings component in each of two nodes, each given the same Config."""
+    config = {"text": text, "number": number, "ratio": ratio}
+    a, b = Node("first"), Node("second")
+    one, two = Settings(name="one", node=a, config=config), Settings(name="two", node=b, config=config)
+    ear_a, ear_b = Listener(name="ear_a", node=a), Listener(name="ear_b", node=b)
+    return System(name="configured", nodes=[a, b], components=[one, two, ear_a, ear_b],
+                  connections=[(one.said, ear_b.said), (two.said, ear_a.said)])

@@ -317,3 +317,20 @@ class MegaFlood(System):
         self.connect(self.echo.y, self.producer.again)
         self.connect(self.producer.out, self.reader.x)
         super().__init__(config=System.Config(name="mega_flood"))
+
+
+class Hello(Component):
+    out = Output(int)
+
+    def on_start(self):
+        return 1
+
+
+class Greeting(System):
+    """A component that only speaks from on_start, heard in another node: its clock never steps."""
+
+    def __init__(self):
+        self.hello = Hello.from_node(Node("a"))
+        self.ear = Echo.from_node(Node("b"))
+        self.connect(self.hello.out, self.ear.x)
+        super().__init__(config=System.Config(name="greeting"))

@@ -182,6 +182,21 @@ def require_clock(graph: SystemGraph) -> str:
     return clock
 
 
+def _require_stepping_clock(graph: SystemGraph, iterations: int, replays: dict[str, Any]) -> None:
+    """``iterations`` count the clock's steps: a clock that can never step would never end
+    the run (it would wait forever on Dora and ROS 2)."""
+    clock = graph.component(require_clock(graph))
+    fed = {conn.dst_port for conn in graph.connections if conn.dst == clock.name}
+    if clock.rate_hz or clock.name in replays or any(
+            p.trigger and (p.name in fed or p.topic is not None) for p in clock.inputs):
+        return
+    raise NoClockError(
+        f"launch(iterations={iterations}) counts the steps of clock component '{clock.name}', which never "
+        f"steps: it has no rate_hz and no connected input that triggers it. Give it a rate_hz, choose "
+        f"another clock (System.Config(clock=...)), or bound the run with duration or timeout instead"
+    )
+
+
 def check_run(graph: SystemGraph, iterations: int | None, record: list[str] | None,
               replay: Any = None) -> tuple[frozenset[tuple[str, str]], int | None, dict[str, Any], dict[str, Any]]:
     """What every transport checks before a run starts: a clock for ``iterations``, the
@@ -190,9 +205,9 @@ def check_run(graph: SystemGraph, iterations: int | None, record: list[str] | No
     from .recording import parse_record
     from .replay import check, parse
 
-    if iterations is not None:
-        require_clock(graph)
     ports = parse_record(graph, record or [])
     replays = parse(replay)
+    if iterations is not None:
+        _require_stepping_clock(graph, iterations, replays)
     iterations, opened = check(graph, replays, iterations)
     return ports, iterations, replays, opened

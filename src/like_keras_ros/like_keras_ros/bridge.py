@@ -20,7 +20,9 @@ lists and forwards their callbacks; anything else is here, where it is tested.
   history grows without bound behind a slow subscriber, so a sender keeps at most a
   window of messages in flight to each like-keras node reading a lossless topic, and a
   node waiting for room holds what it sent and steps no component until there is some.
-- Parameters: each component's ``Config`` fields, ``<component>.<field>``.
+- Parameters: each component's ``Config`` fields, ``<component>.<field>``, that a ROS 2
+  parameter can hold (an integer past int64 is not one: it reaches the node unchanged
+  with the constructor arguments, and cannot be tuned from ROS).
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ CONTROL_TYPE = "std_msgs/msg/String"
 # What a launch tells every node (ROS parameters like_keras.<name>), with their defaults.
 RUN_PARAMETERS: dict[str, Any] = {"iterations": 0, "duration": 0.0, "run_dir": "", "record": "", "replay": ""}
 _PARAM_TYPES = (bool, int, float, str)
+_INT64 = (-(2**63), 2**63 - 1)
 
 
 @dataclass(frozen=True)
@@ -176,8 +179,11 @@ def parameters(graph: SystemGraph, node: str) -> dict[str, Any]:
 
 
 def _is_param(value: Any) -> bool:
+    """A value a ROS 2 parameter holds: bool, int64, float64, str, or a list of one of them."""
     if isinstance(value, list):
-        return bool(value) and all(type(v) is type(value[0]) for v in value) and isinstance(value[0], _PARAM_TYPES)
+        return bool(value) and all(type(v) is type(value[0]) and _is_param(v) for v in value)
+    if type(value) is int:
+        return _INT64[0] <= value <= _INT64[1]
     return isinstance(value, _PARAM_TYPES)
 
 

@@ -14,6 +14,7 @@ style that ament_lint checks (single quotes, Google import order, Apache header)
 
 from __future__ import annotations
 
+import json
 import pprint
 import textwrap
 from typing import Any
@@ -132,21 +133,24 @@ def _nodes_py(graph: SystemGraph) -> str:
     return (
         copyright_header()
         + f'"""Entry points of the like-keras system {graph.name!r} (generated): one per node."""\n\n'
+        "import json\n\n"
         "from like_keras_ros.runner import run\n\n"
         + _assignment("TARGET", graph.target)
-        + _assignment("KWARGS", graph.target_kwargs)
+        # As JSON, like every other process gets them: NaN, infinities and huge integers too.
+        + _assignment("KWARGS", json.dumps(graph.target_kwargs, sort_keys=True), call="json.loads")
         + f"DIGEST = {graph.digest()!r}  # of the system compiled: a node that rebuilds another one fails\n"
         + functions
     )
 
 
-def _assignment(name: str, value: Any) -> str:
-    """``name = value`` as Python source, wrapped over lines within ROS 2's line length
-    (constructor arguments can be long)."""
-    line = f"{name} = {value!r}\n"
+def _assignment(name: str, value: Any, call: str = "") -> str:
+    """``name = call(value)`` as Python source, wrapped over lines within ROS 2's line
+    length (constructor arguments can be long)."""
+    line = f"{name} = {call}({value!r})\n" if call else f"{name} = {value!r}\n"
     if len(line) <= _MAX_LINE:
         return line
-    return f"{name} = (\n{textwrap.indent(pprint.pformat(value, width=_MAX_LINE - 4, sort_dicts=False), '    ')}\n)\n"
+    literal = textwrap.indent(pprint.pformat(value, width=_MAX_LINE - 4, sort_dicts=False), "    ")
+    return f"{name} = {call}(\n{literal}\n)\n"
 
 
 def _parameters_yaml(graph: SystemGraph) -> str:
