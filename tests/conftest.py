@@ -253,3 +253,58 @@ def flood_keeps_memory_bounded(transport: str, run_dir: Path, seconds: float = 6
     for name, mb in second.items():
         assert mb <= first.get(name, 0) * 1.25 + 32, f"{name} grew: {first.get(name)} MB -> {mb} MB ({samples})"
     return peaks
+
+
+MY_ROBOT = '''
+from like_keras import Component, Input, Node, Output, System
+
+
+class Tick(Component):
+    out = Output(int)
+    rate_hz = 200.0
+
+    def on_start(self):
+        self.n = 0
+
+    def step(self):
+        self.n += 1
+        return self.n
+
+
+class Sink(Component):
+    x = Input(int)
+
+    def step(self, x):
+        pass
+
+
+class S(System):
+    def __init__(self):
+        self.tick = Tick.from_node(Node("sim"{robot}))
+        self.sink = Sink.from_node(Node("control"{base}))
+        self.connect(self.tick.out, self.sink.x)
+        super().__init__(config=System.Config(name="my_robot"))
+'''
+RUN = ("import json\nfrom my_robot import S\n"
+       "r = S().launch(transport={transport!r}, iterations=20, timeout=120{options})\n"
+       "print('STEPS', json.dumps(r.steps))\n")
+
+
+def started_beside_the_system(how: str, folder: Path, transport: str, options: str = "",
+                              machines: bool = False) -> dict:
+    """Steps of a run of ``my_robot.py`` (written in ``folder``, not installed), launched
+    by a program in ``folder`` that Python runs ``how``: ``script``, ``-c``, ``stdin``
+    or ``-m``, without PYTHONPATH."""
+    import json
+
+    robot, base = (', machine="robot"', ', machine="base"') if machines else ("", "")
+    (folder / "my_robot.py").write_text(MY_ROBOT.format(robot=robot, base=base))
+    code = RUN.format(transport=transport, options=options)
+    (folder / "run.py").write_text(code)
+    argv, stdin = {"script": (["run.py"], None), "-c": (["-c", code], None), "stdin": (["-"], code),
+                   "-m": (["-m", "run"], None)}[how]
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    done = subprocess.run([sys.executable, *argv], input=stdin, cwd=folder, env=env, capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.split("STEPS", 1)[1])

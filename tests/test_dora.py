@@ -25,7 +25,7 @@ from like_keras_examples.throughput import Flood
 from conftest import (
     FAILURES, assert_names_the_failure, assert_names_the_hang, duration_ends_a_busy_node_losing_nothing,
     failed_run_keeps_its_recording, flood_keeps_memory_bounded, killed_node_ends_the_run, left_behind,
-    overload_ends_by_itself_losing_nothing, tool, wait_until_running,
+    overload_ends_by_itself_losing_nothing, started_beside_the_system, tool, wait_until_running,
 )
 
 ASSETS = Path(__file__).resolve().parent / "assets"
@@ -375,66 +375,18 @@ def test_a_timer_faster_than_its_node_ends_by_itself_losing_nothing(dora):
     overload_ends_by_itself_losing_nothing("dora")
 
 
-MY_ROBOT = '''
-from like_keras import Component, Input, Node, Output, System
-
-
-class Tick(Component):
-    out = Output(int)
-    rate_hz = 200.0
-
-    def on_start(self):
-        self.n = 0
-
-    def step(self):
-        self.n += 1
-        return self.n
-
-
-class Sink(Component):
-    x = Input(int)
-
-    def step(self, x):
-        pass
-
-
-class S(System):
-    def __init__(self):
-        self.tick = Tick.from_node(Node("sim", machine="robot"))
-        self.sink = Sink.from_node(Node("control", machine="base"))
-        self.connect(self.tick.out, self.sink.x)
-        super().__init__(config=System.Config(name="my_robot"))
-'''
-RUN = ("import json\nfrom my_robot import S\n"
-       "r = S().launch(transport='dora', iterations=20, timeout=60{options})\n"
-       "print('STEPS', json.dumps(r.steps))\n")
-
-
-def _started(how: str, folder: Path, options: str = "") -> dict:
-    """Run RUN in ``folder`` (beside my_robot.py, which is not installed) started ``how``."""
-    code = RUN.format(options=options)
-    (folder / "run.py").write_text(code)
-    argv, stdin = {"script": (["run.py"], None), "-c": (["-c", code], None), "stdin": (["-"], code),
-                   "-m": (["-m", "run"], None)}[how]
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    done = subprocess.run([sys.executable, *argv], input=stdin, cwd=folder, env=env, capture_output=True,
-                          text=True, timeout=120)
-    assert done.returncode == 0, done.stderr[-3000:]
-    return json.loads(done.stdout.split("STEPS", 1)[1])
-
 
 @pytest.mark.parametrize("how", ["script", "-c", "stdin", "-m"])
 def test_a_system_beside_the_program_runs_on_dora_however_python_starts(dora, tmp_path, how):
-    (tmp_path / "my_robot.py").write_text(MY_ROBOT)
-    assert _started(how, tmp_path) == {"tick": 20, "sink": 20}
+    assert started_beside_the_system(how, tmp_path, "dora") == {"tick": 20, "sink": 20}
 
 
 def test_a_module_that_is_not_installed_runs_on_a_dora_cluster(dora, cluster, tmp_path):
     # The daemons spawn the node processes: the launcher's environment never reaches them.
     code = tmp_path / "code"
     code.mkdir()
-    (code / "my_robot.py").write_text(MY_ROBOT)
-    assert _started("-c", code, f", coordinator={cluster['address']!r}") == {"tick": 20, "sink": 20}
+    options = f", coordinator={cluster['address']!r}"
+    assert started_beside_the_system("-c", code, "dora", options, machines=True) == {"tick": 20, "sink": 20}
 
 
 @pytest.mark.parametrize("node", ["a", "b", "c"])

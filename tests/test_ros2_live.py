@@ -24,7 +24,7 @@ from like_keras_ros.environment import sourced
 from conftest import (
     FAILURES, VENV_BIN, assert_names_the_failure, assert_names_the_hang, duration_ends_a_busy_node_losing_nothing,
     failed_run_keeps_its_recording, flood_keeps_memory_bounded, killed_node_ends_the_run, left_behind,
-    overload_ends_by_itself_losing_nothing, ros2_env, wait_until_running,
+    overload_ends_by_itself_losing_nothing, ros2_env, started_beside_the_system, wait_until_running,
 )
 
 ASSETS = Path(__file__).resolve().parent / "assets"
@@ -522,3 +522,8 @@ def test_duration_ends_a_busy_node_losing_nothing(ros):
 def test_a_minute_of_1mb_frames_into_a_slow_consumer_keeps_memory_bounded(ros, tmp_path):
     peaks = flood_keeps_memory_bounded("ros2", tmp_path)
     assert max(peaks.values()) < 512, peaks  # a node is ~100-200 MB of Python, rclpy, numpy
+
+
+@pytest.mark.parametrize("how", ["script", "-c", "stdin", "-m"])
+def test_a_system_beside_the_program_runs_on_ros2_however_python_starts(ros, tmp_path, how):
+    assert started_beside_the_system(how, tmp_path, "ros2") == {"tick": 20, "sink": 20}
