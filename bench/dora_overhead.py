@@ -47,13 +47,18 @@ def hand_written_rtts(size: int, count: int, work: Path) -> list[float]:
         if "shared_memory_pool_size" in gen:
             node["shared_memory_pool_size"] = gen["shared_memory_pool_size"]
         nodes.append(node)
-    flow = work / f"hand-{size}" / "dataflow.yml"
+    dora_run(nodes, work / f"hand-{size}")
+    return json.loads(out.read_text())
+
+
+def dora_run(nodes: list[dict], folder: Path) -> None:
+    """Run hand-written Dora ``nodes`` as a dataflow in ``folder`` with ``dora run``."""
+    flow = folder / "dataflow.yml"
     flow.parent.mkdir(parents=True, exist_ok=True)
     flow.write_text(yaml.safe_dump({"nodes": nodes}, sort_keys=False))
     dora = str(Path(sys.executable).parent / "dora")
     subprocess.run([dora, "run", str(flow)], check=True, capture_output=True, timeout=600,
                    env={**os.environ, "RUST_BACKTRACE": "0"})
-    return json.loads(out.read_text())
 
 
 def _timed(run) -> float:
@@ -73,12 +78,7 @@ def hand_written_flood(count: int, work: Path) -> None:
         {"id": "count", "path": sys.executable, "args": f"-u {HERE / 'dora_flood' / 'count.py'} {count}",
          "inputs": {"x": {"source": "send/out", **queue}}},
     ]
-    flow = work / f"flood-{count}" / "dataflow.yml"
-    flow.parent.mkdir(parents=True, exist_ok=True)
-    flow.write_text(yaml.safe_dump({"nodes": nodes}, sort_keys=False))
-    dora = str(Path(sys.executable).parent / "dora")
-    subprocess.run([dora, "run", str(flow)], check=True, capture_output=True, timeout=600,
-                   env={**os.environ, "RUST_BACKTRACE": "0"})
+    dora_run(nodes, work / f"flood-{count}")
 
 
 def like_keras_flood(count: int, work: Path) -> None:

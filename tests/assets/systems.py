@@ -130,12 +130,12 @@ class EchoFloat(Component):
 
 
 class BigProducer(Producer):
-    """Sends 16 MB arrays as fast as the CPU allows."""
+    """Sends 16 MB arrays as fast as the CPU allows, its count in the first pixel."""
 
     out = Output(Array(np.float32, (2048, 2048)))
 
     def on_start(self):
-        self.frame = np.zeros((2048, 2048), np.float32)
+        self.frame = np.zeros(type(self).outputs["out"].type.shape, np.float32)
         return super().on_start()
 
     def step(self, again):
@@ -276,32 +276,22 @@ class Flooded(System):
         super().__init__(config=System.Config(name="flooded"))
 
 
-class MegaProducer(Producer):
-    """Sends 1 MB arrays as fast as the CPU allows, its count in the first pixel."""
+class MegaProducer(BigProducer):
+    """Sends 1 MB arrays as fast as the CPU allows."""
 
     out = Output(Array(np.float32, (512, 512)))
 
-    def on_start(self):
-        self.frame = np.zeros((512, 512), np.float32)
-        return super().on_start()
 
-    def step(self, again):
-        out = super().step(again)
-        self.frame[0, 0] = out["out"]
-        return {"out": self.frame, "loop": out["loop"]}
-
-
-class SlowPixel(Component):
-    """Takes 5 ms a frame; sends on its first pixel."""
+class SlowPixel(FirstPixel):
+    """Takes 5 ms a 1 MB frame."""
 
     x = Input(Array(np.float32, (512, 512)))
-    y = Output(float)
 
     def step(self, x):
         import time
 
         time.sleep(0.005)
-        return float(x[0, 0])
+        return super().step(x)
 
 
 class MegaFlood(System):
