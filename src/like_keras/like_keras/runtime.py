@@ -99,6 +99,7 @@ class NodeRuntime:
         # A component with one output may return the bare value: the port it goes to.
         self._only_output = {name: next(iter(outs)) for name, outs in self._outputs.items() if len(outs) == 1}
         self.feeds = {key: f for key, f in (feeds or {}).items() if f.component in self.components}
+        self._step_of: dict[str, Callable[..., Any]] = {}
         self._plain_timers = frozenset(n for n, c in self.components.items() if not isinstance(c, Replayer))
         self._feed_checks = {key: types.coercer(type(self.components[f.component]).inputs[f.port].type)
                              for key, f in self.feeds.items()}
@@ -106,7 +107,9 @@ class NodeRuntime:
     # --- events ------------------------------------------------------------------------
 
     def start(self) -> None:
-        """Call every component's ``on_start`` and send what it returns."""
+        """Call every component's ``on_start`` and send what it returns. Each ``step`` is
+        looked up here, once: the one a component has when its run starts is called."""
+        self._step_of = {name: comp.step for name, comp in self.components.items()}
         for name, comp in self.components.items():
             out = self._call(name, comp.on_start, "on_start()")
             self._emit(name, out, where="on_start()")
@@ -186,7 +189,7 @@ class NodeRuntime:
             return
         n = self.steps[name] = self.steps[name] + 1
         try:
-            out = self.components[name].step(**self._latest[name])
+            out = self._step_of[name](**self._latest[name])
         except (Exception, SystemExit) as exc:  # sys.exit() in a step ends the run, not the process
             raise self._failure(name, exc, f"step {n}", n) from exc
         self._emit(name, out, n)
