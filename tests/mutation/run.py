@@ -36,6 +36,7 @@ TARGET_RATE = 0.90
 # Module -> the tests that hold its guarantees (fast ones: each mutant runs them).
 TARGETS = {
     "src/like_keras/like_keras/drain.py": ["tests/test_drain.py", "tests/test_ros_bridge.py"],
+    "src/like_keras/like_keras/credits.py": ["tests/test_dora_flow.py", "tests/test_ros_bridge.py"],
     "src/like_keras/like_keras/transports/dora/flow.py": ["tests/test_dora_flow.py"],
     "src/like_keras/like_keras/transports/dora/batch.py": ["tests/test_dora_batch.py"],
     "src/like_keras/like_keras/transports/dora/timers.py": ["tests/test_dora_timers.py"],
