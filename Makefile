@@ -10,12 +10,12 @@ STAMP := $(VENV)/.installed
 # Debian's partial ROS 2 (ament_lint, rosidl) that checks generated ROS 2 packages.
 # The second set is in Debian 12; where apt has no such package the ROS packaging
 # tests skip, except under CI=true, where setup fails.
-APT_PACKAGES := python3-venv python3-pip
+APT_PACKAGES := python3-venv python3-pip graphviz
 APT_ROS_TOOLS := ament-cmake ament-lint python3-ament-index python3-ament-package rosidl-core rosidl-tools
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PACKAGES := src/like_keras src/like_keras_examples src/like_keras_ros
 
-.PHONY: setup demo test bench mutants clean
+.PHONY: setup demo test bench mutants pictures clean
 
 setup: $(STAMP)
 
@@ -55,6 +55,10 @@ bench: setup
 # Mutation testing of the modules that carry the guarantees (not in `make test`: ~20 min).
 mutants: setup
 	$(BIN)/python tests/mutation/run.py
+
+# The README's pictures of the examples (a test checks they match the code).
+pictures: setup
+	$(BIN)/python -m like_keras_examples.pictures docs/graphs
 
 clean:
 	rm -rf $(VENV) build install log .pytest_cache

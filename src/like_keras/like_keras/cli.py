@@ -3,7 +3,7 @@
     lk run TARGET [--transport T] [--iterations N] [--duration S] [--record C.P ...]
            [--replay COMPONENT=BAG [--replay-topic COMPONENT.PORT=TOPIC]]
     lk check TARGET
-    lk graph TARGET [--format mermaid|json]
+    lk graph TARGET [--format mermaid|json|svg|png|dot] [-o PATH]
     lk summary TARGET
     lk compile TARGET --transport T --out DIR
 
@@ -82,7 +82,8 @@ def _parser() -> argparse.ArgumentParser:
 
     command("check", "Build and validate a system; exit 1 with the error if it is wrong.", _check)
     graph = command("graph", "Print the system graph.", _graph)
-    graph.add_argument("--format", choices=["mermaid", "json"], default="mermaid")
+    graph.add_argument("--format", choices=["mermaid", "json", "svg", "png", "dot"], default="mermaid")
+    graph.add_argument("-o", "--output", help="file for svg, png or dot (default: <system>.<format>)")
     command("summary", "Print a table of nodes, components, ports and connections.", _summary)
     comp = command("compile", "Write what a transport needs to run the system.", _compile)
     comp.add_argument("--transport", required=True)
@@ -168,9 +169,12 @@ def _check(args: argparse.Namespace) -> int:
 
 def _graph(args: argparse.Namespace) -> int:
     system = _load(args)
-    print(system.build().to_json() if args.format == "json" else system.to_mermaid(), end="")
-    if args.format == "json":
-        print()
+    if args.format in ("svg", "png", "dot"):
+        print(f"wrote {system.draw(args.output or f'{system.name}.{args.format}', args.format)}")
+    elif args.format == "json":
+        print(system.build().to_json())
+    else:
+        print(system.to_mermaid(), end="")
     return 0
 
 

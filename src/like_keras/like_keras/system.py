@@ -137,6 +137,13 @@ class System:
 
         summary(self.build(), print_fn)
 
+    def draw(self, path: str | Path, format: str | None = None) -> Path:
+        """Draw the system with Graphviz to ``path`` (``svg``, ``png`` or ``dot``, by default
+        from its suffix): nodes as boxes of components, connections as arrows with types."""
+        from .draw import draw
+
+        return draw(self.build(), path, format)
+
     def to_mermaid(self) -> str:
         """A Mermaid flowchart of the system: one subgraph per node."""
         from ._summary import mermaid
