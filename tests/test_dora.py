@@ -111,6 +111,7 @@ def test_lossy_opt_in_machines_pool_size_and_external_nodes(dora, tmp_path):
     assert nodes["doubler"]["args"].endswith("doubler.py")
     assert nodes["doubler"]["inputs"]["x"]["source"] == "main/ticker__out"
     assert nodes["doubler"]["outputs"] == ["y"]
+    assert list(nodes["doubler"]["inputs"]) == ["x"]  # a plain Dora node takes no part in flow control
     assert nodes["sinks"]["inputs"]["doubler__y"]["source"] == "doubler/y"
 
 

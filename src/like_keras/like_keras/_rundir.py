@@ -25,12 +25,12 @@ from pathlib import Path
 from typing import Any
 
 from ._files import atomic_write
-
-BUSY_SIGNAL = signal.SIGUSR1  # the launcher asks a node what it is busy in
 from .errors import RunError
 from .graph import SystemGraph
 
-_PARTS = ("pids", "results", "failures", "rec")
+BUSY_SIGNAL = signal.SIGUSR1  # the launcher asks a node what it is busy in
+
+_PARTS = ("pids", "results", "failures", "busy", "rec")
 
 
 def make_run_dir(graph: SystemGraph, run_dir: str | Path | None) -> Path:

@@ -15,6 +15,12 @@ import json
 from collections.abc import Callable
 
 
+def ack_every(window: int) -> int:
+    """Receipts per acknowledgement for a ``window``: every quarter window, so the sender
+    never waits long and acknowledgements stay rare."""
+    return max(1, window // 4)
+
+
 class Credits:
     """``windows``: output -> {receiving node: max in flight}; ``ack_every``: input ->
     receipts per acknowledgement; ``send_ack(payload)`` sends the JSON payload

@@ -127,6 +127,20 @@ class SystemGraph:
         """The other nodes that read output ``component.port``."""
         return self._index.readers.get((component, port), frozenset())
 
+    def lossless_readers(self, component: str, port: str) -> list[str]:
+        """The like-keras nodes (not external processes) that read output ``component.port``
+        from another node losslessly (not every reader there opted into keep_last), sorted:
+        those a sender keeps a window of messages in flight to. None for an external
+        process's output (an empty list): it takes no part in flow control."""
+        if self.is_external(component):
+            return []
+        node = self.node_of(component)
+        dests: dict[str, list[tuple[str, str]]] = {}
+        for conn in self.connections_from(component):
+            if conn.src_port == port and self.node_of(conn.dst) != node:
+                dests.setdefault(self.node_of(conn.dst), []).append((conn.dst, conn.dst_port))
+        return sorted(n for n, d in dests.items() if not self.is_external(d[0][0]) and not self.keep_last(d))
+
     def keep_last(self, readers: list[tuple[str, str]]) -> int | None:
         """How many messages a transport may keep for inputs ``readers`` (component, port)
         fed by one source: lossy only when every one of them opted in with keep_last."""

@@ -196,6 +196,11 @@ def iter_arrays(t: Any) -> list[Array]:
     return []
 
 
+def max_nbytes(t: Any) -> int:
+    """The bytes of the largest Array reachable in ``t`` (0: none, or unbounded)."""
+    return max((a.max_nbytes or 0 for a in iter_arrays(t)), default=0)
+
+
 # --- checking values ------------------------------------------------------------
 
 

@@ -36,7 +36,7 @@ from typing import Any, Protocol
 
 from like_keras import drain, types
 from like_keras.component import Component
-from like_keras.credits import Credits
+from like_keras.credits import Credits, ack_every
 from like_keras.errors import RunError
 from like_keras.graph import ConnectionSpec, SystemGraph
 from like_keras.msgs.ros_mapping import input_mapping, port_mapping, topic_of
@@ -91,18 +91,8 @@ def ack_topic(graph: SystemGraph) -> str:
 
 def _window(graph: SystemGraph, component: str, port: str) -> int:
     """Messages of ``component.port`` a sender keeps in flight to one node."""
-    t = types.from_json(graph.component(component).output(port).type)
-    nbytes = max((a.max_nbytes or 0 for a in types.iter_arrays(t)), default=0)
+    nbytes = types.max_nbytes(types.from_json(graph.component(component).output(port).type))
     return max(1, min(_SMALL_WINDOW, _WINDOW_BYTES // nbytes)) if nbytes else _SMALL_WINDOW
-
-
-def _lossless_readers(graph: SystemGraph, component: str, port: str) -> list[str]:
-    """The like-keras nodes that read ``component.port`` losslessly (not all keep_last)."""
-    dests: dict[str, list[tuple[str, str]]] = {}
-    for conn in graph.connections_from(component):
-        if conn.src_port == port and graph.node_of(conn.dst) != graph.node_of(component):
-            dests.setdefault(graph.node_of(conn.dst), []).append((conn.dst, conn.dst_port))
-    return sorted(n for n, d in dests.items() if not graph.is_external(d[0][0]) and not graph.keep_last(d))
 
 
 def plan_node(graph: SystemGraph, node: str, replayed: frozenset[str] = frozenset()) -> NodeTopics:
@@ -142,12 +132,11 @@ def plan_node(graph: SystemGraph, node: str, replayed: frozenset[str] = frozense
             out.subscriptions[topic] = (out.subscriptions[topic][0], Qos(False, False, keep))
     for topic, (comp, port) in out.origins.items():
         if (comp, port) in out.sources:
-            window = _window(graph, comp, port)
-            readers = _lossless_readers(graph, comp, port)
+            readers = graph.lossless_readers(comp, port)
             if readers:
-                out.flow[topic] = dict.fromkeys(readers, window)
-        elif topic in out.routes and node in _lossless_readers(graph, comp, port):
-            out.ack_every[topic] = max(1, _window(graph, comp, port) // 4)  # every quarter window
+                out.flow[topic] = dict.fromkeys(readers, _window(graph, comp, port))
+        elif topic in out.routes and node in graph.lossless_readers(comp, port):
+            out.ack_every[topic] = ack_every(_window(graph, comp, port))
     control = (CONTROL_TYPE, LOSSLESS)
     acks = ack_topic(graph)
     if out.ack_every:

@@ -36,6 +36,7 @@ import yaml
 from ... import _rundir, types
 from ...drain import coordinator_of, peers
 from ..._files import atomic_write
+from ...credits import ack_every
 from ...errors import TransportError
 from ...graph import SystemGraph
 from ...replay import PACE_HZ
@@ -96,7 +97,7 @@ def plan(graph: SystemGraph, replayed: frozenset[str] = frozenset()) -> dict[str
         src, dst = plans[src_node], plans[dst_node]
         src.outputs[out] = (conn.src, conn.src_port)
         t = types.from_json(graph.component(conn.src).output(conn.src_port).type)
-        size = max((a.max_nbytes or 0 for a in types.iter_arrays(t)), default=0)
+        size = types.max_nbytes(t)
         src.pool_bytes = max(src.pool_bytes, size)
         if graph.is_external(conn.dst):
             dst.inputs[conn.dst_port] = {"source": f"{src_node}/{out}", "queue_size": _LOSSLESS_QUEUE,
@@ -118,16 +119,13 @@ def plan(graph: SystemGraph, replayed: frozenset[str] = frozenset()) -> dict[str
         p.fanout = {out: len(reached.get(out, ())) for out in p.outputs}
         for out, (comp, port) in p.outputs.items():
             iid = data_id(comp, port)
-            for receiver in sorted(reached.get(out, ())):
-                if iid in plans[receiver].lossy:
-                    continue  # latest-only: the sender never waits
+            for receiver in graph.lossless_readers(comp, port):  # keep_last ones: the sender never waits
                 p.inputs[ack_id(receiver)] = {"source": f"{receiver}/{ACK}", "queue_size": 100,
                                               "queue_policy": "backpressure"}
                 plans[receiver].acks_to.add(p.name)
                 window = _window(plans[receiver].inputs[iid])
                 p.flow.setdefault(out, {})[receiver] = window
-                # Acknowledge every quarter window: the sender never waits long, acks stay rare.
-                plans[receiver].ack_every[iid] = max(1, window // 4)
+                plans[receiver].ack_every[iid] = ack_every(window)
         p.batched = {out for out in p.flow if _batchable(graph, *p.outputs[out], p.fanout[out], len(p.flow[out]))}
     for comp in graph.components:
         if comp.rate_hz or comp.name in replayed:
