@@ -155,16 +155,18 @@ class FirstPixel(Component):
 class BigFlood(System):
     """16 MB frames from a fast producer in node 'fast' to a reader in node 'slow'."""
 
+    producer_cls, reader_cls, system_name = BigProducer, FirstPixel, "big_flood"
+
     def __init__(self):
         self.fast = Node("fast")
         self.slow = Node("slow")
-        self.producer = BigProducer.from_node(self.fast)
+        self.producer = self.producer_cls.from_node(self.fast)
         self.echo = Echo.from_node(self.fast)
-        self.reader = FirstPixel.from_node(self.slow)
+        self.reader = self.reader_cls.from_node(self.slow)
         self.connect(self.producer.loop, self.echo.x)
         self.connect(self.echo.y, self.producer.again)
         self.connect(self.producer.out, self.reader.x)
-        super().__init__(config=System.Config(name="big_flood"))
+        super().__init__(config=System.Config(name=self.system_name))
 
 
 class SlowEcho(Echo):
@@ -294,19 +296,10 @@ class SlowPixel(FirstPixel):
         return super().step(x)
 
 
-class MegaFlood(System):
+class MegaFlood(BigFlood):
     """1 MB arrays from a producer as fast as the CPU allows into a consumer taking 5 ms each."""
 
-    def __init__(self):
-        self.fast = Node("fast")
-        self.slow = Node("slow")
-        self.producer = MegaProducer.from_node(self.fast)
-        self.echo = Echo.from_node(self.fast)
-        self.reader = SlowPixel.from_node(self.slow)
-        self.connect(self.producer.loop, self.echo.x)
-        self.connect(self.echo.y, self.producer.again)
-        self.connect(self.producer.out, self.reader.x)
-        super().__init__(config=System.Config(name="mega_flood"))
+    producer_cls, reader_cls, system_name = MegaProducer, SlowPixel, "mega_flood"
 
 
 class Hello(Component):
