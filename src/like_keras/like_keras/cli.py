@@ -24,6 +24,7 @@ from typing import Any
 import yaml
 
 from ._summary import count as _count
+from .draw import FORMATS
 from .errors import LikeKerasError, RunError
 from .replay import Replay
 from .result import RunResult
@@ -82,7 +83,7 @@ def _parser() -> argparse.ArgumentParser:
 
     command("check", "Build and validate a system; exit 1 with the error if it is wrong.", _check)
     graph = command("graph", "Print the system graph.", _graph)
-    graph.add_argument("--format", choices=["mermaid", "json", "svg", "png", "dot"], default="mermaid")
+    graph.add_argument("--format", choices=["mermaid", "json", *FORMATS], default="mermaid")
     graph.add_argument("-o", "--output", help="file for svg, png or dot (default: <system>.<format>)")
     command("summary", "Print a table of nodes, components, ports and connections.", _summary)
     comp = command("compile", "Write what a transport needs to run the system.", _compile)
@@ -169,7 +170,7 @@ def _check(args: argparse.Namespace) -> int:
 
 def _graph(args: argparse.Namespace) -> int:
     system = _load(args)
-    if args.format in ("svg", "png", "dot"):
+    if args.format in FORMATS:
         print(f"wrote {system.draw(args.output or f'{system.name}.{args.format}', args.format)}")
     elif args.format == "json":
         print(system.build().to_json())

@@ -38,17 +38,16 @@ def dot(graph: SystemGraph) -> Any:
                 box.node(_id(name), _label(graph, name, external))
     for conn in graph.connections:
         spec = graph.component(conn.dst).input(conn.dst_port)
-        t = types.describe(types.from_json(spec.type))
-        g.edge(_id(conn.src), _id(conn.dst), label=f"{conn.src_port} → {conn.dst_port}\\n{t}",
+        g.edge(_id(conn.src), _id(conn.dst), label=f"{conn.src_port} → {conn.dst_port}\\n{_type(spec)}",
                style="solid" if spec.trigger else "dashed")
     for comp in graph.components:
         for port in comp.inputs:
             if port.topic is not None:
-                g.node(_topic(port.topic), port.topic, shape="ellipse", style="filled", fillcolor="lightyellow")
+                _topic_node(g, port.topic)
                 g.edge(_topic(port.topic), _id(comp.name), label=f"→ {port.name}\\n{_type(port)}")
         for port in comp.outputs:
             if port.topic is not None:
-                g.node(_topic(port.topic), port.topic, shape="ellipse", style="filled", fillcolor="lightyellow")
+                _topic_node(g, port.topic)
                 g.edge(_id(comp.name), _topic(port.topic), label=f"{port.name} →\\n{_type(port)}")
     return g
 
@@ -81,6 +80,11 @@ def _id(component: str) -> str:
 
 def _topic(topic: str) -> str:
     return f"t_{topic}"
+
+
+def _topic_node(g: Any, topic: str) -> None:
+    """A topic of the world outside the system: a yellow ellipse."""
+    g.node(_topic(topic), topic, shape="ellipse", style="filled", fillcolor="lightyellow")
 
 
 def _type(port: Any) -> str:
