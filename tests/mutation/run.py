@@ -95,7 +95,7 @@ def _lane(i: int, modules: list[str], targets: dict[str, list[str]], work: Path)
            "PYTHONDONTWRITEBYTECODE": "1"}
     out = {}
     for module in modules:
-        name = Path(module).stem
+        name = module.removesuffix(".py").replace("/", "_")  # unique: two targets may both be __init__.py
         config, session = tree / f"{name}.toml", tree / f"{name}.sqlite"
         tests = " ".join(targets[module])
         config.write_text(
