@@ -6,6 +6,7 @@ launcher of a multi-process transport (Dora, ROS 2).
     <run_dir>/failures/<node>.json  {"node", "message", ...}   it failed, with the traceback
     <run_dir>/rec/<node>.mcap       what it recorded (a part: recording/part.py)
     <run_dir>/recording/            the parts merged: the run's rosbag2 bag
+    <run_dir>/live/address.json     where the launcher's live view takes the nodes' values
 
 ``NodeFiles`` is the node's side; ``failure``, ``steps`` and ``recording`` are the
 launcher's. Every file is written atomically, so a reader never sees half of one.
@@ -30,7 +31,7 @@ from .graph import SystemGraph
 
 BUSY_SIGNAL = signal.SIGUSR1  # the launcher asks a node what it is busy in
 
-_PARTS = ("pids", "results", "failures", "busy", "rec")
+_PARTS = ("pids", "results", "failures", "busy", "rec", "live")
 
 
 def make_run_dir(graph: SystemGraph, run_dir: str | Path | None) -> Path:
@@ -73,6 +74,7 @@ class NodeFiles:
         self.dir = Path(run_dir) if run_dir else None
         self.node = node
         self.times: dict[str, float] = {}  # what -> wall time, in the order reached
+        self._opened: list[Any] = []  # the recorder and live feed, closed when the node ends
 
     def started(self) -> None:
         self.mark("process up")  # interpreter and like-keras imported
@@ -93,11 +95,14 @@ class NodeFiles:
         self.times[what] = time.time()
 
     def finished(self, steps: dict[str, int]) -> None:
+        self.close()  # the recording is whole before the launcher hears the node is done
         self.mark("finished")
         self._write("results", {"steps": steps, "times": self.times})
 
     def failed(self, exc: BaseException) -> str:
-        """Report ``exc`` (the original traceback of a RunError's cause); returns its text."""
+        """Report ``exc`` (the original traceback of a RunError's cause); returns its text.
+        What was recorded before the failure stays."""
+        self.close()
         text = _traceback(exc)
         info: dict[str, Any] = {"node": self.node, "message": str(exc), "traceback": text,
                                 "type": type(exc).__name__}
@@ -119,7 +124,24 @@ class NodeFiles:
         ports = parse_record(graph, [p for p in (record or "").split(",") if p])
         local = frozenset((c, p) for c, p in ports if graph.node_of(c) == self.node)
         recording = self.recording()
-        return (PartWriter(recording, graph, local) if local and recording else None), local
+        writer = PartWriter(recording, graph, local) if local and recording else None
+        self._opened.append(writer)
+        return writer, local
+
+    def live_feed(self, graph: SystemGraph) -> Any:
+        """This node's feed of its launcher's live view (``live.feed``), or None without one."""
+        from .live.feed import connect
+
+        feed = connect(self.dir, graph, self.node)
+        self._opened.append(feed)
+        return feed
+
+    def close(self) -> None:
+        """Finish the recording and the live feed (safe to call twice)."""
+        for opened in self._opened:
+            if opened is not None:
+                opened.close()
+        self._opened.clear()
 
     def _write(self, part: str, data: dict[str, Any]) -> None:
         if self.dir is not None:

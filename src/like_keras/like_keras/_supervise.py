@@ -43,10 +43,13 @@ def prepare(graph: SystemGraph, iterations: int | None, record: list[str] | None
 def supervise(graph: SystemGraph, transport: str, cmd: list[str], out: Path, env: Mapping[str, str], *,
               duration: float | None, timeout: float | None, record: list[str] | None, what: str, log: str,
               grace: float, stop: Callable[[], None] | None = None,
-              watch: Callable[[], RunError | None] | None = None) -> RunResult:
+              watch: Callable[[], RunError | None] | None = None, live: Any = None) -> RunResult:
     """Run ``cmd`` until it ends, fails or times out; then what the nodes reported.
-    ``watch`` is called as it runs: a RunError it returns (the transport saw a fault) ends it."""
+    ``watch`` is called as it runs: a RunError it returns (the transport saw a fault) ends it.
+    ``live``: the live view (``live.server.LiveServer``) the node processes send to."""
     wall0 = time.perf_counter()
+    if live is not None:
+        live.serve_nodes(out)
     run = Supervised(cmd, out, env, what=what, log=log, grace=grace, stop=stop, watch=watch)
     try:
         run.wait(duration, timeout)

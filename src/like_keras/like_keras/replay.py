@@ -206,23 +206,23 @@ class Feed:
     player: Player
 
 
-def install(graph: SystemGraph, live: dict[str, Any], replays: Mapping[str, Replay], paced: bool,
+def install(graph: SystemGraph, instances: dict[str, Any], replays: Mapping[str, Replay], paced: bool,
             opened: Mapping[str, Source] | None = None) -> tuple[dict[str, Source], dict[str, Feed]]:
-    """Put a Replayer in place of each replayed component of ``live`` (those of one node
+    """Put a Replayer in place of each replayed component of ``instances`` (those of one node
     process, or all), and make the feeds of their replayed inputs: returns the sources of
     the replaced components and the feeds, by replay key. ``opened``: sources ``check``
     already read, not read again."""
     sources, feeds = {}, {}
     for key, replay in replays.items():
         component, _, port = key.partition(".")
-        if component not in live:
+        if component not in instances:
             continue
         source = (opened or {}).get(key) or Source(graph, key, replay)
         if port:
             feeds[key] = Feed(component, port, Player(source, paced))
         else:
             sources[key] = source
-            live[key] = _replayer_for(live[key], Player(source, paced))
+            instances[key] = _replayer_for(instances[key], Player(source, paced))
     return sources, feeds
 
 

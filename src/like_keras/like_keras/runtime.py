@@ -24,6 +24,8 @@ Event = tuple[str, str, Any]  # (component, input port, value)
 
 
 class Recorder(Protocol):
+    """Takes a copy of each value sent on some ports: a recording, or the live view."""
+
     def write(self, component: str, port: str, value: Any, time_ns: int) -> None: ...
 
 
@@ -52,6 +54,8 @@ class NodeRuntime:
         inbox: deque[Event] | None = None,
         recorder: Recorder | None = None,
         record: frozenset[tuple[str, str]] = frozenset(),
+        live: Recorder | None = None,
+        live_ports: frozenset[tuple[str, str]] = frozenset(),
         time_ns: Callable[[], int] = lambda: 0,
         iterations: int | None = None,
         on_clock_done: Callable[[], None] | None = None,
@@ -71,15 +75,15 @@ class NodeRuntime:
         self.stopped = False
         self._on_clock_done = on_clock_done
         self._send_remote = send_remote
-        self._recorder = recorder
         self._time_ns = time_ns
         self._halted: set[str] = set()
         self._latest: dict[str, dict[str, Any]] = {}
         self._triggers: dict[str, frozenset[str]] = {}
         # Per component and output: (value check, local destinations, remote connections,
-        # recorded, sent out of this node): worked out once, read on every message.
+        # what takes a copy (recording, live view), sent out of this node): worked out once,
+        # read on every message.
         self._outputs: dict[str, dict[str, tuple[types.Coercer, list[tuple[str, str]], list[ConnectionSpec],
-                                                 bool, bool]]] = {}
+                                                 tuple[Callable[..., None], ...], bool]]] = {}
         for name, comp in self.components.items():
             cls = type(comp)
             self._latest[name] = {p: port.default for p, port in cls.inputs.items()}
@@ -92,7 +96,9 @@ class NodeRuntime:
                 else:
                     remote[conn.src_port].append(conn)
             self._outputs[name] = {
-                p: (types.coercer(port.type), local[p], remote[p], (name, p) in record,
+                p: (types.coercer(port.type), local[p], remote[p],
+                    tuple(r.write for r, ports in ((recorder, record), (live, live_ports))
+                          if r is not None and (name, p) in ports),
                     bool(remote[p]) or (name, p) in publish)
                 for p, port in cls.outputs.items()
             }
@@ -243,7 +249,7 @@ class NodeRuntime:
                 )
             if value is None:
                 continue
-            coerce, local, remote, recorded, sent = entry
+            coerce, local, remote, copies, sent = entry
             try:
                 value = coerce(value)
             except TypeError as exc:
@@ -252,8 +258,10 @@ class NodeRuntime:
                     f"component '{name}' sent a wrong value on output '{port}' in {where}: {exc}",
                     component=name, node=self.node, step=step,
                 ) from None
-            if recorded:
-                self._recorder.write(name, port, value, self._time_ns())  # type: ignore[union-attr]
+            if copies:
+                now = self._time_ns()
+                for copy in copies:
+                    copy(name, port, value, now)
             for dst, dst_port in local:
                 self.inbox.append((dst, dst_port, value))
             if sent:

@@ -20,6 +20,7 @@ from .errors import (
     UnknownPortError,
 )
 from .graph import ComponentSpec, ConnectionSpec, NodeSpec, PortSpec, SystemGraph
+from .live import Live
 from .node import Node
 from .ports import PortRef
 from .result import RunResult
@@ -160,6 +161,7 @@ class System:
         realtime: bool = False,
         record: Sequence[str] | None = None,
         timeout: float | None = None,
+        live: bool | Live = False,
         **options: Any,
     ) -> RunResult:
         """Run the system on a transport and return what happened.
@@ -168,18 +170,23 @@ class System:
         drains and stops. ``duration``: seconds to run (simulated time on the
         native transport unless ``realtime``). ``record``: ports to record, as
         ``"component.port"``. ``timeout``: wall-clock seconds before the run is
-        stopped and RunTimeoutError raised.
+        stopped and RunTimeoutError raised. ``live``: serve a Foxglove live view of
+        the recorded ports (every output without ``record``) while it runs, at
+        ``ws://127.0.0.1:8765`` or where ``Live(host, port)`` says.
         """
+        from .live import serve
         from .transports import get
 
         if iterations is not None and (isinstance(iterations, bool) or not isinstance(iterations, int)
                                        or iterations < 1):
             raise ValueError(f"iterations must be a positive int, got {iterations!r}")
         graph = self.build()
-        return get(transport).launch(
-            self, graph, iterations=iterations, duration=duration, realtime=realtime,
-            record=list(record or []), timeout=timeout, **options,
-        )
+        run = get(transport)
+        with serve(graph, live, list(record or [])) as view:
+            return run.launch(
+                self, graph, iterations=iterations, duration=duration, realtime=realtime,
+                record=list(record or []), timeout=timeout, live=view, **options,
+            )
 
     def compile_to_transport(self, transport: str, output_path: str | Path, **options: Any) -> Path:
         """Write what ``transport`` needs to run this system (e.g. a Dora dataflow)."""

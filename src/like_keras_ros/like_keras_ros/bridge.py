@@ -191,8 +191,9 @@ class Bridge:
         self, graph: SystemGraph, node: str, components: dict[str, Component], io: RosIO, *,
         iterations: int | None = None, on_exit: Callable[[], None] | None = None,
         recorder: Recorder | None = None, record: frozenset[tuple[str, str]] = frozenset(),
-        feeds: dict[str, Feed] | None = None,
+        live: Any = None, feeds: dict[str, Feed] | None = None,
     ) -> None:
+        """``live``: the node's feed of the launcher's live view (``like_keras.live.feed``)."""
         self.graph = graph
         self.node = node
         self.io = io
@@ -200,7 +201,8 @@ class Bridge:
         self.probe_topic, self.report_topic = control_topics(graph)
         self.runtime = NodeRuntime(graph, node, components, send_remote=self._send, iterations=iterations,
                                    on_clock_done=lambda: self.drain.clock_done(), recorder=recorder,
-                                   record=record, time_ns=time.time_ns, publish=frozenset(self.topics.sources),
+                                   record=record, live=live, live_ports=live.ports if live else frozenset(),
+                                   time_ns=time.time_ns, publish=frozenset(self.topics.sources),
                                    feeds=feeds)
         self.drain = drain.Drain(
             graph, node, self.runtime, iterations=iterations,

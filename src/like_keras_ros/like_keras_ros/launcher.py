@@ -43,6 +43,7 @@ def launch(
     run_dir: str | Path | None = None,
     namespace: str = "",
     replay: dict[str, Any] | None = None,
+    live: Any = None,
 ) -> RunResult:
     """Run ``graph`` on ROS 2 on this machine. ROS timers are wall-clock: ``duration`` is
     real seconds. ``namespace`` puts the whole system under one (``robot_a``)."""
@@ -63,6 +64,6 @@ def launch(
             "record": ",".join(record or []), "namespace": namespace, "replay": to_arg(replays) if replays else ""}
     cmd = [ros2, "launch", bringup_name(graph), f"{graph.name}.launch.py",
            *(f"{key}:={value}" for key, value in args.items() if value != "")]  # launch takes no empty value
-    return supervise(graph, "ros2", cmd, out, env, duration=duration, timeout=timeout, record=record,
+    return supervise(graph, "ros2", cmd, out, env, duration=duration, timeout=timeout, record=record, live=live,
                      what="ROS 2 launch", log="launch.log", grace=_GRACE)
 

@@ -58,16 +58,15 @@ def run(target: str, node: str, kwargs: dict[str, Any] | None = None, argv: list
     files = NodeFiles(bounds["run_dir"], node)
     files.started()
     bridge: Bridge | None = None
-    recorder = None
     try:
         system, graph = rebuild(target, kwargs or {}, node, digest)
         recorder, local = files.recorder(graph, bounds["record"])
-        live = {c.name: c for c in system._components()}
+        instances = {c.name: c for c in system._components()}
         replays = replay.from_arg(bounds["replay"])
-        _, feeds = replay.install(graph, live, replays, paced=True)
+        _, feeds = replay.install(graph, instances, replays, paced=True)
         io = _RclpyIO(ros)
-        bridge = Bridge(graph, node, live, io, feeds=feeds,
-                        iterations=bounds["iterations"] or None, recorder=recorder, record=local)
+        bridge = Bridge(graph, node, instances, io, feeds=feeds, iterations=bounds["iterations"] or None,
+                        recorder=recorder, record=local, live=files.live_feed(graph))
         _parameters(ros, bridge, parameters(graph, node))
         control = {bridge.probe_topic, bridge.report_topic, bridge.ack_topic}
         for topic, (ros_type, qos) in bridge.topics.publishers.items():
@@ -86,15 +85,11 @@ def run(target: str, node: str, kwargs: dict[str, Any] | None = None, argv: list
             bridge.start()
             _spin(executor, bridge, stop, bounds["duration"] if bridge.drain.coordinator else 0.0, recorder)
         bridge.finish()
-        if recorder is not None:
-            recorder.close()
         files.finished(bridge.runtime.steps)
         return 0
     except BaseException as exc:  # noqa: B036 - every failure is reported, then the exit code says it
         if bridge is not None:
             bridge.runtime.abort()
-        if recorder is not None:
-            recorder.close()  # what it recorded before the failure stays
         ros.get_logger().error(files.failed(exc))
         return 1
     finally:

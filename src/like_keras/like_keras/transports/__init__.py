@@ -1,7 +1,8 @@
 """Transports: what moves messages. One subpackage per transport, each exposing the
 same small interface, and nothing outside this package imports one directly:
 
-- ``launch(system, graph, *, iterations, duration, realtime, record, timeout, **options) -> RunResult``
+- ``launch(system, graph, *, iterations, duration, realtime, record, timeout, live, **options) -> RunResult``
+  (``live``: the live view's server, which takes copies of its ports' values, or None)
 - ``compile(graph, out, **options) -> Path`` (transports that run from generated files)
 """
 

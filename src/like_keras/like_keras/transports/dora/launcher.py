@@ -53,6 +53,7 @@ def launch(
     run_dir: str | Path | None = None,
     coordinator: str | None = None,
     replay: dict[str, Any] | None = None,
+    live: Any = None,
 ) -> RunResult:
     """Run ``graph`` on Dora. ``coordinator="host:port"`` runs it on a Dora cluster
     (``dora start``), honouring ``Node(machine=...)``; otherwise ``dora run`` runs every
@@ -79,7 +80,7 @@ def launch(
     env = {**os.environ, "RUST_BACKTRACE": "0"}  # the nodes' import path is in the dataflow
     stop = (lambda: subprocess.run([cmd[0], "stop", "--name", name, *_coordinator_args(coordinator)],
                                    capture_output=True, timeout=30)) if coordinator else None
-    return supervise(graph, "dora", cmd, out, env, duration=duration, timeout=timeout, record=record,
+    return supervise(graph, "dora", cmd, out, env, duration=duration, timeout=timeout, record=record, live=live,
                      what="Dora", log="dora.log", grace=_GRACE, stop=stop, watch=DropWatch(out / "dora.log"))
 
 

@@ -53,11 +53,13 @@ class Runner:
         replays = replay.from_arg(args.replay)
         self.plan = plan(graph, frozenset(replays))[args.node]
         self.files = files
-        live = {c.name: c for c in system._components()}
-        _, feeds = replay.install(graph, live, replays, paced=True)
+        instances = {c.name: c for c in system._components()}
+        _, feeds = replay.install(graph, instances, replays, paced=True)
         self.recorder, local = self.files.recorder(graph, args.record)
+        live = self.files.live_feed(graph)
         self.runtime = NodeRuntime(
-            graph, self.node, live, send_remote=self._send, recorder=self.recorder, record=local,
+            graph, self.node, instances, send_remote=self._send, recorder=self.recorder, record=local,
+            live=live, live_ports=live.ports if live else frozenset(),
             time_ns=time.time_ns, iterations=args.iterations, on_clock_done=lambda: self.drain.clock_done(),
             feeds=feeds,
         )
@@ -249,8 +251,6 @@ class Runner:
     # --- results ------------------------------------------------------------------------
 
     def write_results(self) -> None:
-        if self.recorder is not None:
-            self.recorder.close()
         self.files.finished(self.runtime.steps)
 
 
@@ -268,7 +268,6 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     files = NodeFiles(args.run_dir, args.node)
     files.started()
-    runner = None
     try:
         runner = Runner(args, files)
         profile_dir = os.environ.get("LIKE_KERAS_PROFILE")
@@ -281,8 +280,6 @@ def main(argv: list[str] | None = None) -> int:
             runner.run()
         runner.write_results()
     except BaseException as exc:  # report every failure, then let Dora see the exit code
-        if runner is not None and runner.recorder is not None:
-            runner.recorder.close()  # what it recorded before the failure stays
         print(files.failed(exc), file=sys.stderr, flush=True)
         return 1
     return 0

@@ -68,8 +68,10 @@ def launch(
     progress: bool = False,
     run_dir: str | Path | None = None,
     replay: dict[str, Any] | None = None,
+    live: Any = None,
 ) -> RunResult:
-    """Run ``system`` (already built into ``graph``) in this process."""
+    """Run ``system`` (already built into ``graph``) in this process. ``live``: the live
+    view (``live.server.LiveServer``) that takes each value of its ports."""
     external = [n for n in graph.nodes if n.executable is not None]
     if external:
         raise TransportError(
@@ -77,10 +79,11 @@ def launch(
             f"transport runs only like-keras components: use transport='dora'"
         )
     ports, iterations, replays, opened = check_run(graph, iterations, record, replay)
-    live = {c.name: c for c in system._components()}
-    sources, feeds = replay_mod.install(graph, live, replays, paced=False, opened=opened)
+    instances = {c.name: c for c in system._components()}
+    sources, feeds = replay_mod.install(graph, instances, replays, paced=False, opened=opened)
     out_dir = _rundir.make_run_dir(graph, run_dir) if ports else (Path(run_dir) if run_dir else None)
-    loop = _Loop(graph, live, iterations, ports, out_dir, {n: s.offsets() for n, s in sources.items()}, feeds)
+    loop = _Loop(graph, instances, iterations, ports, out_dir, {n: s.offsets() for n, s in sources.items()}, feeds,
+                 live)
     wall0 = time.perf_counter()
     try:
         with progress_bar(progress, graph.name, iterations) as update:
@@ -105,9 +108,9 @@ def launch(
 
 class _Loop:
     def __init__(
-        self, graph: SystemGraph, live: dict[str, Any], iterations: int | None,
+        self, graph: SystemGraph, instances: dict[str, Any], iterations: int | None,
         ports: frozenset[tuple[str, str]], out_dir: Path | None, replayed: dict[str, list[int]],
-        feeds: dict[str, replay_mod.Feed],
+        feeds: dict[str, replay_mod.Feed], live: Any = None,
     ) -> None:
         self.graph = graph
         self.now_ns = 0
@@ -120,8 +123,9 @@ class _Loop:
         self.stopping = False
         self.runtimes = [
             NodeRuntime(
-                graph, node.name, live, send_remote=self._send, inbox=self.queue,
-                recorder=self.recorder, record=ports, time_ns=lambda: self.epoch_ns + self.now_ns,
+                graph, node.name, instances, send_remote=self._send, inbox=self.queue,
+                recorder=self.recorder, record=ports, live=live, live_ports=frozenset(live.keys) if live else frozenset(),
+                time_ns=lambda: self.epoch_ns + self.now_ns,
                 iterations=iterations, on_clock_done=self._clock_done, feeds=feeds,
             )
             for node in graph.nodes

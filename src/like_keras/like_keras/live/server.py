@@ -1,0 +1,170 @@
+"""The launching process's side of the live view: a Foxglove WebSocket server.
+
+One Foxglove channel per streamed port: its recording's topic, ``cdr`` messages and a
+``ros2msg`` schema. Native runs hand values to ``write``; node processes of Dora and
+ROS 2 runs connect to ``serve_nodes``'s socket (``feed.py``) and are told which ports
+clients watch, so they encode nothing else. Foxglove keeps ``BACKLOG`` messages per
+client and drops the oldest past that: a slow client never holds anything up.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import sys
+import threading
+import time
+from multiprocessing.connection import Connection, Listener
+from pathlib import Path
+from typing import Any
+
+import foxglove
+from foxglove import Channel, Context, Schema
+
+from .._files import atomic_write
+from ..errors import ConfigError
+from ..graph import SystemGraph
+from ..recording.cdr import PortCodec, typestore
+from . import Live
+from .feed import HEADER, address_file
+
+BACKLOG = 1024  # messages queued per client before Foxglove drops the oldest
+_JOIN_S = 5.0  # how long closing waits for node processes' last messages
+
+
+class LiveServer:
+    """Serves ``ports`` of ``graph`` at ``live.host:live.port`` until ``close``."""
+
+    def __init__(self, graph: SystemGraph, ports: frozenset[tuple[str, str]], live: Live) -> None:
+        store = typestore(graph)
+        self.keys = sorted(ports)  # node processes name a port by its index here
+        self._context = Context()
+        self._channels: list[tuple[Channel, PortCodec]] = []
+        for comp, port in self.keys:
+            codec = PortCodec.of(graph, comp, port, store)
+            schema = Schema(name=codec.ros_type, encoding="ros2msg", data=codec.msgdef().encode())
+            channel = Channel(codec.topic, schema=schema, message_encoding="cdr", context=self._context,
+                              metadata={"like_keras.port": f"{comp}.{port}"})
+            self._channels.append((channel, codec))
+        self._by_key = {key: i for i, key in enumerate(self.keys)}
+        self._by_id = {channel.id(): i for i, (channel, _) in enumerate(self._channels)}
+        self._watchers = [0] * len(self.keys)  # subscriptions per channel
+        self._subscribed = threading.Event()
+        self._lock = threading.Lock()
+        self._nodes: list[Connection] = []
+        self._readers: list[threading.Thread] = []
+        self._listener: Listener | None = None
+        try:
+            self._server = foxglove.start_server(
+                name=graph.name, host=live.host, port=live.port, context=self._context,
+                server_listener=self, message_backlog_size=BACKLOG)
+        except Exception as exc:  # the SDK raises a bare RuntimeError for a port in use
+            for channel, _ in self._channels:
+                channel.close()
+            raise ConfigError(
+                f"live: cannot serve Foxglove on {live.host}:{live.port} ({exc}); choose another port "
+                f"with Live(port=...) or lk run --live --port N (0 takes any free port)") from None
+        self.url = f"ws://{live.host}:{self._server.port}"
+        print(f"like-keras live view of '{graph.name}' ({len(self.keys)} topics): {self.url} "
+              f"(Foxglove: Open connection, Foxglove WebSocket)", file=sys.stderr, flush=True)
+
+    @property
+    def port(self) -> int:
+        return int(self._server.port)
+
+    # --- clients (foxglove.websocket.ServerListener) ---------------------------------
+
+    def on_subscribe(self, client: Any, channel: Any) -> None:
+        self._count(channel.id, +1)
+        self._subscribed.set()
+
+    def on_unsubscribe(self, client: Any, channel: Any) -> None:
+        self._count(channel.id, -1)
+
+    def _count(self, channel_id: int, change: int) -> None:
+        with self._lock:
+            i = self._by_id[channel_id]
+            self._watchers[i] = max(0, self._watchers[i] + change)
+            watched = self._watched()
+            for conn in self._nodes:
+                _tell(conn, watched)
+
+    def _watched(self) -> bytes:
+        return json.dumps([i for i, n in enumerate(self._watchers) if n]).encode()
+
+    def wait_for_client(self, seconds: float) -> None:
+        """Wait up to ``seconds`` for a client to subscribe to a channel."""
+        if seconds > 0 and not self._subscribed.wait(seconds):
+            print(f"like-keras live view: no client within {seconds} s, running anyway", file=sys.stderr)
+        if seconds > 0:
+            time.sleep(0.1)  # the client's other subscriptions of the same moment
+
+    # --- native runs -------------------------------------------------------------------
+
+    def write(self, component: str, port: str, value: Any, time_ns: int) -> None:
+        """A value sent on ``component.port`` in this process: to the clients that watch it."""
+        channel, codec = self._channels[self._by_key[(component, port)]]
+        if channel.has_sinks():
+            channel.log(bytes(codec.encode(value)), log_time=time_ns)
+
+    # --- node processes --------------------------------------------------------------
+
+    def serve_nodes(self, run_dir: Path) -> None:
+        """Let the node processes of a run in ``run_dir`` send their values: a local socket,
+        its address and key in a file only this user can read (``feed.address_file``)."""
+        key = secrets.token_bytes(32)
+        self._listener = Listener(("127.0.0.1", 0), authkey=key)
+        host, port = self._listener.address
+        info = {"address": [host, port], "authkey": key.hex(), "ports": [f"{c}.{p}" for c, p in self.keys]}
+        path = address_file(run_dir)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.chmod(0o700)
+        atomic_write(path, json.dumps(info))
+        threading.Thread(target=self._accept, args=(self._listener,), name="lk-live-accept", daemon=True).start()
+
+    def _accept(self, listener: Listener) -> None:
+        while True:
+            try:
+                conn = listener.accept()
+            except OSError:
+                return  # closed
+            except Exception:  # a stranger without the key: keep serving the nodes
+                continue
+            with self._lock:
+                self._nodes.append(conn)
+                _tell(conn, self._watched())
+            reader = threading.Thread(target=self._read, args=(conn,), name="lk-live-read", daemon=True)
+            self._readers.append(reader)
+            reader.start()
+
+    def _read(self, conn: Connection) -> None:
+        """A node's messages, until it ends: index and time, then the CDR bytes."""
+        try:
+            while True:
+                index, time_ns = HEADER.unpack(conn.recv_bytes())
+                data = conn.recv_bytes()
+                self._channels[index][0].log(data, log_time=time_ns)
+        except (EOFError, OSError):
+            return
+
+    def close(self) -> None:
+        """Stop serving: the nodes' last messages first (they have ended), then the server."""
+        if self._listener is not None:
+            self._listener.close()
+        for reader in list(self._readers):
+            reader.join(_JOIN_S)
+        with self._lock:
+            for conn in self._nodes:
+                conn.close()
+            self._nodes.clear()
+        self._server.stop()
+        for channel, _ in self._channels:
+            channel.close()
+
+
+def _tell(conn: Connection, watched: bytes) -> None:
+    """Tell a node process which ports are watched (it may have ended: then nothing)."""
+    try:
+        conn.send_bytes(watched)
+    except OSError:
+        pass

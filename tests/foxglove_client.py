@@ -1,0 +1,106 @@
+"""A Foxglove WebSocket client for the tests, written from the protocol's spec
+(github.com/foxglove/ws-protocol): it reads the server's ``advertise``, subscribes to
+channels and collects ``messageData`` frames (opcode 1: subscription id, log time,
+payload). It decodes a payload with the advertised ``ros2msg`` schema only, as
+Foxglove itself does, through rosbags."""
+
+from __future__ import annotations
+
+import json
+import struct
+import threading
+import time
+from typing import Any
+
+from rosbags.typesys import Stores, get_types_from_msg, get_typestore
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import connect
+
+SUBPROTOCOLS = ["foxglove.sdk.v1", "foxglove.websocket.v1"]
+_MESSAGE_DATA = struct.Struct("<BIQ")
+
+
+class FoxgloveClient:
+    """Connects to ``url`` (retrying while the server is not up yet, for ``wait`` s)."""
+
+    def __init__(self, url: str, wait: float = 30.0, read_delay: float = 0.0) -> None:
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                self.ws = connect(url, subprotocols=SUBPROTOCOLS, open_timeout=5, max_size=None)
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+        self.read_delay = read_delay  # seconds slept per message read: a slow client
+        self.server_info: dict[str, Any] = {}
+        self.channels: dict[int, dict[str, Any]] = {}  # channel id -> its advertisement
+        self.subscriptions: dict[int, int] = {}  # subscription id -> channel id
+        self.received: list[tuple[str, int, bytes]] = []  # (topic, log time, payload)
+        self.closed = threading.Event()
+
+    def read_until_advertised(self, topics: set[str], wait: float = 30.0) -> None:
+        """Read the server's control messages until ``topics`` are all advertised."""
+        deadline = time.monotonic() + wait
+        while not topics <= {c["topic"] for c in self.channels.values()}:
+            self._handle(self.ws.recv(timeout=max(0.01, deadline - time.monotonic())))
+
+    def subscribe(self, topics: set[str]) -> None:
+        subs = []
+        for channel in self.channels.values():
+            if channel["topic"] in topics:
+                sub_id = len(self.subscriptions) + 1
+                self.subscriptions[sub_id] = channel["id"]
+                subs.append({"id": sub_id, "channelId": channel["id"]})
+        self.ws.send(json.dumps({"op": "subscribe", "subscriptions": subs}))
+
+    def read_in_background(self) -> threading.Thread:
+        """Collect messages until the server closes the connection."""
+        def read() -> None:
+            try:
+                while True:
+                    self._handle(self.ws.recv())
+                    if self.read_delay:
+                        time.sleep(self.read_delay)
+            except ConnectionClosed:
+                pass
+            finally:
+                self.closed.set()
+
+        thread = threading.Thread(target=read, daemon=True)
+        thread.start()
+        return thread
+
+    def _handle(self, frame: str | bytes) -> None:
+        if isinstance(frame, str):
+            msg = json.loads(frame)
+            if msg["op"] == "serverInfo":
+                self.server_info = msg
+            elif msg["op"] == "advertise":
+                self.channels.update({c["id"]: c for c in msg["channels"]})
+            elif msg["op"] == "unadvertise":
+                for cid in msg["channelIds"]:
+                    self.channels.pop(cid, None)
+            return
+        if frame[0] == 1:
+            _, sub_id, log_time = _MESSAGE_DATA.unpack_from(frame)
+            topic = self.channels[self.subscriptions[sub_id]]["topic"]
+            self.received.append((topic, log_time, bytes(frame[_MESSAGE_DATA.size:])))
+
+    def by_topic(self) -> dict[str, list[bytes]]:
+        out: dict[str, list[bytes]] = {}
+        for topic, _, data in self.received:
+            out.setdefault(topic, []).append(data)
+        return out
+
+    def decode(self, topic: str, data: bytes) -> Any:
+        """``data`` as the message its channel's advertised schema describes."""
+        channel = next(c for c in self.channels.values() if c["topic"] == topic)
+        assert channel["encoding"] == "cdr" and channel["schemaEncoding"] == "ros2msg", channel
+        store = get_typestore(Stores.EMPTY)
+        store.register(get_types_from_msg(channel["schema"], channel["schemaName"]))
+        return store.deserialize_cdr(data, channel["schemaName"])
+
+    def close(self) -> None:
+        self.ws.close()
