@@ -2,6 +2,7 @@
 
     lk run TARGET [--transport T] [--iterations N] [--duration S] [--record C.P ...]
            [--replay COMPONENT=BAG [--replay-topic COMPONENT.PORT=TOPIC]]
+           [--live [--host H] [--port P] [--live-wait S]]
     lk check TARGET
     lk graph TARGET [--format mermaid|json|svg|png|dot] [-o PATH]
     lk summary TARGET
@@ -26,6 +27,7 @@ import yaml
 from ._summary import count as _count
 from .draw import FORMATS
 from .errors import LikeKerasError, RunError
+from .live import Live
 from .replay import Replay
 from .result import RunResult
 from .system import System
@@ -80,6 +82,13 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--replay-topic", action="append", default=[], metavar="COMPONENT.PORT=TOPIC",
                      help="the bag topic a replayed output port reads (for a bag recorded elsewhere)")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
+    run.add_argument("--live", action="store_true",
+                     help="serve a Foxglove live view of the recorded ports (every output without --record)")
+    run.add_argument("--host", default=Live.host,
+                     help=f"where --live listens (default {Live.host}; 0.0.0.0 opens it to the network)")
+    run.add_argument("--port", type=int, default=Live.port, help=f"--live's port (default {Live.port}; 0: any free one)")
+    run.add_argument("--live-wait", type=float, default=Live.wait, metavar="S",
+                     help="with --live, wait up to S seconds for Foxglove to subscribe before the run starts")
 
     command("check", "Build and validate a system; exit 1 with the error if it is wrong.", _check)
     graph = command("graph", "Print the system graph.", _graph)
@@ -133,6 +142,10 @@ def _run(args: argparse.Namespace) -> int:
         options["run_dir"] = args.run_dir
     if args.replay:
         options["replay"] = _replays(args.replay, args.replay_topic)
+    if args.live:
+        options["live"] = Live(host=args.host, port=args.port, wait=args.live_wait)
+    elif (args.host, args.port, args.live_wait) != (Live.host, Live.port, Live.wait):
+        raise SystemExit("lk: --host, --port and --live-wait set up the live view: add --live")
     result = system.launch(
         transport=args.transport, iterations=args.iterations, duration=args.duration,
         realtime=args.realtime, record=args.record, timeout=args.timeout, **options,

@@ -21,7 +21,7 @@ from typing import Any
 from ..graph import SystemGraph
 
 HEADER = struct.Struct("<HQ")  # the port's index in the launcher's list, the time (ns)
-QUEUE = 256  # messages a node holds for the launcher before dropping the oldest
+QUEUE = 64  # messages a node holds for the launcher before dropping the oldest
 _POLL_S = 0.02  # how often the sending thread looks for news when it has nothing to send
 _CLOSE_S = 2.0  # how long an ending node may spend sending what it holds
 

@@ -28,8 +28,9 @@ from ..recording.cdr import PortCodec, typestore
 from . import Live
 from .feed import HEADER, address_file
 
-BACKLOG = 1024  # messages queued per client before Foxglove drops the oldest
+BACKLOG = 128  # messages queued per client before Foxglove drops the oldest (memory: 128 frames)
 _JOIN_S = 5.0  # how long closing waits for node processes' last messages
+_STOP_S = 2.0  # how long closing waits for clients to hang up (one that reads nothing never does)
 
 
 class LiveServer:
@@ -157,7 +158,14 @@ class LiveServer:
             for conn in self._nodes:
                 conn.close()
             self._nodes.clear()
-        self._server.stop()
+        # Foxglove's stop waits for every client to hang up, and a client that reads nothing
+        # holds it until its own timeouts (~50 s): the run does not wait for that.
+        stopping = threading.Thread(target=self._server.stop, name="lk-live-stop", daemon=True)
+        stopping.start()
+        stopping.join(_STOP_S)
+        if stopping.is_alive():
+            print(f"like-keras live view: a client at {self.url} is not reading; the server closes when it "
+                  f"times out", file=sys.stderr)
         for channel, _ in self._channels:
             channel.close()
 

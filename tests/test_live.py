@@ -1,0 +1,223 @@
+"""The live view (``launch(live=...)``, ``lk run --live``): a Foxglove WebSocket client
+(``foxglove_client.py``) subscribes to a running system's channels and gets the very
+CDR messages the recording holds, on native, Dora and ROS 2; the server listens on
+localhost only unless told otherwise, a busy port is refused before anything runs, and
+a client that never reads holds nothing up."""
+
+import socket
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+from rosbags.rosbag2 import Reader
+from websockets.protocol import State
+
+from like_keras import Component, Live, Output, System
+from like_keras.errors import ConfigError, RunError
+from like_keras.msgs import Image
+
+from conftest import VENV_BIN, ros2_env, tool
+from foxglove_client import FoxgloveClient
+
+ASSETS = Path(__file__).resolve().parent / "assets"
+sys.path.insert(0, str(ASSETS))
+from viewer import Frames, Viewer  # noqa: E402
+
+PORTS = ["camera.image", "brightness.mean", "brightness.frame"]
+TOPICS = {"/viewer/camera/image", "/viewer/brightness/mean", "/viewer/brightness/frame"}
+TRANSPORTS = ["native", "dora", "ros2"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def needs(transport: str) -> None:
+    if transport == "dora":
+        tool("dora")
+    elif transport == "ros2":
+        ros2_env()
+
+
+class Watcher:
+    """A Foxglove client, in a thread, that subscribes to ``topics`` as soon as the server
+    advertises them and reads until the server closes."""
+
+    def __init__(self, port: int, topics: set[str], read_delay: float = 0.0, read: bool = True) -> None:
+        self.client: FoxgloveClient | None = None
+        self.error: BaseException | None = None
+
+        def watch() -> None:
+            try:
+                self.client = FoxgloveClient(f"ws://127.0.0.1:{port}", read_delay=read_delay)
+                self.client.read_until_advertised(topics)
+                self.client.subscribe(topics)
+                if read:
+                    self.client.read_in_background()
+            except BaseException as exc:  # noqa: B036 - handed to the test
+                self.error = exc
+
+        self.thread = threading.Thread(target=watch, daemon=True)
+        self.thread.start()
+
+    def got(self) -> FoxgloveClient:
+        self.thread.join(30)
+        if self.error is not None:
+            raise self.error
+        assert self.client is not None
+        assert self.client.closed.wait(30), "the server did not close the connection at the end of the run"
+        return self.client
+
+
+def bag_messages(path: Path) -> dict[str, list[tuple[int, bytes]]]:
+    out: dict[str, list[tuple[int, bytes]]] = {}
+    with Reader(path) as reader:
+        for conn, t, raw in reader.messages():
+            out.setdefault(conn.topic, []).append((t, bytes(raw)))
+    return out
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_a_foxglove_client_gets_what_the_recording_holds(transport):
+    needs(transport)
+    port = free_port()
+    watcher = Watcher(port, TOPICS)
+    result = Viewer().launch(transport=transport, iterations=30, record=PORTS, timeout=180,
+                             live=Live(port=port, wait=60))
+    client = watcher.got()
+    assert client.server_info["name"] == "viewer"
+    recorded = bag_messages(result.recording)
+    assert set(recorded) == TOPICS
+    got: dict[str, list[tuple[int, bytes]]] = {}
+    for topic, t, data in client.received:
+        got.setdefault(topic, []).append((t, data))
+    for topic in TOPICS:  # the same CDR bytes, stamped with the same times, in the same order
+        assert got.get(topic) == recorded[topic], topic
+    assert len(recorded["/viewer/camera/image"]) == 30
+    # Decoded with nothing but the advertised ros2msg schema, as Foxglove does.
+    means = [client.decode("/viewer/brightness/mean", data).data for data in client.by_topic()["/viewer/brightness/mean"]]
+    assert means == result.messages("brightness.mean")
+    image = client.decode("/viewer/camera/image", client.by_topic()["/viewer/camera/image"][-1])
+    assert (image.height, image.width, image.encoding) == (2, 3, "mono8")
+    assert np.array_equal(image.data, np.full(6, 30, np.uint8))
+    kinds = {c["topic"]: c["schemaName"] for c in client.channels.values()}
+    assert kinds == {"/viewer/camera/image": "sensor_msgs/msg/Image", "/viewer/brightness/mean": "std_msgs/msg/Float64",
+                     "/viewer/brightness/frame": "std_msgs/msg/String"}
+
+
+@pytest.mark.parametrize("transport", ["native", "dora"])
+def test_without_record_every_output_is_served_and_only_watched_ones_sent(transport):
+    needs(transport)
+    port = free_port()
+    watcher = Watcher(port, {"/viewer/brightness/mean"})
+    result = Viewer().launch(transport=transport, iterations=10, timeout=180, live=Live(port=port, wait=60))
+    client = watcher.got()
+    assert result.recording is None  # a live view is not a recording
+    assert {c["topic"] for c in client.channels.values()} == TOPICS
+    assert {topic for topic, _, _ in client.received} == {"/viewer/brightness/mean"}
+    assert [client.decode("/viewer/brightness/mean", d).data for d in client.by_topic()["/viewer/brightness/mean"]] \
+        == [float(k) for k in range(1, 11)]
+
+
+@pytest.mark.parametrize("transport", ["native", "dora"])
+def test_a_client_that_never_reads_holds_nothing_up(transport):
+    """Dropped for the viewer, never for the system: 200 MB for a client that reads nothing.
+    The run ends while that client is still connected: nothing waited for it to give up."""
+    needs(transport)
+    port = free_port()
+    watcher = Watcher(port, {"/frames/cam/image"}, read=False)
+    result = Frames().launch(transport=transport, iterations=200, record=["cam.image"], timeout=120,
+                             live=Live(port=port, wait=60))
+    watcher.thread.join(30)
+    assert watcher.error is None and watcher.client is not None
+    assert watcher.client.ws.state is State.OPEN
+    assert result.steps["cam"] == 200
+    assert len(result.messages("cam.image")) == 200  # the system lost nothing
+    watcher.client.close()
+
+
+def test_the_view_listens_on_localhost_unless_told(monkeypatch):
+    """The listening socket's own address, from the kernel's table, while the run waits."""
+    port = free_port()
+    seen = {}
+
+    def check():
+        FoxgloveClient(f"ws://127.0.0.1:{port}").close()  # the server is up
+        seen["addresses"] = _listening(port)
+
+    thread = threading.Thread(target=check)
+    thread.start()
+    Viewer().launch(iterations=2, live=Live(port=port, wait=2))
+    thread.join()
+    assert seen["addresses"] == ["127.0.0.1"]
+
+
+def _listening(port: int) -> list[str]:
+    """Local addresses of the TCP sockets listening on ``port`` (/proc/net/tcp, state 0A)."""
+    found = []
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        local, state = line.split()[1], line.split()[3]
+        address, hex_port = local.split(":")
+        if state == "0A" and int(hex_port, 16) == port:
+            found.append(socket.inet_ntoa(bytes.fromhex(address)[::-1]))
+    return found
+
+
+def test_a_port_in_use_is_refused_before_anything_runs(tmp_path):
+    ran = []
+
+    class Marker(Component):
+        x = Output(float)
+        rate_hz = 10.0
+
+        def step(self):
+            ran.append(1)
+            return 1.0
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        with pytest.raises(ConfigError, match=rf"cannot serve Foxglove on 127\.0\.0\.1:{port}.*Live\(port=\.\.\.\)"):
+            System(name="m", components=[Marker(name="m")]).launch(iterations=3, live=Live(port=port))
+    assert ran == []
+    with pytest.raises(ConfigError, match="live takes True, False or like_keras.Live"):
+        Viewer().launch(iterations=1, live="8765")
+
+
+def test_the_view_closes_with_a_failed_run():
+    """A run that fails still frees its port: the next run serves on it."""
+
+    class Broken(Component):
+        x = Output(float)
+        rate_hz = 10.0
+
+        def step(self):
+            raise ValueError("broken sensor")
+
+    port = free_port()
+    with pytest.raises(RunError, match="broken sensor"):
+        System(name="b", components=[Broken(name="b")]).launch(iterations=3, live=Live(port=port))
+    watcher = Watcher(port, {"/viewer/brightness/mean"})
+    Viewer().launch(iterations=3, live=Live(port=port, wait=30))
+    assert len(watcher.got().received) == 3
+
+
+def test_lk_run_live():
+    port = free_port()
+    watcher = Watcher(port, TOPICS)
+    proc = subprocess.run(
+        [str(VENV_BIN / "lk"), "run", f"{ASSETS / 'viewer.py'}:Viewer", "--iterations", "5", "--live",
+         "--port", str(port), "--live-wait", "60", "--quiet"], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert f"ws://127.0.0.1:{port}" in proc.stderr
+    client = watcher.got()
+    assert {t: len(v) for t, v in client.by_topic().items()} == {t: 5 for t in TOPICS}
+    refused = subprocess.run([str(VENV_BIN / "lk"), "run", f"{ASSETS / 'viewer.py'}:Viewer", "--port", "9000"],
+                             capture_output=True, text=True, timeout=60)
+    assert refused.returncode != 0 and "add --live" in refused.stderr
