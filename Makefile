@@ -49,6 +49,7 @@ bench: setup
 	$(BIN)/python bench/dora_startup.py
 	$(BIN)/python bench/ros2_overhead.py
 	$(BIN)/python bench/recording_cost.py
+	$(BIN)/python bench/live_view.py
 	$(BIN)/python bench/scale.py
 	$(BIN)/python bench/peers.py
 

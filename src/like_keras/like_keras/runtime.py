@@ -24,9 +24,18 @@ Event = tuple[str, str, Any]  # (component, input port, value)
 
 
 class Recorder(Protocol):
-    """Takes a copy of each value sent on some ports: a recording, or the live view."""
+    """Takes a copy of each value sent on some ports."""
 
     def write(self, component: str, port: str, value: Any, time_ns: int) -> None: ...
+
+
+class LiveView(Recorder, Protocol):
+    """The live view (``like_keras.live``): takes copies of the values of the ports its
+    clients watch, among ``ports``; calls back with the watched ones when they change."""
+
+    ports: frozenset[tuple[str, str]]
+
+    def watch(self, callback: Callable[[frozenset[tuple[str, str]]], None]) -> None: ...
 
 
 class NodeRuntime:
@@ -39,6 +48,8 @@ class NodeRuntime:
     empty); a transport with topics or named outputs sends it once. ``inbox`` holds
     pending local events; a transport may share one deque between runtimes (the
     native transport does, for one global FIFO).
+    ``recorder`` takes a copy of what is sent on the ports in ``record``; ``live``, of what
+    is sent on the ports its clients watch (none: then it costs nothing).
     When the clock component of this node has stepped ``iterations`` times it
     never steps again and ``on_clock_done`` is called. Nothing steps before ``start``:
     events that arrive earlier wait in the inbox, timer ticks are dropped.
@@ -54,8 +65,7 @@ class NodeRuntime:
         inbox: deque[Event] | None = None,
         recorder: Recorder | None = None,
         record: frozenset[tuple[str, str]] = frozenset(),
-        live: Recorder | None = None,
-        live_ports: frozenset[tuple[str, str]] = frozenset(),
+        live: LiveView | None = None,
         time_ns: Callable[[], int] = lambda: 0,
         iterations: int | None = None,
         on_clock_done: Callable[[], None] | None = None,
@@ -76,6 +86,8 @@ class NodeRuntime:
         self._on_clock_done = on_clock_done
         self._send_remote = send_remote
         self._time_ns = time_ns
+        self._recorder, self._record = recorder, record
+        self._live = live
         self._halted: set[str] = set()
         self._latest: dict[str, dict[str, Any]] = {}
         self._triggers: dict[str, frozenset[str]] = {}
@@ -96,9 +108,7 @@ class NodeRuntime:
                 else:
                     remote[conn.src_port].append(conn)
             self._outputs[name] = {
-                p: (types.coercer(port.type), local[p], remote[p],
-                    tuple(r.write for r, ports in ((recorder, record), (live, live_ports))
-                          if r is not None and (name, p) in ports),
+                p: (types.coercer(port.type), local[p], remote[p], self._copies(name, p, frozenset()),
                     bool(remote[p]) or (name, p) in publish)
                 for p, port in cls.outputs.items()
             }
@@ -109,6 +119,21 @@ class NodeRuntime:
         self._plain_timers = frozenset(n for n, c in self.components.items() if not isinstance(c, Replayer))
         self._feed_checks = {key: types.coercer(type(self.components[f.component]).inputs[f.port].type)
                              for key, f in self.feeds.items()}
+
+        if live is not None:
+            live.watch(self._watched)
+
+    def _copies(self, name: str, port: str, watched: frozenset[tuple[str, str]]) -> tuple[Callable[..., None], ...]:
+        """Who takes a copy of each value sent on ``name.port``."""
+        recorded = self._recorder is not None and (name, port) in self._record
+        return ((self._recorder.write,) if recorded else ()) + (  # type: ignore[union-attr]
+            (self._live.write,) if self._live is not None and (name, port) in watched else ())
+
+    def _watched(self, watched: frozenset[tuple[str, str]]) -> None:
+        """The live view's clients now watch ``watched`` (called from the view's thread)."""
+        for name, outputs in self._outputs.items():
+            for port, (coerce, local, remote, _, sent) in list(outputs.items()):
+                outputs[port] = (coerce, local, remote, self._copies(name, port, watched), sent)
 
     # --- events ------------------------------------------------------------------------
 

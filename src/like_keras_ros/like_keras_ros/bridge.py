@@ -201,7 +201,7 @@ class Bridge:
         self.probe_topic, self.report_topic = control_topics(graph)
         self.runtime = NodeRuntime(graph, node, components, send_remote=self._send, iterations=iterations,
                                    on_clock_done=lambda: self.drain.clock_done(), recorder=recorder,
-                                   record=record, live=live, live_ports=live.ports if live else frozenset(),
+                                   record=record, live=live,
                                    time_ns=time.time_ns, publish=frozenset(self.topics.sources),
                                    feeds=feeds)
         self.drain = drain.Drain(

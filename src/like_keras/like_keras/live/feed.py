@@ -32,7 +32,7 @@ def address_file(run_dir: Path) -> Path:
 
 class NodeFeed:
     """Sends the watched ports of ``node`` to the launcher's live view. ``ports``: the
-    streamed ports of this node (the runtime hands ``write`` only those)."""
+    streamed ports of this node; the runtime hands ``write`` the watched ones only."""
 
     def __init__(self, path: Path, graph: SystemGraph, node: str) -> None:
         info = json.loads(Path(path).read_text())
@@ -43,6 +43,7 @@ class NodeFeed:
         self._codecs: dict[tuple[str, str], Any] = {}
         self._conn: Connection = Client(tuple(info["address"]), authkey=bytes.fromhex(info["authkey"]))
         self.watched: frozenset[tuple[str, str]] = frozenset()
+        self._callbacks: list[Any] = []
         if self._conn.poll(_CLOSE_S):  # the launcher says at once what is watched
             self._news()
         self.dropped = 0
@@ -51,10 +52,13 @@ class NodeFeed:
         self._thread = threading.Thread(target=self._pump, name="lk-live-feed", daemon=True)
         self._thread.start()
 
+    def watch(self, callback: Any) -> None:
+        """Call ``callback`` with the watched ports now and whenever they change."""
+        self._callbacks.append(callback)
+        callback(self.watched)
+
     def write(self, component: str, port: str, value: Any, time_ns: int) -> None:
-        """A value sent on ``component.port``: queued for the launcher if a client watches."""
-        if (component, port) not in self.watched:
-            return
+        """A value sent on a watched ``component.port``: queued for the launcher."""
         if len(self._queue) == QUEUE:
             self.dropped += 1
         self._queue.append((self._index[(component, port)], time_ns, self._codec(component, port).encode(value)))
@@ -70,7 +74,11 @@ class NodeFeed:
 
     def _news(self) -> None:
         while self._conn.poll():
-            self.watched = frozenset(self.keys[i] for i in json.loads(self._conn.recv_bytes())) & self.ports
+            watched = frozenset(self.keys[i] for i in json.loads(self._conn.recv_bytes())) & self.ports
+            if watched != self.watched:
+                self.watched = watched
+                for callback in self._callbacks:
+                    callback(watched)
 
     def _pump(self) -> None:
         try:
@@ -86,6 +94,8 @@ class NodeFeed:
                 self._conn.send_bytes(data)
         except (OSError, EOFError):  # the launcher is gone: nothing to show any more
             self.watched = frozenset()
+            for callback in self._callbacks:
+                callback(self.watched)
 
     def close(self) -> None:
         """Send what is queued (for a while), then hang up."""

@@ -1,7 +1,7 @@
 """The launching process's side of the live view: a Foxglove WebSocket server.
 
 One Foxglove channel per streamed port: its recording's topic, ``cdr`` messages and a
-``ros2msg`` schema. Native runs hand values to ``write``; node processes of Dora and
+``ros2msg`` schema. Native runs hand the values of watched ports to ``write``; node processes of Dora and
 ROS 2 runs connect to ``serve_nodes``'s socket (``feed.py``) and are told which ports
 clients watch, so they encode nothing else. Foxglove keeps ``BACKLOG`` messages per
 client and drops the oldest past that: a slow client never holds anything up.
@@ -39,6 +39,7 @@ class LiveServer:
     def __init__(self, graph: SystemGraph, ports: frozenset[tuple[str, str]], live: Live) -> None:
         store = typestore(graph)
         self.keys = sorted(ports)  # node processes name a port by its index here
+        self.ports = frozenset(ports)
         self._context = Context()
         self._channels: list[tuple[Channel, PortCodec]] = []
         for comp, port in self.keys:
@@ -53,6 +54,7 @@ class LiveServer:
         self._subscribed = threading.Event()
         self._lock = threading.Lock()
         self._nodes: list[Connection] = []
+        self._callbacks: list[Any] = []  # native runtimes' (runtime.LiveView.watch)
         self._readers: list[threading.Thread] = []
         self._listener: Listener | None = None
         try:
@@ -89,9 +91,14 @@ class LiveServer:
             watched = self._watched()
             for conn in self._nodes:
                 _tell(conn, watched)
+            for callback in self._callbacks:
+                callback(self._watched_ports())
 
     def _watched(self) -> bytes:
         return json.dumps([i for i, n in enumerate(self._watchers) if n]).encode()
+
+    def _watched_ports(self) -> frozenset[tuple[str, str]]:
+        return frozenset(self.keys[i] for i, n in enumerate(self._watchers) if n)
 
     def wait_for_client(self, seconds: float) -> None:
         """Wait up to ``seconds`` for a client to subscribe to a channel."""
@@ -102,11 +109,16 @@ class LiveServer:
 
     # --- native runs -------------------------------------------------------------------
 
+    def watch(self, callback: Any) -> None:
+        """Call ``callback`` with the watched ports now and whenever they change."""
+        with self._lock:
+            self._callbacks.append(callback)
+            callback(self._watched_ports())
+
     def write(self, component: str, port: str, value: Any, time_ns: int) -> None:
-        """A value sent on ``component.port`` in this process: to the clients that watch it."""
+        """A value sent on a watched ``component.port`` in this process: to its clients."""
         channel, codec = self._channels[self._by_key[(component, port)]]
-        if channel.has_sinks():
-            channel.log(bytes(codec.encode(value)), log_time=time_ns)
+        channel.log(bytes(codec.encode(value)), log_time=time_ns)
 
     # --- node processes --------------------------------------------------------------
 

@@ -56,10 +56,9 @@ class Runner:
         instances = {c.name: c for c in system._components()}
         _, feeds = replay.install(graph, instances, replays, paced=True)
         self.recorder, local = self.files.recorder(graph, args.record)
-        live = self.files.live_feed(graph)
         self.runtime = NodeRuntime(
             graph, self.node, instances, send_remote=self._send, recorder=self.recorder, record=local,
-            live=live, live_ports=live.ports if live else frozenset(),
+            live=self.files.live_feed(graph),
             time_ns=time.time_ns, iterations=args.iterations, on_clock_done=lambda: self.drain.clock_done(),
             feeds=feeds,
         )

@@ -124,7 +124,7 @@ class _Loop:
         self.runtimes = [
             NodeRuntime(
                 graph, node.name, instances, send_remote=self._send, inbox=self.queue,
-                recorder=self.recorder, record=ports, live=live, live_ports=frozenset(live.keys) if live else frozenset(),
+                recorder=self.recorder, record=ports, live=live,
                 time_ns=lambda: self.epoch_ns + self.now_ns,
                 iterations=iterations, on_clock_done=self._clock_done, feeds=feeds,
             )
