@@ -38,7 +38,7 @@ class Track(Msg):
 class Camera(Component):
     """Renders frame k at time k / rate_hz with a square at ``position(k)``."""
 
-    image = Output(Image)
+    image = Output(Image, image=True)  # a sensor_msgs/Image on ROS 2, in bags and in Foxglove
 
     @dataclass
     class Config:
