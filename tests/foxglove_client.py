@@ -27,8 +27,8 @@ class FoxgloveClient:
         deadline = time.monotonic() + wait
         while True:
             try:
-                self.ws = connect(url, subprotocols=SUBPROTOCOLS, open_timeout=5, close_timeout=1, max_size=None, proxy=None,
-                                  legacy=True)  # a plain connection, closed by close()
+                self.ws = connect(url, subprotocols=SUBPROTOCOLS, open_timeout=5, close_timeout=1, max_size=None,
+                                  proxy=None, legacy=True)  # a plain connection, closed by close()
                 break
             except OSError:
                 if time.monotonic() > deadline:

@@ -100,7 +100,7 @@ def test_a_foxglove_client_gets_what_the_recording_holds(transport):
         assert got.get(topic) == recorded[topic], topic
     assert len(recorded["/viewer/camera/image"]) == 30
     # Decoded with nothing but the advertised ros2msg schema, as Foxglove does.
-    means = [client.decode("/viewer/brightness/mean", data).data for data in client.by_topic()["/viewer/brightness/mean"]]
+    means = [client.decode("/viewer/brightness/mean", d).data for d in client.by_topic()["/viewer/brightness/mean"]]
     assert means == result.messages("brightness.mean")
     image = client.decode("/viewer/camera/image", client.by_topic()["/viewer/camera/image"][-1])
     assert (image.height, image.width, image.encoding) == (2, 3, "mono8")

@@ -15,5 +15,6 @@ from .result import RunResult
 from .system import System
 from .types import Array, Msg
 
-__all__ = ["Array", "Component", "Input", "Live", "Msg", "Node", "Output", "Replay", "RunResult", "System", "SystemGraph"]
+__all__ = ["Array", "Component", "Input", "Live", "Msg", "Node", "Output", "Replay", "RunResult", "System",
+           "SystemGraph"]
 __version__ = "0.1.0"

@@ -86,7 +86,8 @@ def _parser() -> argparse.ArgumentParser:
                      help="serve a Foxglove live view of the recorded ports (every output without --record)")
     run.add_argument("--host", default=Live.host,
                      help=f"where --live listens (default {Live.host}; 0.0.0.0 opens it to the network)")
-    run.add_argument("--port", type=int, default=Live.port, help=f"--live's port (default {Live.port}; 0: any free one)")
+    run.add_argument("--port", type=int, default=Live.port,
+                     help=f"--live's port (default {Live.port}; 0: any free one)")
     run.add_argument("--live-wait", type=float, default=Live.wait, metavar="S",
                      help="with --live, wait up to S seconds for Foxglove to subscribe before the run starts")
 

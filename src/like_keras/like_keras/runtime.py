@@ -31,9 +31,7 @@ class Recorder(Protocol):
 
 class LiveView(Recorder, Protocol):
     """The live view (``like_keras.live``): takes copies of the values of the ports its
-    clients watch, among ``ports``; calls back with the watched ones when they change."""
-
-    ports: frozenset[tuple[str, str]]
+    clients watch, and calls back with the watched ports whenever they change."""
 
     def watch(self, callback: Callable[[frozenset[tuple[str, str]]], None]) -> None: ...
 
@@ -119,7 +117,6 @@ class NodeRuntime:
         self._plain_timers = frozenset(n for n, c in self.components.items() if not isinstance(c, Replayer))
         self._feed_checks = {key: types.coercer(type(self.components[f.component]).inputs[f.port].type)
                              for key, f in self.feeds.items()}
-
         if live is not None:
             live.watch(self._watched)
 

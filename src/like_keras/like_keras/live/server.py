@@ -39,7 +39,6 @@ class LiveServer:
     def __init__(self, graph: SystemGraph, ports: frozenset[tuple[str, str]], live: Live) -> None:
         store = typestore(graph)
         self.keys = sorted(ports)  # node processes name a port by its index here
-        self.ports = frozenset(ports)
         self._context = Context()
         self._channels: list[tuple[Channel, PortCodec]] = []
         for comp, port in self.keys:

@@ -71,7 +71,7 @@ def launch(
     live: Any = None,
 ) -> RunResult:
     """Run ``system`` (already built into ``graph``) in this process. ``live``: the live
-    view (``live.server.LiveServer``) that takes each value of its ports."""
+    view (``live.server.LiveServer``), which takes the values of the ports its clients watch."""
     external = [n for n in graph.nodes if n.executable is not None]
     if external:
         raise TransportError(
