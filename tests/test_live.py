@@ -141,7 +141,8 @@ def test_a_client_that_never_reads_holds_nothing_up(transport):
     watcher.client.close()
 
 
-def test_the_view_listens_on_localhost_unless_told(monkeypatch):
+@pytest.mark.parametrize("host, listening", [(None, "127.0.0.1"), ("0.0.0.0", "0.0.0.0")])
+def test_the_view_listens_on_localhost_unless_told(host, listening):
     """The listening socket's own address, from the kernel's table, while the run waits."""
     port = free_port()
     seen = {}
@@ -152,9 +153,10 @@ def test_the_view_listens_on_localhost_unless_told(monkeypatch):
 
     thread = threading.Thread(target=check)
     thread.start()
-    Viewer().launch(iterations=2, live=Live(port=port, wait=2))
+    live = Live(port=port, wait=2) if host is None else Live(host=host, port=port, wait=2)
+    Viewer().launch(iterations=2, live=live)
     thread.join()
-    assert seen["addresses"] == ["127.0.0.1"]
+    assert seen["addresses"] == [listening]
 
 
 def _listening(port: int) -> list[str]:
