@@ -61,24 +61,25 @@ class NodeFeed:
         """A value sent on a watched ``component.port``: queued for the launcher."""
         if len(self._queue) == QUEUE:
             self.dropped += 1
-        self._queue.append((self._index[(component, port)], time_ns, self._codec(component, port).encode(value)))
-
-    def _codec(self, component: str, port: str) -> Any:
-        codec = self._codecs.get((component, port))
-        if codec is None:  # the first watched value: only now is the typestore worth building
-            from ..recording.cdr import PortCodec, typestore
-
-            store = next(iter(self._codecs.values())).store if self._codecs else typestore(self._graph)
-            codec = self._codecs[(component, port)] = PortCodec.of(self._graph, component, port, store)
-        return codec
+        self._queue.append((self._index[(component, port)], time_ns, self._codecs[(component, port)].encode(value)))
 
     def _news(self) -> None:
         while self._conn.poll():
             watched = frozenset(self.keys[i] for i in json.loads(self._conn.recv_bytes())) & self.ports
+            self._make_codecs(watched)
             if watched != self.watched:
                 self.watched = watched
                 for callback in self._callbacks:
                     callback(watched)
+
+    def _make_codecs(self, ports: frozenset[tuple[str, str]]) -> None:
+        """Codecs of ``ports``, made before the runtime is told they are watched (here, not in
+        a step: the typestore takes a while, and only a client's first look needs it)."""
+        from ..recording.cdr import PortCodec, typestore
+
+        for key in ports - self._codecs.keys():
+            store = next(iter(self._codecs.values())).store if self._codecs else typestore(self._graph)
+            self._codecs[key] = PortCodec.of(self._graph, *key, store)
 
     def _pump(self) -> None:
         try:
