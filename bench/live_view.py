@@ -12,7 +12,6 @@ step counts are checked).
 from __future__ import annotations
 
 import argparse
-import socket
 import statistics
 import subprocess
 import sys
@@ -22,16 +21,10 @@ from like_keras import Live
 from like_keras_examples.throughput import Flood
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from foxglove_client import FoxgloveClient  # noqa: E402  (the tests' Foxglove WebSocket client)
+from foxglove_client import FoxgloveClient, free_port  # noqa: E402  (the tests' Foxglove WebSocket client)
 
 TOPICS = {"/flood/producer/out", "/flood/producer/loop", "/flood/echo/y", "/flood/consumer/y"}
 ITERATIONS = {"native": 200_000, "dora": 200_000}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def run(transport: str, iterations: int, client: str | None) -> tuple[float, int]:

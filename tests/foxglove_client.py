@@ -2,11 +2,12 @@
 (github.com/foxglove/ws-protocol): it reads the server's ``advertise``, subscribes to
 channels and collects ``messageData`` frames (opcode 1: subscription id, log time,
 payload). It decodes a payload with the advertised ``ros2msg`` schema only, as
-Foxglove itself does, through rosbags."""
+Foxglove itself does, through rosbags. ``Watcher`` runs one in a thread beside a run."""
 
 from __future__ import annotations
 
 import json
+import socket
 import struct
 import threading
 import time
@@ -105,3 +106,39 @@ class FoxgloveClient:
 
     def close(self) -> None:
         self.ws.close()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Watcher:
+    """A Foxglove client, in a thread, that subscribes to ``topics`` as soon as the server
+    advertises them and reads until the server closes."""
+
+    def __init__(self, port: int, topics: set[str], read_delay: float = 0.0, read: bool = True) -> None:
+        self.client: FoxgloveClient | None = None
+        self.error: BaseException | None = None
+
+        def watch() -> None:
+            try:
+                self.client = FoxgloveClient(f"ws://127.0.0.1:{port}", read_delay=read_delay)
+                self.client.read_until_advertised(topics)
+                self.client.subscribe(topics)
+                if read:
+                    self.client.read_in_background()
+            except BaseException as exc:  # noqa: B036 - handed to the test
+                self.error = exc
+
+        self.thread = threading.Thread(target=watch, daemon=True)
+        self.thread.start()
+
+    def got(self) -> FoxgloveClient:
+        self.thread.join(30)
+        if self.error is not None:
+            raise self.error
+        assert self.client is not None
+        assert self.client.closed.wait(30), "the server did not close the connection at the end of the run"
+        return self.client

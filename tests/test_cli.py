@@ -5,8 +5,10 @@ import os
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 from conftest import VENV_BIN
+from foxglove_client import Watcher, free_port
 
 LK = str(VENV_BIN / "lk")
 
@@ -285,3 +287,21 @@ def test_run_describes_the_last_value_sent(capsys):
     code, out, _ = run_cli(capsys, "run", "like_keras_examples.cartpole:CartPole", "--iterations", "500", "--quiet",
                            "--record", "env.done")
     assert "  env.done: 500 messages, 1 true, last True" in out  # one episode ends, at the last step
+
+
+VIEWER = f"{Path(__file__).resolve().parent / 'assets' / 'viewer.py'}:Viewer"
+TOPICS = {"/viewer/camera/image", "/viewer/brightness/mean", "/viewer/brightness/frame"}
+
+
+def test_run_live_serves_foxglove_where_asked():
+    """``--live-wait`` holds the run for the client, so it gets every message."""
+    port = free_port()
+    watcher = Watcher(port, TOPICS)
+    proc = lk("run", VIEWER, "--iterations", "5", "--live", "--port", str(port), "--live-wait", "60", "--quiet")
+    assert proc.returncode == 0, proc.stderr
+    assert f"ws://127.0.0.1:{port}" in proc.stderr
+    client = watcher.got()
+    assert {t: len(v) for t, v in client.by_topic().items()} == {t: 5 for t in TOPICS}
+    for flags in (["--port", "9000"], ["--host", "0.0.0.0"], ["--live-wait", "3"]):
+        refused = lk("run", VIEWER, "--iterations", "1", *flags)
+        assert refused.returncode != 0 and "set up the live view: add --live" in refused.stderr, flags

@@ -5,7 +5,6 @@ localhost only unless told otherwise, a busy port is refused before anything run
 a client that never reads holds nothing up."""
 
 import socket
-import subprocess
 import sys
 import threading
 from pathlib import Path
@@ -19,8 +18,8 @@ from like_keras import Component, Live, Output, System
 from like_keras.errors import ConfigError, RunError
 from like_keras.msgs import Image
 
-from conftest import VENV_BIN, ros2_env, tool
-from foxglove_client import FoxgloveClient
+from conftest import ros2_env, tool
+from foxglove_client import FoxgloveClient, Watcher, free_port
 
 ASSETS = Path(__file__).resolve().parent / "assets"
 sys.path.insert(0, str(ASSETS))
@@ -31,47 +30,11 @@ TOPICS = {"/viewer/camera/image", "/viewer/brightness/mean", "/viewer/brightness
 TRANSPORTS = ["native", "dora", "ros2"]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def needs(transport: str) -> None:
     if transport == "dora":
         tool("dora")
     elif transport == "ros2":
         ros2_env()
-
-
-class Watcher:
-    """A Foxglove client, in a thread, that subscribes to ``topics`` as soon as the server
-    advertises them and reads until the server closes."""
-
-    def __init__(self, port: int, topics: set[str], read_delay: float = 0.0, read: bool = True) -> None:
-        self.client: FoxgloveClient | None = None
-        self.error: BaseException | None = None
-
-        def watch() -> None:
-            try:
-                self.client = FoxgloveClient(f"ws://127.0.0.1:{port}", read_delay=read_delay)
-                self.client.read_until_advertised(topics)
-                self.client.subscribe(topics)
-                if read:
-                    self.client.read_in_background()
-            except BaseException as exc:  # noqa: B036 - handed to the test
-                self.error = exc
-
-        self.thread = threading.Thread(target=watch, daemon=True)
-        self.thread.start()
-
-    def got(self) -> FoxgloveClient:
-        self.thread.join(30)
-        if self.error is not None:
-            raise self.error
-        assert self.client is not None
-        assert self.client.closed.wait(30), "the server did not close the connection at the end of the run"
-        return self.client
 
 
 def bag_messages(path: Path) -> dict[str, list[tuple[int, bytes]]]:
@@ -208,18 +171,3 @@ def test_the_view_closes_with_a_failed_run():
     watcher = Watcher(port, {"/viewer/brightness/mean"})
     Viewer().launch(iterations=3, live=Live(port=port, wait=30))
     assert len(watcher.got().received) == 3
-
-
-def test_lk_run_live():
-    port = free_port()
-    watcher = Watcher(port, TOPICS)
-    proc = subprocess.run(
-        [str(VENV_BIN / "lk"), "run", f"{ASSETS / 'viewer.py'}:Viewer", "--iterations", "5", "--live",
-         "--port", str(port), "--live-wait", "60", "--quiet"], capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 0, proc.stderr
-    assert f"ws://127.0.0.1:{port}" in proc.stderr
-    client = watcher.got()
-    assert {t: len(v) for t, v in client.by_topic().items()} == {t: 5 for t in TOPICS}
-    refused = subprocess.run([str(VENV_BIN / "lk"), "run", f"{ASSETS / 'viewer.py'}:Viewer", "--port", "9000"],
-                             capture_output=True, text=True, timeout=60)
-    assert refused.returncode != 0 and "add --live" in refused.stderr

@@ -25,7 +25,7 @@ from like_keras.result import RunResult
 
 from .bringup import bringup_name
 from .environment import ros_environment, sourced
-from .workspace import build
+from . import workspace
 
 _GRACE = 5.0  # seconds a stopped launch gets to drain and end before it is killed
 
@@ -50,7 +50,7 @@ def launch(
     out, iterations, replays = prepare(graph, iterations, record, run_dir, replay)
     ws = out / "ws"
     with open(out / "colcon.log", "w") as log:
-        rc = build(system, ws, log=log, reuse=True)
+        rc = workspace.build(system, ws, log=log, reuse=True)
     if rc != 0:
         raise TransportError(f"colcon build of system '{graph.name}' failed (exit {rc}); its output is in "
                              f"{out / 'colcon.log'}:\n{tail(out / 'colcon.log')}")
