@@ -1,6 +1,7 @@
 """The `lk` command line, run as a user would."""
 
 import json
+import re
 import os
 import subprocess
 import sys
@@ -305,3 +306,21 @@ def test_run_live_serves_foxglove_where_asked():
     for flags in (["--port", "9000"], ["--host", "0.0.0.0"], ["--live-wait", "3"]):
         refused = lk("run", VIEWER, "--iterations", "1", *flags)
         assert refused.returncode != 0 and "set up the live view: add --live" in refused.stderr, flags
+
+
+def test_empty_values_a_picture_without_o_and_replay_flags(capsys, tmp_path, monkeypatch):
+    """``--arg key=`` is YAML's null, while a bag or topic cannot be empty; ``lk graph``
+    without ``-o`` writes ``<system>.<format>`` here; ``--replay-topic`` needs its ``--replay``."""
+    import pytest
+
+    code, out, _ = run_cli(capsys, "check", "like_keras_examples.cartpole:CartPole", "--arg", "seed=")
+    assert code == 0 and "ok" in out.lower()
+    for flags, said in ((["--replay", "camera="], "--replay takes COMPONENT=BAG, got 'camera='"),
+                        (["--replay", "=bag"], "--replay takes COMPONENT=BAG, got '=bag'"),
+                        (["--replay", "camera=bag", "--replay-topic", "tracker.x=/t"],
+                         "--replay-topic tracker.x=/t: 'tracker' is not replayed (add --replay tracker=BAG)")):
+        with pytest.raises(SystemExit, match=re.escape(said)):
+            run_cli(capsys, "run", "like_keras_examples.sensor_pipeline:SensorPipeline", *flags)
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = run_cli(capsys, "graph", "like_keras_examples.cartpole:CartPole", "--format", "dot")
+    assert code == 0 and (tmp_path / "cartpole.dot").read_text().startswith("digraph")

@@ -254,3 +254,15 @@ def test_waves_keep_counting_past_small_numbers():
         c.on_report(drain.parse(drain.report("b", wave, wave, wave - 1)))  # never balanced
         assert c.complete, wave
         assert not c.close(0, 1, float(wave))
+
+
+def test_an_external_process_never_coordinates():
+    """A plain Dora node cannot run the drain's waves: the first like-keras node does, even
+    when the external one comes first and the system has no clock."""
+    from pathlib import Path
+
+    from like_keras.target import load_system
+
+    flooded = load_system(f"{Path(__file__).resolve().parent / 'assets' / 'systems.py'}:Flooded").build()
+    assert [n.name for n in flooded.nodes][0] == "flooder" and flooded.clock is None
+    assert drain.coordinator_of(flooded) == "slow" and drain.peers(flooded) == []

@@ -439,3 +439,42 @@ def test_iterations_of_a_clock_that_never_steps_are_refused_before_the_run(trans
                                            r"which never steps: it has no rate_hz and no connected input"):
         system.launch(transport=transport, iterations=3, timeout=30)
     assert system.launch(transport=transport, timeout=60).steps == {"hello": 0, "ear": 1}  # ends when quiet
+
+
+class Starter(Component):
+    """Starts things: sends 1 from on_start."""
+
+    out = Output(int)
+
+    def on_start(self):
+        return 1
+
+
+class Counter(Component):
+    """Steps on ``go`` (a connection or a topic); ``seen`` is sampled, never a trigger."""
+
+    go = Input(int)
+    seen = Input(int, trigger=False, default=0)
+    out = Output(int)
+
+    def step(self, go, seen):
+        return go
+
+
+def test_a_clock_that_steps_only_when_fed_is_accepted_and_one_never_fed_refused():
+    """What a clock needs: a rate, or a triggering input that something feeds, a connection or a
+    topic from outside. A fed input that does not trigger is not enough."""
+    start, count = Starter(name="start"), Counter(name="count")
+    fed = System(name="fed", components=[start, count], connections=[(start.out, count.go)], clock="count")
+    assert fed.launch(iterations=1, timeout=30).steps == {"start": 0, "count": 1}
+
+    class TopicCounter(Counter):
+        go = Input(int, topic="/go")
+
+    waiting = System(name="waiting", components=[TopicCounter(name="count")], clock="count")
+    # Accepted; natively nobody publishes /go, so the run ends, quiet, with no step.
+    assert waiting.launch(iterations=1, timeout=30).steps == {"count": 0}
+    start, count = Starter(name="start"), Counter(name="count")
+    sampled = System(name="sampled", components=[start, count], connections=[(start.out, count.seen)], clock="count")
+    with pytest.raises(NoClockError, match="clock component 'count', which never steps"):
+        sampled.launch(iterations=1, timeout=30)

@@ -169,3 +169,15 @@ def test_rclpys_byte_fields_read_back():
     for data, expected in (([b"\x07"], [7]), ([b"\x01", b"\xff"], [1, 255]), ([], [])):
         got = mapping(std_msgs.ByteMultiArray).from_ros(SimpleNamespace(layout=layout, data=data)).data
         assert got.dtype == np.uint8 and got.tolist() == expected
+
+
+def test_a_default_message_has_rosidls_defaults():
+    """Sequences start empty, bounded ones too; fixed-size arrays start full of zeros."""
+    from like_keras.msgs.ros import BY_ROS_TYPE
+
+    scan = BY_ROS_TYPE["sensor_msgs/msg/LaserScan"]()
+    assert scan.ranges.shape == (0,) and scan.ranges.dtype == np.float32
+    assert BY_ROS_TYPE["sensor_msgs/msg/JointState"]().name == []
+    assert BY_ROS_TYPE["rcl_interfaces/msg/ParameterDescriptor"]().floating_point_range == []  # at most 1
+    covariance = BY_ROS_TYPE["geometry_msgs/msg/PoseWithCovariance"]().covariance
+    assert covariance.shape == (36,) and not covariance.any()

@@ -50,7 +50,7 @@ TARGETS = {
     "src/like_keras/like_keras/recording/__init__.py": ["tests/test_recording.py", "tests/test_errors.py"],
     "src/like_keras/like_keras/replay.py": ["tests/test_replay.py"],
     "src/like_keras/like_keras/validation.py": ["tests/test_errors.py", "tests/test_api.py"],
-    "src/like_keras/like_keras/cli.py": ["tests/test_cli.py"],
+    "src/like_keras/like_keras/cli.py": ["tests/test_cli.py", "tests/test_replay.py::test_lk_run_replays"],
 }
 KILLED = {"killed", "incompetent"}  # incompetent: the mutant cannot even be imported and run
 
