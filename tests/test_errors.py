@@ -474,7 +474,10 @@ def test_a_clock_that_steps_only_when_fed_is_accepted_and_one_never_fed_refused(
     waiting = System(name="waiting", components=[TopicCounter(name="count")], clock="count")
     # Accepted; natively nobody publishes /go, so the run ends, quiet, with no step.
     assert waiting.launch(iterations=1, timeout=30).steps == {"count": 0}
-    start, count = Starter(name="start"), Counter(name="count")
-    sampled = System(name="sampled", components=[start, count], connections=[(start.out, count.seen)], clock="count")
+    # Components named before and after the clock have their 'go' fed: it is not the clock's.
+    start, count, before, after = (Starter(name="start"), Counter(name="count"), Counter(name="a_before"),
+                                   Counter(name="z_after"))
+    sampled = System(name="sampled", components=[start, count, before, after], clock="count",
+                     connections=[(start.out, count.seen), (start.out, before.go), (start.out, after.go)])
     with pytest.raises(NoClockError, match="clock component 'count', which never steps"):
         sampled.launch(iterations=1, timeout=30)
