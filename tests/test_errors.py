@@ -441,15 +441,6 @@ def test_iterations_of_a_clock_that_never_steps_are_refused_before_the_run(trans
     assert system.launch(transport=transport, timeout=60).steps == {"hello": 0, "ear": 1}  # ends when quiet
 
 
-class Starter(Component):
-    """Starts things: sends 1 from on_start."""
-
-    out = Output(int)
-
-    def on_start(self):
-        return 1
-
-
 class Counter(Component):
     """Steps on ``go`` (a connection or a topic); ``seen`` is sampled, never a trigger."""
 
@@ -464,7 +455,7 @@ class Counter(Component):
 def test_a_clock_that_steps_only_when_fed_is_accepted_and_one_never_fed_refused():
     """What a clock needs: a rate, or a triggering input that something feeds, a connection or a
     topic from outside. A fed input that does not trigger is not enough."""
-    start, count = Starter(name="start"), Counter(name="count")
+    start, count = Ints(name="start"), Counter(name="count")
     fed = System(name="fed", components=[start, count], connections=[(start.out, count.go)], clock="count")
     assert fed.launch(iterations=1, timeout=30).steps == {"start": 0, "count": 1}
 
@@ -475,7 +466,7 @@ def test_a_clock_that_steps_only_when_fed_is_accepted_and_one_never_fed_refused(
     # Accepted; natively nobody publishes /go, so the run ends, quiet, with no step.
     assert waiting.launch(iterations=1, timeout=30).steps == {"count": 0}
     # Components named before and after the clock have their 'go' fed: it is not the clock's.
-    start, count, before, after = (Starter(name="start"), Counter(name="count"), Counter(name="a_before"),
+    start, count, before, after = (Ints(name="start"), Counter(name="count"), Counter(name="a_before"),
                                    Counter(name="z_after"))
     sampled = System(name="sampled", components=[start, count, before, after], clock="count",
                      connections=[(start.out, count.seen), (start.out, before.go), (start.out, after.go)])
