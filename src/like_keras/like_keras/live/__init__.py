@@ -44,16 +44,15 @@ def live_ports(graph: SystemGraph, record: Sequence[str]) -> frozenset[tuple[str
     if record:
         return parse_record(graph, list(record))
     out = set()
-    for node in graph.nodes:
-        if node.executable is not None:
+    for comp in graph.components:
+        if graph.is_external(comp.name):
             continue  # an external process: its values never pass through like-keras
-        for name in node.components:
-            for port in graph.component(name).outputs:
-                try:
-                    port_mapping(graph, name, port.name)
-                except TypeError:
-                    continue
-                out.add((name, port.name))
+        for port in comp.outputs:
+            try:
+                port_mapping(graph, comp.name, port.name)
+            except TypeError:
+                continue
+            out.add((comp.name, port.name))
     return frozenset(out)
 
 

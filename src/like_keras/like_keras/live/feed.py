@@ -41,6 +41,7 @@ class NodeFeed:
         self._index = {key: i for i, key in enumerate(self.keys)}
         self._graph = graph
         self._codecs: dict[tuple[str, str], Any] = {}
+        self._store: Any = None  # the typestore, built when a client first watches
         self._conn: Connection = Client(tuple(info["address"]), authkey=bytes.fromhex(info["authkey"]))
         self.watched: frozenset[tuple[str, str]] = frozenset()
         self._callbacks: list[Any] = []
@@ -78,8 +79,9 @@ class NodeFeed:
         from ..recording.cdr import PortCodec, typestore
 
         for key in ports - self._codecs.keys():
-            store = next(iter(self._codecs.values())).store if self._codecs else typestore(self._graph)
-            self._codecs[key] = PortCodec.of(self._graph, *key, store)
+            if self._store is None:
+                self._store = typestore(self._graph)
+            self._codecs[key] = PortCodec.of(self._graph, *key, self._store)
 
     def _pump(self) -> None:
         try:

@@ -70,10 +70,6 @@ class LiveServer:
         print(f"like-keras live view of '{graph.name}' ({len(self.keys)} topics): {self.url} "
               f"(Foxglove: Open connection, Foxglove WebSocket)", file=sys.stderr, flush=True)
 
-    @property
-    def port(self) -> int:
-        return int(self._server.port)
-
     # --- clients (foxglove.websocket.ServerListener) ---------------------------------
 
     def on_subscribe(self, client: Any, channel: Any) -> None:
@@ -87,13 +83,14 @@ class LiveServer:
         with self._lock:
             i = self._by_id[channel_id]
             self._watchers[i] = max(0, self._watchers[i] + change)
-            watched = self._watched()
+            said, ports = self._watched(), self._watched_ports()
             for conn in self._nodes:
-                _tell(conn, watched)
+                _tell(conn, said)
             for callback in self._callbacks:
-                callback(self._watched_ports())
+                callback(ports)
 
     def _watched(self) -> bytes:
+        """The watched ports as node processes are told them: their indexes in ``keys``."""
         return json.dumps([i for i, n in enumerate(self._watchers) if n]).encode()
 
     def _watched_ports(self) -> frozenset[tuple[str, str]]:
@@ -101,10 +98,11 @@ class LiveServer:
 
     def wait_for_client(self, seconds: float) -> None:
         """Wait up to ``seconds`` for a client to subscribe to a channel."""
-        if seconds > 0 and not self._subscribed.wait(seconds):
+        if seconds <= 0:
+            return
+        if not self._subscribed.wait(seconds):
             print(f"like-keras live view: no client within {seconds} s, running anyway", file=sys.stderr)
-        if seconds > 0:
-            time.sleep(0.1)  # the client's other subscriptions of the same moment
+        time.sleep(0.1)  # the client's other subscriptions of the same moment
 
     # --- native runs -------------------------------------------------------------------
 
