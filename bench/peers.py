@@ -28,7 +28,7 @@ def elapsed(marks: str) -> float:
 
 
 def like_keras(n: int, processes: bool, tmp: str) -> float:
-    from like_keras.target import load_system
+    from like_keras.transports.common.target import load_system
 
     marks = os.path.join(tmp, f"lk-{processes}")
     os.environ.update(LK_BENCH_MARKS=marks, LK_BENCH_N=str(n))

@@ -31,7 +31,7 @@ from mcap.reader import make_reader
 
 from like_keras import System
 from like_keras_examples.throughput import Flood
-from like_keras_ros.bridge import Qos, plan_node
+from like_keras_ros.host import Qos, plan_node
 from like_keras_ros.environment import ros_environment
 from pingpong import HEADER, SIZES, WARMUP, PingPong, like_keras_rtts, row, stats
 

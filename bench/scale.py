@@ -66,8 +66,8 @@ def timed(fn) -> float:
 
 
 def measure(size: int) -> dict[str, float]:
-    from like_keras.transports.dora.dataflow import dataflow
-    from like_keras_ros.transport import compile as ros2_compile
+    from like_keras.transports.dora.compiler import dataflow
+    from like_keras_ros.compiler import compile as ros2_compile
 
     system = Chain(size)
     system.__dict__["_target_ref"] = (f"{Path(__file__).resolve()}:Chain", {"size": size})

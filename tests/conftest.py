@@ -109,7 +109,7 @@ def failed_run_keeps_its_recording(launch, how: str, monkeypatch, seconds_lost: 
     ``seconds_lost``). ``launch(system, **options)`` runs it on one transport."""
     from like_keras.errors import RunError, RunTimeoutError
     from like_keras.recording import read_messages
-    from like_keras.target import load_system
+    from like_keras.transports.common.target import load_system
 
     monkeypatch.setenv("LK_TEST_FAILURE", how)
     system = load_system(f"{Path(__file__).resolve().parent / 'assets' / 'systems.py'}:Chronicle")
@@ -134,7 +134,7 @@ def overload_ends_by_itself_losing_nothing(transport: str) -> None:
     node: the run ends by itself, the late ticks fired once each (never queued up), and
     every message arrives, in order. Before the Dora runner kept its timers itself, Dora's
     daemon flooded, dropped events and the run hung."""
-    from like_keras.target import load_system
+    from like_keras.transports.common.target import load_system
 
     system = load_system(f"{Path(__file__).resolve().parent / 'assets' / 'systems.py'}:Overload")
     result = system.launch(transport=transport, iterations=20_000, record=["consumer.y"], timeout=180)
@@ -152,7 +152,7 @@ def killed_node_ends_the_run(transport: str, node: str, run_dir: Path) -> None:
     import time
 
     from like_keras.errors import RunError
-    from like_keras.target import load_system
+    from like_keras.transports.common.target import load_system
 
     system = load_system(f"{Path(__file__).resolve().parent / 'assets' / 'systems.py'}:Line")
     outcome: dict[str, BaseException] = {}
@@ -206,7 +206,7 @@ def flood_keeps_memory_bounded(transport: str, run_dir: Path, seconds: float = 6
     import threading
     import time
 
-    from like_keras.target import load_system
+    from like_keras.transports.common.target import load_system
 
     samples: list[tuple[float, dict[str, int]]] = []
     done = threading.Event()

@@ -8,7 +8,7 @@ import pytest
 
 from like_keras import Array, Component, Input, Msg, Node, Output, System, SystemGraph
 from like_keras.errors import TransportError
-from like_keras.ports import PortRef
+from like_keras.system.ports import PortRef
 
 
 class Source(Component):

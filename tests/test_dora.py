@@ -15,8 +15,8 @@ import yaml
 
 from like_keras.errors import RunError, RunTimeoutError
 from like_keras.recording import read_messages
-from like_keras.target import load_system
-from like_keras.transports.dora.dataflow import plan
+from like_keras.transports.common.target import load_system
+from like_keras.transports.dora.compiler import plan
 from like_keras_examples.bandit import Bandit
 from like_keras_examples.cartpole import CartPole
 from like_keras_examples.sensor_pipeline import SensorPipeline

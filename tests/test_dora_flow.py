@@ -6,8 +6,8 @@ import json
 
 import pyarrow as pa
 
-from like_keras.target import load_system
-from like_keras.transports.dora.dataflow import plan
+from like_keras.transports.common.target import load_system
+from like_keras.transports.dora.compiler import plan
 from like_keras.transports.dora.flow import HANDLED, FlowControl
 
 from test_dora import SYSTEMS

@@ -1,6 +1,6 @@
 """The stop-and-drain decision shared by the multi-process transports."""
 
-from like_keras import drain
+from like_keras.transports.common import drain
 
 
 def wave(c, now, reports, own=(0, 0)):
@@ -130,7 +130,7 @@ def test_the_clocks_node_coordinates_every_other_like_keras_node():
     graph = three()
     assert drain.coordinator_of(graph) == "a" and drain.peers(graph) == ["b", "c"]
     assert drain.coordinator_of(three(clock="pass")) == "b" and drain.peers(three(clock="pass")) == ["a", "c"]
-    from like_keras.target import load_system
+    from like_keras.transports.common.target import load_system
     from test_dora import SYSTEMS
 
     external = load_system(f"{SYSTEMS}:WithExternal").build()
@@ -261,7 +261,7 @@ def test_an_external_process_never_coordinates():
     when the external one comes first and the system has no clock."""
     from pathlib import Path
 
-    from like_keras.target import load_system
+    from like_keras.transports.common.target import load_system
 
     flooded = load_system(f"{Path(__file__).resolve().parent / 'assets' / 'systems.py'}:Flooded").build()
     assert [n.name for n in flooded.nodes][0] == "flooder" and flooded.clock is None

@@ -10,7 +10,7 @@ import pytest
 
 from like_keras import Component, Input, Node, Output, System
 from like_keras.errors import TransportError
-from like_keras.target import load_system
+from like_keras.transports.common.target import load_system
 from like_keras_examples import EXAMPLES
 from like_keras_examples.pictures import draw_all
 

@@ -25,7 +25,7 @@ from like_keras.errors import (
     UnstartableCycleError,
     ValueTypeError,
 )
-from like_keras.target import load_system
+from like_keras.transports.common.target import load_system
 
 
 class Ints(Component):
@@ -142,7 +142,7 @@ def test_names_must_be_valid_for_dora_and_ros2(kind, make):
 
 
 def test_every_name_rule_says_which_name_and_why():
-    from like_keras.validation import check_name
+    from like_keras.graph.validation import check_name
 
     for name, message in ((None, "node name must be a non-empty string, got None"),
                           ("", "node name must be a non-empty string, got ''"),

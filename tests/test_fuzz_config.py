@@ -9,7 +9,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from like_keras.target import load_system
+from like_keras.transports.common.target import load_system
 
 from conftest import ros2_env, tool
 

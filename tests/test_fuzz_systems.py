@@ -14,7 +14,7 @@ from catkin_pkg.package import parse_package_string
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from like_keras.target import load_system
+from like_keras.transports.common.target import load_system
 
 from conftest import tool
 

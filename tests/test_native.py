@@ -11,7 +11,7 @@ from rosbags.highlevel import AnyReader
 from like_keras import Array, Component, Input, Node, Output, System
 from like_keras.errors import RunError, RunTimeoutError
 from like_keras.recording import read_messages
-from like_keras.target import load_system
+from like_keras.transports.common.target import load_system
 
 from conftest import assert_names_the_hang, overload_ends_by_itself_losing_nothing
 

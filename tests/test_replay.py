@@ -13,7 +13,7 @@ from rosbags.typesys import Stores, get_typestore
 
 from like_keras import Replay
 from like_keras.errors import ReplayError
-from like_keras.target import load_system
+from like_keras.transports.common.target import load_system
 from like_keras_examples.sensor_pipeline import SensorPipeline
 
 from conftest import VENV_BIN
@@ -157,7 +157,7 @@ def test_a_replayed_input_needs_its_topic_in_the_bag(tmp_path):
 
 
 def test_outputs_sent_at_different_times_are_different_steps(tmp_path):
-    from like_keras.replay import Source
+    from like_keras.recording.replay import Source
 
     store = get_typestore(Stores.ROS2_JAZZY)
     with Writer(tmp_path / "bag", version=9, storage_plugin=StoragePlugin.MCAP) as writer:
@@ -182,7 +182,7 @@ def viewer_bag(tmp_path_factory):
 
 def test_a_paced_player_gives_each_group_when_it_is_due(viewer_bag):
     # Dora and ROS 2 tick a replayer at PACE_HZ and it sends what the wall clock says is due.
-    from like_keras.replay import Player, Source
+    from like_keras.recording.replay import Player, Source
 
     source = Source(load_system(VIEWER).build(), "camera", Replay(viewer_bag))
     assert source.offsets() == [100_000_000, 200_000_000, 300_000_000, 400_000_000]  # a 10 Hz camera
@@ -201,7 +201,7 @@ def test_a_paced_player_gives_each_group_when_it_is_due(viewer_bag):
 
 
 def test_messages_sent_together_replay_together(viewer_bag):
-    from like_keras.replay import Source
+    from like_keras.recording.replay import Source
 
     source = Source(load_system(VIEWER).build(), "brightness", Replay(viewer_bag))
     groups = [group for _, group in source.groups()]
@@ -213,7 +213,7 @@ def test_messages_sent_together_replay_together(viewer_bag):
 
 
 def test_one_port_twice_at_one_time_is_two_steps(tmp_path):
-    from like_keras.replay import Source
+    from like_keras.recording.replay import Source
 
     store = get_typestore(Stores.ROS2_JAZZY)
     with Writer(tmp_path / "bag", version=9, storage_plugin=StoragePlugin.MCAP) as writer:
@@ -226,7 +226,7 @@ def test_one_port_twice_at_one_time_is_two_steps(tmp_path):
 
 
 def test_a_node_process_replaces_only_its_own_components(viewer_bag):
-    from like_keras.replay import Replayer, from_arg, install, to_arg
+    from like_keras.recording.replay import Replayer, from_arg, install, to_arg
 
     system = load_system(VIEWER)
     graph = system.build()

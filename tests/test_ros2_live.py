@@ -14,7 +14,7 @@ import pytest
 
 from like_keras.errors import RunError, RunTimeoutError
 from like_keras.recording import read_messages, write_bag
-from like_keras.target import load_system
+from like_keras.transports.common.target import load_system
 from like_keras_examples.bandit import Bandit
 from like_keras_examples.cartpole import CartPole
 from like_keras_examples.sensor_pipeline import SensorPipeline

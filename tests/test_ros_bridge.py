@@ -5,10 +5,10 @@ import numpy as np
 import pytest
 
 from like_keras import Array, Component, Input, Node, Output, System
-from like_keras.target import load_system
+from like_keras.transports.common.target import load_system
 from like_keras_examples.bandit import Bandit
 from like_keras_examples.cartpole import CartPole
-from like_keras_ros.bridge import Qos, parameters, plan_node
+from like_keras_ros.host import Qos, parameters, plan_node
 
 from ros_loopback import Loopback
 
@@ -183,7 +183,7 @@ def test_a_sender_holds_what_overfills_a_window_and_steps_nothing_until_acknowle
             return STORE.types[typename](**fields)
 
     from like_keras.msgs.ros import STORE
-    from like_keras_ros.bridge import Bridge
+    from like_keras_ros.host import Bridge
 
     io = IO()
     bridge = Bridge(graph, "a", {"cam": cam}, io)

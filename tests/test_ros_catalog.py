@@ -10,10 +10,11 @@ from rosbags.typesys import Stores, get_typestore
 from rosbags.typesys.base import Nodetype
 
 import like_keras.msgs.ros as catalog
-from like_keras import Array, msgs, types
+from like_keras import Array, msgs
+from like_keras.system import types
 from like_keras.msgs.ros import diagnostic_msgs, geometry_msgs, nav_msgs, sensor_msgs, visualization_msgs
 from like_keras.msgs.ros_mapping import mapping
-from like_keras.target import load_system
+from like_keras.transports.common.target import load_system
 
 STORE = get_typestore(Stores.ROS2_JAZZY)
 ALL = sorted(STORE.fielddefs)

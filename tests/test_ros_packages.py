@@ -10,7 +10,7 @@ import yaml
 from catkin_pkg.package import parse_package_string
 
 from like_keras.errors import TransportError
-from like_keras.target import load_system
+from like_keras.transports.common.target import load_system
 from like_keras_examples.bandit import Bandit
 from like_keras_examples.cartpole import CartPole
 from like_keras_examples.sensor_pipeline import SensorPipeline

@@ -35,8 +35,8 @@ TARGET_RATE = 0.90
 
 # Module -> the tests that hold its guarantees (fast ones: each mutant runs them).
 TARGETS = {
-    "src/like_keras/like_keras/drain.py": ["tests/test_drain.py", "tests/test_ros_bridge.py"],
-    "src/like_keras/like_keras/credits.py": ["tests/test_dora_flow.py", "tests/test_ros_bridge.py"],
+    "src/like_keras/like_keras/transports/common/drain.py": ["tests/test_drain.py", "tests/test_ros_bridge.py"],
+    "src/like_keras/like_keras/transports/common/credits.py": ["tests/test_dora_flow.py", "tests/test_ros_bridge.py"],
     "src/like_keras/like_keras/transports/dora/flow.py": ["tests/test_dora_flow.py"],
     "src/like_keras/like_keras/transports/dora/batch.py": ["tests/test_dora_batch.py"],
     "src/like_keras/like_keras/transports/dora/timers.py": ["tests/test_dora_timers.py"],
@@ -48,8 +48,8 @@ TARGETS = {
     "src/like_keras/like_keras/recording/part.py": ["tests/test_recording.py"],
     "src/like_keras/like_keras/recording/bag.py": ["tests/test_recording.py", "tests/test_replay.py"],
     "src/like_keras/like_keras/recording/__init__.py": ["tests/test_recording.py", "tests/test_errors.py"],
-    "src/like_keras/like_keras/replay.py": ["tests/test_replay.py"],
-    "src/like_keras/like_keras/validation.py": ["tests/test_errors.py", "tests/test_api.py"],
+    "src/like_keras/like_keras/recording/replay.py": ["tests/test_replay.py"],
+    "src/like_keras/like_keras/graph/validation.py": ["tests/test_errors.py", "tests/test_api.py"],
     "src/like_keras/like_keras/cli.py": ["tests/test_cli.py", "tests/test_replay.py::test_lk_run_replays"],
 }
 KILLED = {"killed", "incompetent"}  # incompetent: the mutant cannot even be imported and run

@@ -5,15 +5,15 @@
     from like_keras import Live    # where launch(live=...) serves its Foxglove live view
 """
 
-from .component import Component
-from .graph import SystemGraph
-from .live import Live
-from .node import Node
-from .ports import Input, Output
-from .replay import Replay
-from .result import RunResult
-from .system import System
-from .types import Array, Msg
+from like_keras.system.component import Component
+from like_keras.graph.ir import SystemGraph
+from like_keras.live import Live
+from like_keras.system.node import Node
+from like_keras.system.ports import Input, Output
+from like_keras.recording.replay import Replay
+from like_keras.result import RunResult
+from like_keras.system.system import System
+from like_keras.system.types import Array, Msg
 
 __all__ = ["Array", "Component", "Input", "Live", "Msg", "Node", "Output", "Replay", "RunResult", "System",
            "SystemGraph"]

@@ -24,14 +24,14 @@ from typing import Any
 
 import yaml
 
-from ._summary import count as _count
-from .draw import FORMATS
-from .errors import LikeKerasError, RunError
-from .live import Live
-from .replay import Replay
-from .result import RunResult
-from .system import System
-from .target import load_system
+from like_keras.graph.summary import count as _count
+from like_keras.graph.draw import FORMATS
+from like_keras.errors import LikeKerasError, RunError
+from like_keras.live import Live
+from like_keras.recording.replay import Replay
+from like_keras.result import RunResult
+from like_keras.system.system import System
+from like_keras.transports.common.target import load_system
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -205,7 +205,7 @@ def _compile(args: argparse.Namespace) -> int:
 
 
 def _ros2_build(args: argparse.Namespace) -> int:
-    from .transports import get
+    from like_keras.transports import get
 
     get("ros2")  # says clearly when the ROS 2 transport is not installed
     from like_keras_ros.workspace import build

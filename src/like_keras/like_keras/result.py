@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .graph import SystemGraph
+from like_keras.graph.ir import SystemGraph
 
 
 @dataclass
@@ -29,7 +29,7 @@ class RunResult:
         if self.recording is None:
             raise KeyError(f"nothing was recorded: pass launch(record=['{port}'])")
         if self._messages is None:
-            from .recording import read_messages
+            from like_keras.recording import read_messages
 
             self._messages = read_messages(self.recording)
         if port not in self._messages:

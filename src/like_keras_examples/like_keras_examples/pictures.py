@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from like_keras.target import load_system
+from like_keras.transports.common.target import load_system
 
-from . import EXAMPLES
+from like_keras_examples import EXAMPLES
 
 
 def draw_all(folder: str | Path, fmt: str = "svg") -> list[Path]:

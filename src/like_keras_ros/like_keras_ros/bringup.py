@@ -22,13 +22,13 @@ from typing import Any
 import yaml
 
 from like_keras.errors import TransportError
-from like_keras.graph import SystemGraph
+from like_keras.graph.ir import SystemGraph
 from like_keras.msgs.ros_mapping import interfaces_name
 
-from .bridge import RUN_PARAMETERS, parameters, plan_node
-from .interfaces import package_xml, user_msgs
-from .launch_file import launch_file
-from .templates import LINT_TESTS, copyright_header
+from like_keras_ros.host import RUN_PARAMETERS, parameters, plan_node
+from like_keras_ros.interfaces import package_xml, user_msgs
+from like_keras_ros.launch_file import launch_file
+from like_keras_ros.templates import LINT_TESTS, copyright_header
 
 
 _MAX_LINE = 99  # ament_flake8's limit

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from pprint import pformat
 
-from like_keras.graph import SystemGraph
+from like_keras.graph.ir import SystemGraph
 
-from .bridge import RUN_PARAMETERS
-from .templates import copyright_header
+from like_keras_ros.host import RUN_PARAMETERS
+from like_keras_ros.templates import copyright_header
 
 _HEAD = '''"""Launch a like-keras system on ROS 2 (generated): one node per like-keras Node."""
 
@@ -41,7 +41,7 @@ ARGUMENTS = [
     ('duration', '0.0', 'Seconds to run, then stop (0: run on).'),
     ('run_dir', '', 'Folder for results, failures and recordings (empty: none).'),
     ('record', '', 'Output ports to record, as component.port,... (needs run_dir).'),
-    ('replay', '', 'Components whose outputs come from rosbag2 bags (JSON: like_keras.replay).'),
+    ('replay', '', 'Components whose outputs come from rosbag2 bags (JSON: like_keras.Replay).'),
     ('output', 'screen', 'Where node output goes.'),
     ('respawn', 'false', 'Restart nodes that exit; a failed node then ends nothing.'),
 ]

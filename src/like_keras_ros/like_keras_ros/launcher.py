@@ -15,17 +15,17 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from like_keras import _rundir
-from like_keras._files import tail
-from like_keras._supervise import prepare, supervise
+from like_keras.transports.common import rundir
+from like_keras.utils.files import tail
+from like_keras.transports.common.supervise import prepare, supervise
 from like_keras.errors import TransportError
-from like_keras.graph import SystemGraph
-from like_keras.replay import to_arg
+from like_keras.graph.ir import SystemGraph
+from like_keras.recording.replay import to_arg
 from like_keras.result import RunResult
 
-from .bringup import bringup_name
-from .environment import ros_environment, sourced
-from . import workspace
+from like_keras_ros.bringup import bringup_name
+from like_keras_ros.environment import ros_environment, sourced
+from like_keras_ros import workspace
 
 _GRACE = 5.0  # seconds a stopped launch gets to drain and end before it is killed
 
@@ -56,7 +56,7 @@ def launch(
                              f"{out / 'colcon.log'}:\n{tail(out / 'colcon.log')}")
     env = sourced({**ros_environment(), "ROS_LOG_DIR": str(out / "log")}, ws / "install" / "setup.bash")
     # Nodes import the system as this process did (same interpreter, same import path).
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (env.get("PYTHONPATH"), _rundir.import_path()) if p)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (env.get("PYTHONPATH"), rundir.import_path()) if p)
     ros2 = shutil.which("ros2", path=env.get("PATH"))
     if ros2 is None:
         raise TransportError("the ros2 command is not on PATH after sourcing ROS 2: install ros2launch")

@@ -9,7 +9,7 @@ with the system's own nodes that read it (a ``ros2 topic echo`` does not count),
 nothing sent at start is lost. Parameters ``like_keras.iterations`` (0: until stopped),
 ``like_keras.duration`` (seconds, 0: none), ``like_keras.run_dir`` and
 ``like_keras.record`` bound and record the run; with a run directory the node reports
-its pid, results and failures there (``like_keras._rundir``) for a launcher.
+its pid, results and failures there (``like_keras.transports.common.rundir``) for a launcher.
 
 SIGINT and SIGTERM (the launch shutting down, Ctrl-C) stop the clock and drain like the
 end of a duration, then ``on_stop`` runs once and the process exits 0. A failure exits 1.
@@ -28,12 +28,13 @@ from typing import Any
 
 import numpy as np
 
-from like_keras import drain, replay
-from like_keras._rundir import NodeFiles
+from like_keras.recording import replay
+from like_keras.transports.common import drain
+from like_keras.transports.common.rundir import NodeFiles
 from like_keras.errors import RunError
-from like_keras.target import rebuild
+from like_keras.transports.common.target import rebuild
 
-from .bridge import RUN_PARAMETERS, Bridge, Qos, parameters
+from like_keras_ros.host import RUN_PARAMETERS, Bridge, Qos, parameters
 
 _READY_TIMEOUT = 30.0
 _STOP_GRACE = 1.5  # seconds a stop request waits for the drain (ms when peers live) before leaving anyway

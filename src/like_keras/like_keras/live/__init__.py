@@ -19,7 +19,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from ..graph import SystemGraph
+from like_keras.graph.ir import SystemGraph
 
 DEFAULT_PORT = 8765  # Foxglove's default for a WebSocket connection
 
@@ -38,8 +38,8 @@ class Live:
 def live_ports(graph: SystemGraph, record: Sequence[str]) -> frozenset[tuple[str, str]]:
     """The ports a live view streams: ``record``'s, else every output of the system's own
     components that has a ROS 2 message (``Any`` ports have none: they are not shown)."""
-    from ..msgs.ros_mapping import port_mapping
-    from ..recording import parse_record
+    from like_keras.msgs.ros_mapping import port_mapping
+    from like_keras.recording import parse_record
 
     if record:
         return parse_record(graph, list(record))
@@ -65,10 +65,10 @@ def serve(graph: SystemGraph, live: bool | Live, record: Sequence[str]) -> Itera
     if live is True:
         live = Live()
     if not isinstance(live, Live):
-        from ..errors import ConfigError
+        from like_keras.errors import ConfigError
 
         raise ConfigError(f"live takes True, False or like_keras.Live(host, port), got {live!r}")
-    from .server import LiveServer
+    from like_keras.live.server import LiveServer
 
     server = LiveServer(graph, live_ports(graph, record), live)
     try:

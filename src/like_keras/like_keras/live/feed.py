@@ -18,7 +18,7 @@ from multiprocessing.connection import Client, Connection
 from pathlib import Path
 from typing import Any
 
-from ..graph import SystemGraph
+from like_keras.graph.ir import SystemGraph
 
 HEADER = struct.Struct("<HQ")  # the port's index in the launcher's list, the time (ns)
 QUEUE = 64  # messages a node holds for the launcher before dropping the oldest
@@ -76,7 +76,7 @@ class NodeFeed:
     def _make_codecs(self, ports: frozenset[tuple[str, str]]) -> None:
         """Codecs of ``ports``, made before the runtime is told they are watched (here, not in
         a step: the typestore takes a while, and only a client's first look needs it)."""
-        from ..recording.cdr import PortCodec, typestore
+        from like_keras.recording.cdr import PortCodec, typestore
 
         for key in ports - self._codecs.keys():
             if self._store is None:

@@ -15,11 +15,11 @@ messages and bytes.
 
 from __future__ import annotations
 
-from ..errors import RecordError
-from ..graph import SystemGraph
-from ..msgs.ros_mapping import port_mapping
-from .bag import read_messages, write_bag
-from .part import PartWriter
+from like_keras.errors import RecordError
+from like_keras.graph.ir import SystemGraph
+from like_keras.msgs.ros_mapping import port_mapping
+from like_keras.recording.bag import read_messages, write_bag
+from like_keras.recording.part import PartWriter
 
 __all__ = ["PartWriter", "parse_record", "read_messages", "write_bag"]
 

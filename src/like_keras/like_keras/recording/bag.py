@@ -21,9 +21,9 @@ import yaml
 from rosbags.highlevel import AnyReader
 from rosbags.rosbag2 import StoragePlugin, Writer
 
-from ..msgs.ros_mapping import mapping
-from .cdr import PortCodec, typestore
-from .part import read_part
+from like_keras.msgs.ros_mapping import mapping
+from like_keras.recording.cdr import PortCodec, typestore
+from like_keras.recording.part import read_part
 
 PORTS_KEY = "like_keras.ports"
 START_KEY = "like_keras.start_ns"  # when the recorded run began
@@ -108,7 +108,7 @@ def _custom(path: Path) -> dict[str, str]:
 
 
 def _catalog_decoder(ros_type: str) -> Any:
-    from ..msgs.ros import BY_ROS_TYPE
+    from like_keras.msgs.ros import BY_ROS_TYPE
 
     if ros_type not in BY_ROS_TYPE:
         return lambda m: m  # not a Jazzy common interface: rosbags' own message
@@ -132,7 +132,7 @@ class Topics:
 
     def __init__(self, path: Path, component: str, wanted: list[Wanted], recorded_as: dict[str, str]) -> None:
         """``recorded_as``: port -> like-keras port name whose recorded topic to prefer."""
-        from ..errors import ReplayError
+        from like_keras.errors import ReplayError
 
         if not (path / "metadata.yaml").exists():
             raise ReplayError(f"replay: {path} is not a rosbag2 bag (no metadata.yaml there)")

@@ -14,9 +14,9 @@ from typing import Any
 from rosbags.typesys import Stores, get_types_from_msg, get_typestore
 from rosbags.typesys.store import Typestore
 
-from .. import types
-from ..graph import SystemGraph
-from ..msgs.ros_mapping import (
+from like_keras.system import types
+from like_keras.graph.ir import SystemGraph
+from like_keras.msgs.ros_mapping import (
     RosMapping, interfaces_name, mapping, msg_definition, port_mapping, topic_of, user_msg_types,
 )
 

@@ -22,8 +22,8 @@ from mcap.records import Channel, Message, Schema
 from mcap.stream_reader import StreamReader
 from mcap.writer import Writer
 
-from ..graph import SystemGraph
-from .cdr import PortCodec, typestore
+from like_keras.graph.ir import SystemGraph
+from like_keras.recording.cdr import PortCodec, typestore
 
 FLUSH_S = 0.5
 

@@ -14,12 +14,12 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from ..errors import TransportError
+from like_keras.errors import TransportError
 
 _TRANSPORTS = {
     "native": "like_keras.transports.native",
     "dora": "like_keras.transports.dora",
-    "ros2": "like_keras_ros.transport",
+    "ros2": "like_keras_ros.compiler",
 }
 
 

@@ -29,7 +29,7 @@ import numpy as np
 from rosbags.typesys import Stores, get_typestore
 from rosbags.typesys.base import Nodetype
 
-from ...types import Array, Msg
+from like_keras.system.types import Array, Msg
 
 STORE = get_typestore(Stores.ROS2_JAZZY)
 

@@ -1,6 +1,6 @@
 """The Dora transport: one Dora node (process) per like-keras Node, on the real engine."""
 
-from .dataflow import compile
-from .launcher import launch
+from like_keras.transports.dora.compiler import compile
+from like_keras.transports.dora.launcher import launch
 
 __all__ = ["compile", "launch"]

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from ... import types
+from like_keras.system import types
 
 _SCALAR_ARROW = {bool: pa.bool_(), int: pa.int64(), float: pa.float64(), str: pa.string(), bytes: pa.binary(),
                  **{t: pa.from_numpy_dtype(t) for t in types.NUMBERS}}

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from ...errors import RunError
+from like_keras.errors import RunError
 
 # Dora 1.1's own words for a lost message (its daemon's log).
 DROPPED = (

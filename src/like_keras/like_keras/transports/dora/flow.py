@@ -1,4 +1,4 @@
-"""Flow control on Dora: ``like_keras.credits`` carried by Dora events.
+"""Flow control on Dora: ``like_keras.transports.common.credits`` carried by Dora events.
 
 Dora's ``backpressure`` queue still drops messages past 10 x its size, and its direct
 path drops when messages queue up, so a sender keeps at most a window of messages in
@@ -16,8 +16,8 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from ...credits import Credits
-from .dataflow import ACK, NodePlan
+from like_keras.transports.common.credits import Credits
+from like_keras.transports.dora.compiler import ACK, NodePlan
 
 HANDLED: Any = object()  # an event consumed by flow control
 

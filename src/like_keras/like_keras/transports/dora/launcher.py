@@ -19,14 +19,14 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ..._files import atomic_write
-from ..._supervise import prepare, supervise
-from ...errors import TransportError
-from ...graph import SystemGraph
-from ...replay import to_arg
-from ...result import RunResult
-from .dataflow import compile
-from .drops import DropWatch
+from like_keras.utils.files import atomic_write
+from like_keras.transports.common.supervise import prepare, supervise
+from like_keras.errors import TransportError
+from like_keras.graph.ir import SystemGraph
+from like_keras.recording.replay import to_arg
+from like_keras.result import RunResult
+from like_keras.transports.dora.compiler import compile
+from like_keras.transports.dora.drops import DropWatch
 
 _GRACE = 3.0  # seconds a stopped dataflow gets to drain before it is killed
 

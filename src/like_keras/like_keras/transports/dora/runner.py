@@ -7,7 +7,7 @@ It rebuilds the system from its target, keeps the components of node N, and turn
 Dora events into runtime calls: data inputs are decoded, checked for loss and
 delivered; small messages leave in batches (``batch.py``); the runner's own timers
 tick (``timers.py``); ``lk_probe``/``lk_report`` carry the stop-and-drain protocol of
-``like_keras.drain`` (started when the clock has stepped ``--iterations`` times or
+``like_keras.transports.common.drain`` (started when the clock has stepped ``--iterations`` times or
 ``--duration`` seconds have passed); acknowledgements carry flow control (``flow.py``).
 With ``--run-dir`` it writes its pid, results, recording and any failure there for the
 launcher.
@@ -26,19 +26,21 @@ from typing import Any
 
 import pyarrow as pa
 
-from ... import drain, replay, types
-from ..._rundir import NodeFiles
-from ...errors import RunError
-from ...graph import ConnectionSpec
-from ...recording.part import FLUSH_S
-from ...runtime import NodeRuntime
-from ...target import rebuild
-from . import codec
-from .batch import Batch
-from .dataflow import ACK, PROBE, REPORT, data_id, plan
-from .flow import HANDLED, FlowControl
-from .sequence import Numbering, SequenceCheck
-from .timers import Timers
+from like_keras.recording import replay
+from like_keras.system import types
+from like_keras.transports.common import drain
+from like_keras.transports.common.rundir import NodeFiles
+from like_keras.errors import RunError
+from like_keras.graph.ir import ConnectionSpec
+from like_keras.recording.part import FLUSH_S
+from like_keras.runtime.node_runtime import NodeRuntime
+from like_keras.transports.common.target import rebuild
+from like_keras.transports.dora import codec
+from like_keras.transports.dora.batch import Batch
+from like_keras.transports.dora.compiler import ACK, PROBE, REPORT, data_id, plan
+from like_keras.transports.dora.flow import HANDLED, FlowControl
+from like_keras.transports.dora.sequence import Numbering, SequenceCheck
+from like_keras.transports.dora.timers import Timers
 
 _SLICE = 256  # local events processed between two looks at Dora's queue
 
@@ -263,7 +265,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duration", type=float, help="seconds before the coordinator stops the clock")
     parser.add_argument("--run-dir")
     parser.add_argument("--record")
-    parser.add_argument("--replay", help="components replayed from bags (JSON, like_keras.replay.to_arg)")
+    parser.add_argument("--replay", help="components replayed from bags (JSON, like_keras.recording.replay.to_arg)")
     args = parser.parse_args(argv)
     files = NodeFiles(args.run_dir, args.node)
     files.started()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...errors import RunError
+from like_keras.errors import RunError
 
 
 class Numbering:

@@ -1,5 +1,5 @@
 """The native transport: every node in this process, one deterministic event loop."""
 
-from .loop import launch
+from like_keras.transports.native.launcher import launch
 
 __all__ = ["launch"]

@@ -10,14 +10,14 @@ import re
 from collections import Counter
 from typing import Any
 
-from .errors import (
+from like_keras.errors import (
     DuplicateNameError,
     FanInError,
     InvalidNameError,
     NoClockError,
     UnstartableCycleError,
 )
-from .graph import SystemGraph
+from like_keras.graph.ir import SystemGraph
 
 # The intersection of a Dora id ([A-Za-z0-9_.-]) and a ROS 2 name token
 # ([A-Za-z][A-Za-z0-9_]*, and no '__', which ROS reserves).
@@ -202,8 +202,8 @@ def check_run(graph: SystemGraph, iterations: int | None, record: list[str] | No
     """What every transport checks before a run starts: a clock for ``iterations``, the
     ports to ``record``, the bags to ``replay``. Returns the ports, the run's iterations (a
     replayed clock ends with its bag), the replays and the sources already read."""
-    from .recording import parse_record
-    from .replay import check, parse
+    from like_keras.recording import parse_record
+    from like_keras.recording.replay import check, parse
 
     ports = parse_record(graph, record or [])
     replays = parse(replay)

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from . import types
-from .errors import PortTypeError
+from like_keras.system import types
+from like_keras.errors import PortTypeError
 
 if TYPE_CHECKING:
-    from .component import Component
+    from like_keras.system.component import Component
 
 _NO_DEFAULT: Any = object()
 

@@ -27,9 +27,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .component import Component
-from .errors import ReplayError
-from .graph import SystemGraph
+from like_keras.system.component import Component
+from like_keras.errors import ReplayError
+from like_keras.graph.ir import SystemGraph
 
 PACE_HZ = 1000.0  # how often a paced player (Dora, ROS 2) looks for due messages
 
@@ -73,7 +73,7 @@ class Source:
     the groups (``{port: value}``, one message per port) read as needed."""
 
     def __init__(self, graph: SystemGraph, key: str, replay: Replay) -> None:
-        from .recording.bag import Topics
+        from like_keras.recording.bag import Topics
 
         self.key = key
         component, _, port = key.partition(".")
@@ -102,8 +102,8 @@ class Source:
 
 
 def _wanted(graph: SystemGraph, component: str, port: str, replay: Replay) -> list[Any]:
-    from .msgs.ros_mapping import input_mapping, port_mapping, topic_of
-    from .recording.bag import Wanted
+    from like_keras.msgs.ros_mapping import input_mapping, port_mapping, topic_of
+    from like_keras.recording.bag import Wanted
 
     try:
         comp = graph.component(component)

@@ -16,7 +16,7 @@ from typing import Any
 
 @dataclass(frozen=True)
 class PortSpec:
-    """A port: its name, JSON type (see ``like_keras.types.to_json``) and delivery options
+    """A port: its name, JSON type (see ``like_keras.system.types.to_json``) and delivery options
     (inputs: trigger, default, keep_last; outputs: topic override, image)."""
 
     name: str

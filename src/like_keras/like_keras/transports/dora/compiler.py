@@ -33,13 +33,14 @@ from typing import Any
 
 import yaml
 
-from ... import _rundir, types
-from ...drain import coordinator_of, peers
-from ..._files import atomic_write
-from ...credits import ack_every
-from ...errors import TransportError
-from ...graph import SystemGraph
-from ...replay import PACE_HZ
+from like_keras.system import types
+from like_keras.transports.common import rundir
+from like_keras.transports.common.drain import coordinator_of, peers
+from like_keras.utils.files import atomic_write
+from like_keras.transports.common.credits import ack_every
+from like_keras.errors import TransportError
+from like_keras.graph.ir import SystemGraph
+from like_keras.recording.replay import PACE_HZ
 
 PROBE = "lk_probe"
 REPORT = "lk_report"
@@ -206,7 +207,7 @@ def dataflow(
     digest = graph.digest()
     # The folders this process imports the system from (a script's, the current one...) go
     # in the dataflow itself: on a cluster the daemons start the nodes, not this process.
-    path = _rundir.import_path()
+    path = rundir.import_path()
     env = {"PYTHONUNBUFFERED": "1", "RUST_BACKTRACE": "0", **({"PYTHONPATH": path} if path else {})}
     nodes = []
     for node in graph.nodes:

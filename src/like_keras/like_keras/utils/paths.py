@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .errors import TargetError
+from like_keras.errors import TargetError
 
 _FILE_MODULE_PREFIX = "_like_keras_target_"
 

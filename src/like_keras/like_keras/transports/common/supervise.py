@@ -17,14 +17,14 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from . import _rundir
-from ._files import tail
-from .errors import RunError, RunTimeoutError
-from .graph import SystemGraph
-from .replay import Replay
-from .result import RunResult
-from .runtime import describe_busy
-from .validation import check_run
+from like_keras.transports.common import rundir
+from like_keras.utils.files import tail
+from like_keras.errors import RunError, RunTimeoutError
+from like_keras.graph.ir import SystemGraph
+from like_keras.recording.replay import Replay
+from like_keras.result import RunResult
+from like_keras.runtime.node_runtime import describe_busy
+from like_keras.graph.validation import check_run
 
 POLL = 0.05
 
@@ -35,8 +35,8 @@ def prepare(graph: SystemGraph, iterations: int | None, record: list[str] | None
     """Check what a run was asked for, before anything starts: returns its run directory,
     its iterations (a replayed clock ends with its bag) and what it replays."""
     _, iterations, replays, _ = check_run(graph, iterations, record, replay)  # the nodes open their bags
-    out = _rundir.make_run_dir(graph, run_dir)
-    _rundir.clear(out)
+    out = rundir.make_run_dir(graph, run_dir)
+    rundir.clear(out)
     return out, iterations, replays
 
 
@@ -56,14 +56,14 @@ def supervise(graph: SystemGraph, transport: str, cmd: list[str], out: Path, env
     except BaseException as exc:  # a failure, a timeout, Ctrl-C: the recording survives all of them
         run.kill()
         if record:
-            recording = _rundir.recording(out)  # every part the nodes completed
+            recording = rundir.recording(out)  # every part the nodes completed
             if isinstance(exc, RunError):
                 exc.recording = recording
         raise
     run.kill()  # only stragglers: a finished run has none
     return RunResult(
-        graph=graph, transport=transport, steps=_rundir.steps(graph, out, run.log_path),
-        duration=time.perf_counter() - wall0, recording=_rundir.recording(out) if record else None, run_dir=out,
+        graph=graph, transport=transport, steps=rundir.steps(graph, out, run.log_path),
+        duration=time.perf_counter() - wall0, recording=rundir.recording(out) if record else None, run_dir=out,
     )
 
 
@@ -89,7 +89,7 @@ class Supervised:
         stop_sent = False
         while True:
             rc = self.proc.poll()
-            failed = _rundir.failure(self.out, log=self._log_note()) or (self._watch and self._watch())
+            failed = rundir.failure(self.out, log=self._log_note()) or (self._watch and self._watch())
             if failed:
                 raise failed
             if rc is not None:
@@ -102,7 +102,7 @@ class Supervised:
                 stop_sent = True
             time.sleep(POLL)
         if rc != 0:
-            failed = _rundir.failure(self.out, final=True, log=self._log_note())
+            failed = rundir.failure(self.out, final=True, log=self._log_note())
             raise failed or RunError(f"{self.what} exited with code {rc}:\n{self.log_tail()}")
         if stop_sent:  # the nodes did not end by themselves: what was in flight is gone
             raise RunError(f"the {self.what} run did not end by itself within {self.grace} s of its duration="
@@ -111,7 +111,7 @@ class Supervised:
 
     def _timed_out(self, timeout: float) -> RunTimeoutError:
         """The timeout's error, naming what the nodes were busy in."""
-        found = _rundir.busy(self.out)
+        found = rundir.busy(self.out)
         said = "".join(f"; {describe_busy(info)}" for info in found)
         first = found[0] if found else {}
         return RunTimeoutError(
@@ -140,7 +140,7 @@ class Supervised:
         except (ProcessLookupError, PermissionError):
             pass
         self.proc.wait()
-        for pid in _rundir.pids(self.out).values():
+        for pid in rundir.pids(self.out).values():
             try:
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:

@@ -21,15 +21,15 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from ... import _rundir
-from ... import replay as replay_mod
-from ..._progress import progress as progress_bar
-from ...errors import RunError, RunTimeoutError, TransportError
-from ...graph import ConnectionSpec, SystemGraph
-from ...recording import PartWriter
-from ...result import RunResult
-from ...runtime import Event, NodeRuntime, busy, describe_busy
-from ...validation import check_run
+from like_keras.transports.common import rundir
+from like_keras.recording import replay as replay_mod
+from like_keras.utils.progress import progress as progress_bar
+from like_keras.errors import RunError, RunTimeoutError, TransportError
+from like_keras.graph.ir import ConnectionSpec, SystemGraph
+from like_keras.recording import PartWriter
+from like_keras.result import RunResult
+from like_keras.runtime.node_runtime import Event, NodeRuntime, busy, describe_busy
+from like_keras.graph.validation import check_run
 
 _CHECK_EVERY = 512  # events between wall-clock checks (timeout, progress)
 
@@ -81,7 +81,7 @@ def launch(
     ports, iterations, replays, opened = check_run(graph, iterations, record, replay)
     instances = {c.name: c for c in system._components()}
     sources, feeds = replay_mod.install(graph, instances, replays, paced=False, opened=opened)
-    out_dir = _rundir.make_run_dir(graph, run_dir) if ports else (Path(run_dir) if run_dir else None)
+    out_dir = rundir.make_run_dir(graph, run_dir) if ports else (Path(run_dir) if run_dir else None)
     loop = _Loop(graph, instances, iterations, ports, out_dir, {n: s.offsets() for n, s in sources.items()}, feeds,
                  live)
     wall0 = time.perf_counter()
@@ -242,4 +242,4 @@ class _Loop:
         if self.recorder is None:
             return None
         self.recorder.close()
-        return _rundir.recording(self.out_dir)
+        return rundir.recording(self.out_dir)

@@ -10,13 +10,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from like_keras._files import replace_tree
+from like_keras.utils.files import replace_tree
 from like_keras.errors import TransportError
-from like_keras.graph import SystemGraph
+from like_keras.graph.ir import SystemGraph
 
-from .bringup import bringup_files, bringup_name
-from .interfaces import write_interfaces
-from .launcher import launch
+from like_keras_ros.bringup import bringup_files, bringup_name
+from like_keras_ros.interfaces import write_interfaces
+from like_keras_ros.launcher import launch
 
 __all__ = ["compile", "launch"]
 

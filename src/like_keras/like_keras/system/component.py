@@ -6,9 +6,9 @@ import dataclasses
 import inspect
 from typing import Any, ClassVar
 
-from .errors import ComponentDefinitionError, ConfigError, InvalidNameError, UnknownPortError
-from .node import Node
-from .ports import Input, Output, _Port
+from like_keras.errors import ComponentDefinitionError, ConfigError, InvalidNameError, UnknownPortError
+from like_keras.system.node import Node
+from like_keras.system.ports import Input, Output, _Port
 
 # Attributes of Component itself: a port may not shadow them.
 _RESERVED = {"name", "node", "config", "step", "on_start", "on_stop", "from_node", "rate_hz", "Config"}

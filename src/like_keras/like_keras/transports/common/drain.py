@@ -18,7 +18,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from .graph import SystemGraph
+from like_keras.graph.ir import SystemGraph
 
 WAVE_INTERVAL = 0.002  # seconds between two probe waves
 

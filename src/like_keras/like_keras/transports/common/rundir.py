@@ -25,9 +25,9 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from ._files import atomic_write
-from .errors import RunError
-from .graph import SystemGraph
+from like_keras.utils.files import atomic_write
+from like_keras.errors import RunError
+from like_keras.graph.ir import SystemGraph
 
 BUSY_SIGNAL = signal.SIGUSR1  # the launcher asks a node what it is busy in
 
@@ -84,7 +84,7 @@ class NodeFiles:
 
     def _report_busy(self, signum: int, frame: Any) -> None:
         """The launcher's run timed out: say which component this process is busy in."""
-        from .runtime import busy
+        from like_keras.runtime.node_runtime import busy
 
         info = busy(frame)
         if info is not None:
@@ -119,7 +119,7 @@ class NodeFiles:
     def recorder(self, graph: SystemGraph, record: str | None) -> tuple[Any, frozenset[tuple[str, str]]]:
         """This node's recorder (None without a run directory or a port of its own to record)
         and the ports it records, from ``record`` (``component.port,...``, checked)."""
-        from .recording import PartWriter, parse_record
+        from like_keras.recording import PartWriter, parse_record
 
         ports = parse_record(graph, [p for p in (record or "").split(",") if p])
         local = frozenset((c, p) for c, p in ports if graph.node_of(c) == self.node)
@@ -130,7 +130,7 @@ class NodeFiles:
 
     def live_feed(self, graph: SystemGraph) -> Any:
         """This node's feed of its launcher's live view (``live.feed``), or None without one."""
-        from .live.feed import connect
+        from like_keras.live.feed import connect
 
         feed = connect(self.dir, graph, self.node)
         self._opened.append(feed)
@@ -222,7 +222,7 @@ def steps(graph: SystemGraph, out: Path, log: Path) -> dict[str, int]:
 
 def recording(out: Path) -> Path:
     """Every node's part merged into the bag ``<out>/recording``."""
-    from .recording import write_bag
+    from like_keras.recording import write_bag
 
     return write_bag(sorted((out / "rec").glob("*.mcap")), out / "recording")
 

@@ -37,7 +37,7 @@ class Node:
         self.env = dict(env or {})
         self.external = None
         if executable is not None:
-            from .component import external_component
+            from like_keras.system.component import external_component
 
             self.external = external_component(self, dict(inputs or {}), dict(outputs or {}))
         elif inputs or outputs:

@@ -15,8 +15,8 @@ lists and forwards their callbacks; anything else is here, where it is tested.
   a reliable publisher reaches it too).
 - Inputs with a ``topic`` subscribe to it: ROS nodes like-keras did not write feed them.
 - Control: ``<system>/_lk/probe`` and ``<system>/_lk/report`` (std_msgs/String, JSON)
-  carry ``like_keras.drain``, ``<system>/_lk/ack`` the acknowledgements of
-  ``like_keras.credits`` (hidden topics: ``_lk``). Keep-all is no flow control: its
+  carry ``like_keras.transports.common.drain``, ``<system>/_lk/ack`` the acknowledgements of
+  ``like_keras.transports.common.credits`` (hidden topics: ``_lk``). Keep-all is no flow control: its
   history grows without bound behind a slow subscriber, so a sender keeps at most a
   window of messages in flight to each like-keras node reading a lossless topic, and a
   node waiting for room holds what it sent and steps no component until there is some.
@@ -34,14 +34,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from like_keras import drain, types
-from like_keras.component import Component
-from like_keras.credits import Credits, ack_every
+from like_keras.system import types
+from like_keras.transports.common import drain
+from like_keras.system.component import Component
+from like_keras.transports.common.credits import Credits, ack_every
 from like_keras.errors import RunError
-from like_keras.graph import ConnectionSpec, SystemGraph
+from like_keras.graph.ir import ConnectionSpec, SystemGraph
 from like_keras.msgs.ros_mapping import input_mapping, port_mapping, topic_of
-from like_keras.replay import Feed
-from like_keras.runtime import NodeRuntime, Recorder
+from like_keras.recording.replay import Feed
+from like_keras.runtime.node_runtime import NodeRuntime, Recorder
 
 _SLICE = 256  # local events processed between two looks at the clock, ROS and the drain
 _SMALL_WINDOW = 500  # messages in flight to one node, for messages without big arrays

@@ -9,22 +9,22 @@ import re
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
-from . import types
-from ._paths import class_path
-from .component import Component
-from .errors import (
+from like_keras.system import types
+from like_keras.utils.paths import class_path
+from like_keras.system.component import Component
+from like_keras.errors import (
     GraphError,
     InvalidConnectionError,
     MissingNodeError,
     PortTypeMismatchError,
     UnknownPortError,
 )
-from .graph import ComponentSpec, ConnectionSpec, NodeSpec, PortSpec, SystemGraph
-from .live import Live
-from .node import Node
-from .ports import PortRef
-from .result import RunResult
-from .validation import check_system_name, infer_clock, validate
+from like_keras.graph.ir import ComponentSpec, ConnectionSpec, NodeSpec, PortSpec, SystemGraph
+from like_keras.live import Live
+from like_keras.system.node import Node
+from like_keras.system.ports import PortRef
+from like_keras.result import RunResult
+from like_keras.graph.validation import check_system_name, infer_clock, validate
 
 _DEFAULT_NODE = "main"
 
@@ -134,20 +134,20 @@ class System:
 
     def summary(self, print_fn: Any = None) -> None:
         """Print a table of nodes, components, ports and connections."""
-        from ._summary import summary
+        from like_keras.graph.summary import summary
 
         summary(self.build(), print_fn)
 
     def draw(self, path: str | Path, format: str | None = None) -> Path:
         """Draw the system with Graphviz to ``path`` (``svg``, ``png`` or ``dot``, by default
         from its suffix): nodes as boxes of components, connections as arrows with types."""
-        from .draw import draw
+        from like_keras.graph.draw import draw
 
         return draw(self.build(), path, format)
 
     def to_mermaid(self) -> str:
         """A Mermaid flowchart of the system: one subgraph per node."""
-        from ._summary import mermaid
+        from like_keras.graph.summary import mermaid
 
         return mermaid(self.build())
 
@@ -174,8 +174,8 @@ class System:
         the recorded ports (every output without ``record``) while it runs, at
         ``ws://127.0.0.1:8765`` or where ``Live(host, port)`` says.
         """
-        from .live import serve
-        from .transports import get
+        from like_keras.live import serve
+        from like_keras.transports import get
 
         if iterations is not None and (isinstance(iterations, bool) or not isinstance(iterations, int)
                                        or iterations < 1):
@@ -190,7 +190,7 @@ class System:
 
     def compile_to_transport(self, transport: str, output_path: str | Path, **options: Any) -> Path:
         """Write what ``transport`` needs to run this system (e.g. a Dora dataflow)."""
-        from .transports import get_compiler
+        from like_keras.transports import get_compiler
 
         graph = self.build()
         return get_compiler(transport)(graph, Path(output_path), **options)

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from ._paths import class_path, resolve
+from like_keras.utils.paths import class_path, resolve
 
 # Fixed-width numbers, by numpy scalar class: their names are numpy's (and ROS's).
 NUMBERS: dict[type, str] = {

@@ -1,0 +1,1 @@
+"""The per-node runtime: the semantics every transport shares, hosted in every process."""
