@@ -22,5 +22,9 @@ setup(
             "like-keras = like_keras.cli:main",
             "lk = like_keras.cli:main",
         ],
+        "like_keras.transports": [
+            "native = like_keras.transports.native",
+            "dora = like_keras.transports.dora",
+        ],
     },
 )

@@ -16,4 +16,5 @@ setup(
     install_requires=["like_keras"],
     extras_require={"test": ["pytest"]},
     zip_safe=True,
+    entry_points={"like_keras.transports": ["ros2 = like_keras_ros"]},
 )

@@ -7,6 +7,7 @@
     lk graph TARGET [--format mermaid|json|svg|png|dot] [-o PATH]
     lk summary TARGET
     lk compile TARGET --transport T --out DIR
+    lk <transport> ...   a transport's own commands (lk ros2 build TARGET --workspace WS)
 
 TARGET is ``path/to/file.py:Name`` or ``package.module:Name`` (a System class or a
 factory); ``--arg key=value`` passes keyword arguments to it.
@@ -19,7 +20,7 @@ import os
 import signal
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import yaml
@@ -31,6 +32,7 @@ from like_keras.live import Live
 from like_keras.recording.replay import Replay
 from like_keras.result import RunResult
 from like_keras.system.system import System
+from like_keras.transports import commands
 from like_keras.transports.common.target import load_system
 
 
@@ -62,10 +64,7 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
 
     def command(name: str, help_: str, func: Any) -> argparse.ArgumentParser:
-        c = sub.add_parser(name, help=help_, description=help_)
-        c.add_argument("target", metavar="TARGET", help="path/to/file.py:Name or package.module:Name")
-        c.add_argument("--arg", action="append", default=[], metavar="KEY=VALUE",
-                       help="keyword argument for the system class or factory (YAML value)")
+        c = _with_target(sub.add_parser(name, help=help_, description=help_))
         c.set_defaults(func=func)
         return c
 
@@ -99,14 +98,25 @@ def _parser() -> argparse.ArgumentParser:
     comp = command("compile", "Write what a transport needs to run the system.", _compile)
     comp.add_argument("--transport", required=True)
     comp.add_argument("--out", required=True, help="output path")
-    ros2 = sub.add_parser("ros2", help="ROS 2 workspace tools.").add_subparsers(dest="ros2_command", required=True)
-    build = ros2.add_parser("build", help="Generate the system's packages into WS/src and colcon build WS.",
-                            description="Generate the system's packages into WS/src and colcon build WS.")
-    build.add_argument("target", metavar="TARGET")
-    build.add_argument("--arg", action="append", default=[], metavar="KEY=VALUE")
-    build.add_argument("--workspace", required=True, metavar="WS")
-    build.set_defaults(func=_ros2_build)
+    for name, add in commands().items():  # each transport's own subcommands
+        group = sub.add_parser(name, help=f"{name} transport tools.", description=f"{name} transport tools.")
+        add(group.add_subparsers(dest=f"{name}_command", required=True), _target_command)
     return p
+
+
+def _with_target(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    parser.add_argument("target", metavar="TARGET", help="path/to/file.py:Name or package.module:Name")
+    parser.add_argument("--arg", action="append", default=[], metavar="KEY=VALUE",
+                        help="keyword argument for the system class or factory (YAML value)")
+    return parser
+
+
+def _target_command(sub: argparse._SubParsersAction, name: str, help_: str,
+                    func: Callable[[System, argparse.Namespace], int | None]) -> argparse.ArgumentParser:
+    """A transport's subcommand that takes a TARGET: ``func(system, args)`` runs it."""
+    c = _with_target(sub.add_parser(name, help=help_, description=help_))
+    c.set_defaults(func=lambda args: func(_load(args), args))
+    return c
 
 
 def _load(args: argparse.Namespace) -> System:
@@ -202,15 +212,6 @@ def _compile(args: argparse.Namespace) -> int:
     path = _load(args).compile_to_transport(args.transport, args.out)
     print(f"wrote {path}")
     return 0
-
-
-def _ros2_build(args: argparse.Namespace) -> int:
-    from like_keras.transports import get
-
-    get("ros2")  # says clearly when the ROS 2 transport is not installed
-    from like_keras_ros.workspace import build
-
-    return build(_load(args), args.workspace)
 
 
 def _print_error(exc: LikeKerasError) -> None:

@@ -1,10 +1,35 @@
-"""The ROS 2 transport of like-keras.
+"""The ROS 2 transport of like-keras, registered as ``ros2`` in the ``like_keras.transports``
+entry-point group. This module is its seam: ``compile``, ``launch`` and ``lk ros2 ...``.
 
+- ``compiler``: ``compile``, the ``<system>_bringup`` package (with ``launch_file``) and,
+  for user Msg types, ``<system>_interfaces`` (``interfaces``).
+- ``launcher``: ``launch``: colcon build, then ``ros2 launch``, supervised.
+- ``host``: one like-keras node on ROS 2 topics, in plain Python (tested without rclpy).
+- ``runner``: the thin rclpy adapter around the host (the only rclpy import).
+- ``workspace``: ``lk ros2 build`` (generate, then ``colcon build``); ``environment``: a
+  sourced ROS 2.
 - port types <-> ROS 2 messages: ``like_keras.msgs.ros_mapping`` (core: recordings use it too).
-- ``interfaces``: the ``<system>_interfaces`` package for user Msg types.
-- ``bringup`` and ``launch_file``: the ``<system>_bringup`` package and its launch file.
-- ``bridge``: one like-keras node on ROS 2 topics, in plain Python.
-- ``runner``: the thin rclpy adapter around the bridge (the only rclpy import).
-- ``transport``: ``compile`` for ``System.compile_to_transport("ros2", ...)``.
-- ``workspace``: ``lk ros2 build`` (generate, then ``colcon build``).
 """
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from typing import Any
+
+from like_keras_ros.compiler import compile
+from like_keras_ros.launcher import launch
+
+__all__ = ["cli", "compile", "launch"]
+
+
+def cli(sub: argparse._SubParsersAction, command: Callable[..., argparse.ArgumentParser]) -> None:
+    """``lk ros2 build TARGET --workspace WS``."""
+    build = command(sub, "build", "Generate the system's packages into WS/src and colcon build WS.", _build)
+    build.add_argument("--workspace", required=True, metavar="WS")
+
+
+def _build(system: Any, args: argparse.Namespace) -> int:
+    from like_keras_ros import workspace
+
+    return workspace.build(system, args.workspace)

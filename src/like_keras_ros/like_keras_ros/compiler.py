@@ -1,4 +1,4 @@
-"""The ROS 2 transport: compile a system to colcon packages (this package is its home).
+"""Compile a system to ROS 2 colcon packages.
 
 ``compile`` writes ``<system>_bringup`` (and ``<system>_interfaces`` when the system has
 its own Msg types) into a colcon workspace's ``src`` directory, each package replaced
@@ -16,10 +16,6 @@ from like_keras.graph.ir import SystemGraph
 
 from like_keras_ros.bringup import bringup_files, bringup_name
 from like_keras_ros.interfaces import write_interfaces
-from like_keras_ros.launcher import launch
-
-__all__ = ["compile", "launch"]
-
 
 def compile(graph: SystemGraph, out: Path, **options: Any) -> Path:
     """Write the system's ROS 2 packages into ``out`` (a workspace's ``src``); returns ``out``."""

@@ -17,6 +17,7 @@ from typing import Any
 
 from like_keras.transports.common import rundir
 from like_keras.utils.files import tail
+from like_keras.transports.common.options import RunOptions
 from like_keras.transports.common.supervise import prepare, supervise
 from like_keras.errors import TransportError
 from like_keras.graph.ir import SystemGraph
@@ -30,24 +31,10 @@ from like_keras_ros import workspace
 _GRACE = 5.0  # seconds a stopped launch gets to drain and end before it is killed
 
 
-def launch(
-    system: Any,
-    graph: SystemGraph,
-    *,
-    iterations: int | None = None,
-    duration: float | None = None,
-    realtime: bool = False,
-    record: list[str] | None = None,
-    timeout: float | None = None,
-    progress: bool = False,
-    run_dir: str | Path | None = None,
-    namespace: str = "",
-    replay: dict[str, Any] | None = None,
-    live: Any = None,
-) -> RunResult:
+def launch(system: Any, graph: SystemGraph, options: RunOptions, *, namespace: str = "") -> RunResult:
     """Run ``graph`` on ROS 2 on this machine. ROS timers are wall-clock: ``duration`` is
     real seconds. ``namespace`` puts the whole system under one (``robot_a``)."""
-    out, iterations, replays = prepare(graph, iterations, record, run_dir, replay)
+    out, iterations, replays = prepare(graph, options)
     ws = out / "ws"
     with open(out / "colcon.log", "w") as log:
         rc = workspace.build(system, ws, log=log, reuse=True)
@@ -60,10 +47,9 @@ def launch(
     ros2 = shutil.which("ros2", path=env.get("PATH"))
     if ros2 is None:
         raise TransportError("the ros2 command is not on PATH after sourcing ROS 2: install ros2launch")
-    args = {"iterations": iterations or 0, "duration": float(duration or 0.0), "run_dir": out,
-            "record": ",".join(record or []), "namespace": namespace, "replay": to_arg(replays) if replays else ""}
+    args = {"iterations": iterations or 0, "duration": float(options.duration or 0.0), "run_dir": out,
+            "record": ",".join(options.record), "namespace": namespace, "replay": to_arg(replays) if replays else ""}
     cmd = [ros2, "launch", bringup_name(graph), f"{graph.name}.launch.py",
            *(f"{key}:={value}" for key, value in args.items() if value != "")]  # launch takes no empty value
-    return supervise(graph, "ros2", cmd, out, env, duration=duration, timeout=timeout, record=record, live=live,
-                     what="ROS 2 launch", log="launch.log", grace=_GRACE)
+    return supervise(graph, "ros2", cmd, out, env, options, what="ROS 2 launch", log="launch.log", grace=_GRACE)
 

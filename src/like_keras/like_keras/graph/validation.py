@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Collection
 from typing import Any
 
 from like_keras.errors import (
@@ -182,12 +183,12 @@ def require_clock(graph: SystemGraph) -> str:
     return clock
 
 
-def _require_stepping_clock(graph: SystemGraph, iterations: int, replays: dict[str, Any]) -> None:
+def require_stepping_clock(graph: SystemGraph, iterations: int, replayed: Collection[str] = ()) -> None:
     """``iterations`` count the clock's steps: a clock that can never step would never end
     the run (it would wait forever on Dora and ROS 2)."""
     clock = graph.component(require_clock(graph))
     fed = {conn.dst_port for conn in graph.connections if conn.dst == clock.name}
-    if clock.rate_hz or clock.name in replays or any(
+    if clock.rate_hz or clock.name in replayed or any(
             p.trigger and (p.name in fed or p.topic is not None) for p in clock.inputs):
         return
     raise NoClockError(
@@ -196,18 +197,3 @@ def _require_stepping_clock(graph: SystemGraph, iterations: int, replays: dict[s
         f"another clock (System.Config(clock=...)), or bound the run with duration or timeout instead"
     )
 
-
-def check_run(graph: SystemGraph, iterations: int | None, record: list[str] | None,
-              replay: Any = None) -> tuple[frozenset[tuple[str, str]], int | None, dict[str, Any], dict[str, Any]]:
-    """What every transport checks before a run starts: a clock for ``iterations``, the
-    ports to ``record``, the bags to ``replay``. Returns the ports, the run's iterations (a
-    replayed clock ends with its bag), the replays and the sources already read."""
-    from like_keras.recording import parse_record
-    from like_keras.recording.replay import check, parse
-
-    ports = parse_record(graph, record or [])
-    replays = parse(replay)
-    if iterations is not None:
-        _require_stepping_clock(graph, iterations, replays)
-    iterations, opened = check(graph, replays, iterations)
-    return ports, iterations, replays, opened

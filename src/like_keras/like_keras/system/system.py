@@ -7,7 +7,8 @@ import inspect
 import json
 import re
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 from like_keras.system import types
 from like_keras.utils.paths import class_path
@@ -162,20 +163,35 @@ class System:
         record: Sequence[str] | None = None,
         timeout: float | None = None,
         live: bool | Live = False,
+        *,
+        progress: bool = False,
+        run_dir: str | Path | None = None,
+        replay: Mapping[str, Any] | None = None,
         **options: Any,
     ) -> RunResult:
         """Run the system on a transport and return what happened.
 
-        ``iterations``: the clock component steps that many times, then the run
-        drains and stops. ``duration``: seconds to run (simulated time on the
-        native transport unless ``realtime``). ``record``: ports to record, as
-        ``"component.port"``. ``timeout``: wall-clock seconds before the run is
-        stopped and RunTimeoutError raised. ``live``: serve a Foxglove live view of
-        the recorded ports (every output without ``record``) while it runs, at
-        ``ws://127.0.0.1:8765`` or where ``Live(host, port)`` says.
+        Args:
+            transport: ``"native"`` (this process), ``"dora"``, ``"ros2"`` or any
+                transport installed through the ``like_keras.transports`` entry points.
+            iterations: the clock component steps that many times, then the run drains
+                and stops.
+            duration: seconds to run (simulated time natively unless ``realtime``).
+            realtime: pace the native transport's timers to the wall clock.
+            record: ports to record into a rosbag2 bag, as ``"component.port"``.
+            timeout: wall-clock seconds before the run is stopped and RunTimeoutError raised.
+            live: serve a Foxglove live view of the recorded ports (every output without
+                ``record``) while it runs, at ``ws://127.0.0.1:8765`` or where
+                ``Live(host, port)`` says.
+            progress: show a progress bar.
+            run_dir: where the run keeps its files (default: a new temporary directory).
+            replay: components, or inputs fed by a topic, whose messages come from rosbag2
+                bags: ``{"camera": "runs/day1/recording"}`` or ``Replay(...)`` values.
+            **options: the transport's own options (Dora: ``coordinator="host:port"``;
+                ROS 2: ``namespace="robot_a"``).
         """
         from like_keras.live import serve
-        from like_keras.transports import get
+        from like_keras.transports import RunOptions, get
 
         if iterations is not None and (isinstance(iterations, bool) or not isinstance(iterations, int)
                                        or iterations < 1):
@@ -183,10 +199,10 @@ class System:
         graph = self.build()
         run = get(transport)
         with serve(graph, live, list(record or [])) as view:
-            return run.launch(
-                self, graph, iterations=iterations, duration=duration, realtime=realtime,
-                record=list(record or []), timeout=timeout, live=view, **options,
-            )
+            run_options = RunOptions(iterations=iterations, duration=duration, realtime=realtime,
+                                     record=tuple(record or ()), timeout=timeout, progress=progress,
+                                     run_dir=run_dir, replay=replay, live=view)
+            return run.launch(self, graph, run_options, **options)
 
     def compile_to_transport(self, transport: str, output_path: str | Path, **options: Any) -> Path:
         """Write what ``transport`` needs to run this system (e.g. a Dora dataflow)."""

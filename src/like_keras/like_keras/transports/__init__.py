@@ -1,36 +1,48 @@
-"""Transports: what moves messages. One subpackage per transport, each exposing the
-same small interface, and nothing outside this package imports one directly:
+"""Transports: what moves messages. This module is the one seam through which the rest
+of like-keras reaches a transport; each transport is a module found through the
+entry-point group ``like_keras.transports`` (the name is the transport's, the value its
+module), so a third-party transport plugs in exactly as the built-in ones do:
 
-- ``launch(system, graph, *, iterations, duration, realtime, record, timeout, live, **options) -> RunResult``
-  (``live``: the live view's server, which takes copies of its ports' values, or None)
-- ``compile(graph, out, **options) -> Path`` (transports that run from generated files)
+    [options.entry_points]
+    like_keras.transports =
+        toy = toy_transport
+
+A transport module provides:
+
+- ``launch(system, graph, options: RunOptions, **extra) -> RunResult``: run a built
+  system (``extra``: the transport's own options, e.g. Dora's ``coordinator``);
+- ``compile(graph, out, **options) -> Path``: optional, for transports that run from
+  generated files;
+- ``cli(sub, command)``: optional, adds the transport's own ``lk <name> ...``
+  subcommands; ``command(sub, name, help, func)`` makes one that takes a TARGET and calls
+  ``func(system, args)``.
 """
 
 from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
+from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 from like_keras.errors import TransportError
+from like_keras.transports.common.options import RunOptions
 
-_TRANSPORTS = {
-    "native": "like_keras.transports.native",
-    "dora": "like_keras.transports.dora",
-    "ros2": "like_keras_ros.compiler",
-}
+GROUP = "like_keras.transports"
+
+__all__ = ["GROUP", "RunOptions", "available", "get", "get_compiler", "commands"]
 
 
 def available() -> list[str]:
     """Names of the transports that this installation provides."""
-    return [name for name in _TRANSPORTS if _try_import(name) is not None]
+    return [name for name in _registered() if _try_import(name) is not None]
 
 
 def get(name: str) -> ModuleType:
     """The transport module called ``name``; TransportError names the choices otherwise."""
-    if name not in _TRANSPORTS:
+    if name not in _registered():
         raise TransportError(
             f"unknown transport {name!r}; available transports: {', '.join(available())}"
         )
@@ -56,10 +68,33 @@ def get_compiler(name: str) -> Callable[..., Path]:
     return compiler
 
 
+def commands() -> dict[str, Callable[..., None]]:
+    """The ``cli`` hooks of the installed transports that add ``lk`` subcommands."""
+    hooks = {}
+    for name in available():
+        hook = getattr(get(name), "cli", None)
+        if hook is not None:
+            hooks[name] = hook
+    return hooks
+
+
+def _registered() -> dict[str, EntryPoint]:
+    """The group's entry points by name (the first of a name wins), built-in ones first."""
+    found: dict[str, EntryPoint] = {}
+    for ep in entry_points(group=GROUP):
+        found.setdefault(ep.name, ep)
+    return dict(sorted(found.items(), key=lambda item: (_ORDER.get(item[0], len(_ORDER)), item[0])))
+
+
+_ORDER = {"native": 0, "dora": 1, "ros2": 2}
+
+
 def _try_import(name: str) -> ModuleType | None:
+    """The transport's module, or None when a package it needs is not installed."""
+    module = _registered()[name].value.partition(":")[0]
     try:
-        return importlib.import_module(_TRANSPORTS[name])
+        return importlib.import_module(module)
     except ModuleNotFoundError as exc:
-        if exc.name and _TRANSPORTS[name].startswith(exc.name):
+        if exc.name and module.startswith(exc.name):
             return None
         raise

@@ -24,35 +24,34 @@ from like_keras.graph.ir import SystemGraph
 from like_keras.recording.replay import Replay
 from like_keras.result import RunResult
 from like_keras.runtime.node_runtime import describe_busy
-from like_keras.graph.validation import check_run
+from like_keras.transports.common.options import RunOptions
+from like_keras.transports.common.options import check_run
 
 POLL = 0.05
 
 
-def prepare(graph: SystemGraph, iterations: int | None, record: list[str] | None,
-            run_dir: str | Path | None, replay: Mapping[str, Any] | None = None,
-            ) -> tuple[Path, int | None, dict[str, Replay]]:
+def prepare(graph: SystemGraph, options: RunOptions) -> tuple[Path, int | None, dict[str, Replay]]:
     """Check what a run was asked for, before anything starts: returns its run directory,
     its iterations (a replayed clock ends with its bag) and what it replays."""
-    _, iterations, replays, _ = check_run(graph, iterations, record, replay)  # the nodes open their bags
-    out = rundir.make_run_dir(graph, run_dir)
+    _, iterations, replays, _ = check_run(graph, options)  # the nodes open their bags
+    out = rundir.make_run_dir(graph, options.run_dir)
     rundir.clear(out)
     return out, iterations, replays
 
 
-def supervise(graph: SystemGraph, transport: str, cmd: list[str], out: Path, env: Mapping[str, str], *,
-              duration: float | None, timeout: float | None, record: list[str] | None, what: str, log: str,
-              grace: float, stop: Callable[[], None] | None = None,
-              watch: Callable[[], RunError | None] | None = None, live: Any = None) -> RunResult:
+def supervise(graph: SystemGraph, transport: str, cmd: list[str], out: Path, env: Mapping[str, str],
+              options: RunOptions, *, what: str, log: str, grace: float, stop: Callable[[], None] | None = None,
+              watch: Callable[[], RunError | None] | None = None) -> RunResult:
     """Run ``cmd`` until it ends, fails or times out; then what the nodes reported.
     ``watch`` is called as it runs: a RunError it returns (the transport saw a fault) ends it.
-    ``live``: the live view (``live.server.LiveServer``) the node processes send to."""
+    The live view of ``options``, if any, serves what the node processes send it."""
     wall0 = time.perf_counter()
-    if live is not None:
-        live.serve_nodes(out)
+    record = options.record
+    if options.live is not None:
+        options.live.serve_nodes(out)
     run = Supervised(cmd, out, env, what=what, log=log, grace=grace, stop=stop, watch=watch)
     try:
-        run.wait(duration, timeout)
+        run.wait(options.duration, options.timeout)
     except BaseException as exc:  # a failure, a timeout, Ctrl-C: the recording survives all of them
         run.kill()
         if record:

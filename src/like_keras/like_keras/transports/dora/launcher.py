@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from like_keras.utils.files import atomic_write
+from like_keras.transports.common.options import RunOptions
 from like_keras.transports.common.supervise import prepare, supervise
 from like_keras.errors import TransportError
 from like_keras.graph.ir import SystemGraph
@@ -40,32 +41,18 @@ def dora_cli() -> str:
     return found
 
 
-def launch(
-    system: Any,
-    graph: SystemGraph,
-    *,
-    iterations: int | None = None,
-    duration: float | None = None,
-    realtime: bool = False,
-    record: list[str] | None = None,
-    timeout: float | None = None,
-    progress: bool = False,
-    run_dir: str | Path | None = None,
-    coordinator: str | None = None,
-    replay: dict[str, Any] | None = None,
-    live: Any = None,
-) -> RunResult:
+def launch(system: Any, graph: SystemGraph, options: RunOptions, *, coordinator: str | None = None) -> RunResult:
     """Run ``graph`` on Dora. ``coordinator="host:port"`` runs it on a Dora cluster
     (``dora start``), honouring ``Node(machine=...)``; otherwise ``dora run`` runs every
     node on this machine. Dora's timers are wall-clock: ``duration`` is real seconds."""
-    out, iterations, replays = prepare(graph, iterations, record, run_dir, replay)
+    out, iterations, replays = prepare(graph, options)
     run_args = ["--run-dir", str(out)]
     if iterations is not None:
         run_args += ["--iterations", str(iterations)]
-    if duration is not None:
-        run_args += ["--duration", repr(float(duration))]
-    if record:
-        run_args += ["--record", ",".join(record)]
+    if options.duration is not None:
+        run_args += ["--duration", repr(float(options.duration))]
+    if options.record:
+        run_args += ["--record", ",".join(options.record)]
     if replays:
         run_args += ["--replay", to_arg(replays)]
     atomic_write(out / "graph.json", graph.to_json())
@@ -80,8 +67,8 @@ def launch(
     env = {**os.environ, "RUST_BACKTRACE": "0"}  # the nodes' import path is in the dataflow
     stop = (lambda: subprocess.run([cmd[0], "stop", "--name", name, *_coordinator_args(coordinator)],
                                    capture_output=True, timeout=30)) if coordinator else None
-    return supervise(graph, "dora", cmd, out, env, duration=duration, timeout=timeout, record=record, live=live,
-                     what="Dora", log="dora.log", grace=_GRACE, stop=stop, watch=DropWatch(out / "dora.log"))
+    return supervise(graph, "dora", cmd, out, env, options, what="Dora", log="dora.log", grace=_GRACE, stop=stop,
+                     watch=DropWatch(out / "dora.log"))
 
 
 def _coordinator_args(coordinator: str) -> list[str]:

@@ -29,7 +29,7 @@ from like_keras.graph.ir import ConnectionSpec, SystemGraph
 from like_keras.recording import PartWriter
 from like_keras.result import RunResult
 from like_keras.runtime.node_runtime import Event, NodeRuntime, busy, describe_busy
-from like_keras.graph.validation import check_run
+from like_keras.transports.common.options import RunOptions, check_run
 
 _CHECK_EVERY = 512  # events between wall-clock checks (timeout, progress)
 
@@ -56,29 +56,17 @@ def _alarm(timeout: float | None) -> Iterator[None]:
         signal.signal(signal.SIGALRM, previous)
 
 
-def launch(
-    system: Any,
-    graph: SystemGraph,
-    *,
-    iterations: int | None = None,
-    duration: float | None = None,
-    realtime: bool = False,
-    record: list[str] | None = None,
-    timeout: float | None = None,
-    progress: bool = False,
-    run_dir: str | Path | None = None,
-    replay: dict[str, Any] | None = None,
-    live: Any = None,
-) -> RunResult:
-    """Run ``system`` (already built into ``graph``) in this process. ``live``: the live
-    view (``live.server.LiveServer``), which takes the values of the ports its clients watch."""
+def launch(system: Any, graph: SystemGraph, options: RunOptions) -> RunResult:
+    """Run ``system`` (already built into ``graph``) in this process. The live view of
+    ``options``, if any, takes the values of the ports its clients watch."""
     external = [n for n in graph.nodes if n.executable is not None]
     if external:
         raise TransportError(
             f"node '{external[0].name}' is an external process ({external[0].executable}); the native "
             f"transport runs only like-keras components: use transport='dora'"
         )
-    ports, iterations, replays, opened = check_run(graph, iterations, record, replay)
+    ports, iterations, replays, opened = check_run(graph, options)
+    run_dir, live = options.run_dir, options.live
     instances = {c.name: c for c in system._components()}
     sources, feeds = replay_mod.install(graph, instances, replays, paced=False, opened=opened)
     out_dir = rundir.make_run_dir(graph, run_dir) if ports else (Path(run_dir) if run_dir else None)
@@ -86,12 +74,12 @@ def launch(
                  live)
     wall0 = time.perf_counter()
     try:
-        with progress_bar(progress, graph.name, iterations) as update:
+        with progress_bar(options.progress, graph.name, iterations) as update:
             try:
-                with _alarm(timeout):
-                    loop.run(duration, realtime, timeout, update)
+                with _alarm(options.timeout):
+                    loop.run(options.duration, options.realtime, options.timeout, update)
             except _Expired as exc:
-                raise loop.expired(timeout, exc) from None
+                raise loop.expired(options.timeout, exc) from None
     except BaseException as exc:
         loop.abort()
         if isinstance(exc, RunError):
