@@ -15,7 +15,7 @@ from collections import defaultdict, deque
 from rosbags.typesys import Stores, get_types_from_msg, get_typestore
 
 from like_keras.transports.common.target import load_system
-from like_keras_ros.host import Bridge
+from like_keras_ros.host import Host
 from like_keras.msgs.ros_mapping import interfaces_name
 from like_keras_ros.interfaces import user_msgs
 from like_keras.msgs.ros_mapping import msg_definition
@@ -37,7 +37,7 @@ class Loopback:
             # Each node rebuilds the system, as separate processes would.
             rebuilt = load_system(graph.target, graph.target_kwargs)
             comps = {c.name: c for c in rebuilt._components()}
-            bridge = Bridge(graph, node.name, comps, _IO(self, node.name), iterations=iterations)
+            bridge = Host(graph, node.name, comps, _IO(self, node.name), iterations=iterations)
             if parameters and node.name in parameters:
                 bridge.apply_parameters(parameters[node.name])
             for topic, (ros_type, _) in bridge.topics.subscriptions.items():

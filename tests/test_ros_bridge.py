@@ -183,10 +183,10 @@ def test_a_sender_holds_what_overfills_a_window_and_steps_nothing_until_acknowle
             return STORE.types[typename](**fields)
 
     from like_keras.msgs.ros import STORE
-    from like_keras_ros.host import Bridge
+    from like_keras_ros.host import Host
 
     io = IO()
-    bridge = Bridge(graph, "a", {"cam": cam}, io)
+    bridge = Host(graph, "a", {"cam": cam}, io)
     bridge.start()
     for _ in range(4):
         bridge.on_timer("cam")

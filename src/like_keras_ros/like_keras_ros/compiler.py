@@ -13,6 +13,7 @@ from typing import Any
 from like_keras.utils.files import replace_tree
 from like_keras.errors import TransportError
 from like_keras.graph.ir import SystemGraph
+from like_keras.transports.common.target import require_rebuildable
 
 from like_keras_ros.bringup import bringup_files, bringup_name
 from like_keras_ros.interfaces import write_interfaces
@@ -25,11 +26,7 @@ def compile(graph: SystemGraph, out: Path, **options: Any) -> Path:
             f"node '{external[0]}' is an external Dora process; on ROS 2 run your own ROS node instead "
             f"and connect it by topic (Output(T, topic=...))"
         )
-    if not graph.target or graph.target_kwargs is None:
-        raise TransportError(
-            f"system '{graph.name}' cannot be rebuilt by the ROS 2 nodes: define it as a System class or "
-            f"factory in an importable module, with JSON constructor arguments"
-        )
+    require_rebuildable(graph)
     out = Path(out)
     write_interfaces(graph, out)
     replace_tree(out / bringup_name(graph), bringup_files(graph))

@@ -1,7 +1,7 @@
 """One like-keras node on ROS 2 topics, in plain Python (no rclpy here).
 
 ``plan_node`` says which topics a node publishes and subscribes, with their ROS types
-and QoS; ``Bridge`` hosts the node's components in a NodeRuntime and turns ROS
+and QoS; ``Host`` hosts the node's components in a NodeRuntime and turns ROS
 messages, timer ticks and the stop-and-drain probes into runtime calls. The rclpy
 adapter (``runner.py``) only creates the publishers, subscriptions and timers the plan
 lists and forwards their callbacks; anything else is here, where it is tested.
@@ -36,13 +36,14 @@ from typing import Any, Protocol
 
 from like_keras.system import types
 from like_keras.transports.common import drain
+from like_keras.transports.common.host import NodeHost
 from like_keras.system.component import Component
 from like_keras.transports.common.credits import Credits, ack_every
 from like_keras.errors import RunError
 from like_keras.graph.ir import ConnectionSpec, SystemGraph
 from like_keras.msgs.ros_mapping import input_mapping, port_mapping, topic_of
 from like_keras.recording.replay import Feed
-from like_keras.runtime.node_runtime import NodeRuntime, Recorder
+from like_keras.runtime.taps import Recorder
 
 _SLICE = 256  # local events processed between two looks at the clock, ROS and the drain
 _SMALL_WINDOW = 500  # messages in flight to one node, for messages without big arrays
@@ -185,7 +186,7 @@ class RosIO(Protocol):
     def make(self, typename: str, /, **fields: Any) -> Any: ...
 
 
-class Bridge:
+class Host(NodeHost):
     """Hosts the components of ``node`` on ROS 2 through ``io``."""
 
     def __init__(
@@ -195,21 +196,11 @@ class Bridge:
         live: Any = None, feeds: dict[str, Feed] | None = None,
     ) -> None:
         """``live``: the node's feed of the launcher's live view (``like_keras.live.feed``)."""
-        self.graph = graph
-        self.node = node
         self.io = io
         self.topics = plan_node(graph, node, replayed=frozenset(feeds or ()))
         self.probe_topic, self.report_topic = control_topics(graph)
-        self.runtime = NodeRuntime(graph, node, components, send_remote=self._send, iterations=iterations,
-                                   on_clock_done=lambda: self.drain.clock_done(), recorder=recorder,
-                                   record=record, live=live,
-                                   time_ns=time.time_ns, publish=frozenset(self.topics.sources),
-                                   feeds=feeds)
-        self.drain = drain.Drain(
-            graph, node, self.runtime, iterations=iterations,
-            send_probe=lambda payload: self._publish_control(self.probe_topic, payload),
-            send_report=lambda payload: self._publish_control(self.report_topic, payload),
-        )
+        super().__init__(graph, node, components, iterations=iterations, recorder=recorder, record=record,
+                         live=live, feeds=feeds, publish=frozenset(self.topics.sources))
         self.ack_topic = ack_topic(graph)
         self.credits = Credits(node, self.topics.flow, self.topics.ack_every,
                                lambda payload: self._publish_control(self.ack_topic, payload))
@@ -316,6 +307,12 @@ class Bridge:
         """Publish what was held, in order, while there is room."""
         while self.held and not self.credits.blocked(self.held[0][0]):
             self._publish(*self.held.popleft())
+
+    def _send_probe(self, payload: str) -> None:
+        self._publish_control(self.probe_topic, payload)
+
+    def _send_report(self, payload: str) -> None:
+        self._publish_control(self.report_topic, payload)
 
     def _publish_control(self, topic: str, payload: str) -> None:
         self.io.publish(topic, self.io.make(CONTROL_TYPE, data=payload))

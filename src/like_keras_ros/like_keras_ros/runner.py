@@ -3,7 +3,7 @@
     ros2 run <system>_bringup <node> [--ros-args ...]
     python -m like_keras_ros.runner --target T --node N [--kwargs JSON] [--ros-args ...]
 
-It creates exactly what ``Bridge`` lists (publishers, subscriptions, timers, parameters)
+It creates exactly what ``Host`` lists (publishers, subscriptions, timers, parameters)
 and forwards callbacks to it. Before starting it waits until every publisher is matched
 with the system's own nodes that read it (a ``ros2 topic echo`` does not count), so
 nothing sent at start is lost. Parameters ``like_keras.iterations`` (0: until stopped),
@@ -17,10 +17,8 @@ end of a duration, then ``on_stop`` runs once and the process exits 0. A failure
 
 from __future__ import annotations
 
-import argparse
 import array
 import importlib
-import json
 import signal
 import sys
 import time
@@ -32,9 +30,10 @@ from like_keras.recording import replay
 from like_keras.transports.common import drain
 from like_keras.transports.common.rundir import NodeFiles
 from like_keras.errors import RunError
-from like_keras.transports.common.target import rebuild
+from like_keras.transports.common.host import rebuild_node
+from like_keras.transports.common.target import node_arguments
 
-from like_keras_ros.host import RUN_PARAMETERS, Bridge, Qos, parameters
+from like_keras_ros.host import RUN_PARAMETERS, Host, Qos, parameters
 
 _READY_TIMEOUT = 30.0
 _STOP_GRACE = 1.5  # seconds a stop request waits for the drain (ms when peers live) before leaving anyway
@@ -58,39 +57,37 @@ def run(target: str, node: str, kwargs: dict[str, Any] | None = None, argv: list
     bounds = {key: ros.declare_parameter(_RUN + key, default).value for key, default in RUN_PARAMETERS.items()}
     files = NodeFiles(bounds["run_dir"], node)
     files.started()
-    bridge: Bridge | None = None
+    host: Host | None = None
     try:
-        system, graph = rebuild(target, kwargs or {}, node, digest)
-        recorder, local = files.recorder(graph, bounds["record"])
-        instances = {c.name: c for c in system._components()}
-        replays = replay.from_arg(bounds["replay"])
-        _, feeds = replay.install(graph, instances, replays, paced=True)
+        parts = rebuild_node(files, target, kwargs or {}, node, digest, record=bounds["record"],
+                             replays=bounds["replay"])
+        graph, feeds = parts.graph, parts.feeds
         io = _RclpyIO(ros)
-        bridge = Bridge(graph, node, instances, io, feeds=feeds, iterations=bounds["iterations"] or None,
-                        recorder=recorder, record=local, live=files.live_feed(graph))
-        _parameters(ros, bridge, parameters(graph, node))
-        control = {bridge.probe_topic, bridge.report_topic, bridge.ack_topic}
-        for topic, (ros_type, qos) in bridge.topics.publishers.items():
+        host = Host(graph, node, parts.components, io, feeds=feeds, iterations=bounds["iterations"] or None,
+                      recorder=parts.recorder, record=parts.record, live=files.live_feed(graph))
+        _parameters(ros, host, parameters(graph, node))
+        control = {host.probe_topic, host.report_topic, host.ack_topic}
+        for topic, (ros_type, qos) in host.topics.publishers.items():
             io.publishers[topic] = ros.create_publisher(
                 _message_class(ros_type), topic, _qos(qos), **_quiet(topic in control, PublisherEventCallbacks))
-        for topic, (ros_type, qos) in bridge.topics.subscriptions.items():
-            ros.create_subscription(_message_class(ros_type), topic, lambda m, t=topic: bridge.on_message(t, m),
+        for topic, (ros_type, qos) in host.topics.subscriptions.items():
+            ros.create_subscription(_message_class(ros_type), topic, lambda m, t=topic: host.on_message(t, m),
                                     _qos(qos), **_quiet(topic in control, SubscriptionEventCallbacks))
         executor = SingleThreadedExecutor()
         executor.add_node(ros)
-        if _wait_for_readers(executor, ros, io, bridge.topics.readers, stop):
+        if _wait_for_readers(executor, ros, io, host.topics.readers, stop):
             for name in [*graph.node(node).components, *feeds]:
-                rate = replay.PACE_HZ if name in replays else graph.component(name).rate_hz
+                rate = replay.PACE_HZ if name in parts.replayed else graph.component(name).rate_hz
                 if rate:
-                    ros.create_timer(1.0 / rate, lambda c=name: bridge.on_timer(c))
-            bridge.start()
-            _spin(executor, bridge, stop, bounds["duration"] if bridge.drain.coordinator else 0.0, recorder)
-        bridge.finish()
-        files.finished(bridge.runtime.steps)
+                    ros.create_timer(1.0 / rate, lambda c=name: host.on_timer(c))
+            host.start()
+            _spin(executor, host, stop, bounds["duration"] if host.drain.coordinator else 0.0, parts.recorder)
+        host.finish()
+        files.finished(host.runtime.steps)
         return 0
     except BaseException as exc:  # noqa: B036 - every failure is reported, then the exit code says it
-        if bridge is not None:
-            bridge.runtime.abort()
+        if host is not None:
+            host.runtime.abort()
         ros.get_logger().error(files.failed(exc))
         return 1
     finally:
@@ -99,7 +96,7 @@ def run(target: str, node: str, kwargs: dict[str, Any] | None = None, argv: list
         rclpy.try_shutdown()
 
 
-def _spin(executor: Any, bridge: Bridge, stop: _StopRequest, duration: float, recorder: Any) -> None:
+def _spin(executor: Any, host: Host, stop: _StopRequest, duration: float, recorder: Any) -> None:
     """Until the drain says leave. The end of ``duration`` or a stop request stops the
     clock and drains; after a stop request the node leaves within ``_STOP_GRACE`` even if
     its peers are gone. While draining, the coordinator's probe waves need a look every
@@ -107,20 +104,20 @@ def _spin(executor: Any, bridge: Bridge, stop: _StopRequest, duration: float, re
     each turn; otherwise only callbacks wake the node."""
     end = time.monotonic() + duration if duration else None
     leave_by = None
-    while not bridge.leaving:
+    while not host.leaving:
         now = time.monotonic()
         if end is not None and now >= end:
-            bridge.stop_clock()
+            host.stop_clock()
             end = None
         if stop.requested and leave_by is None:
-            bridge.stop_clock()
+            host.stop_clock()
             leave_by = now + _STOP_GRACE
         if leave_by is not None and now > leave_by:
             return
-        draining, busy = bridge.drain.draining, bridge.busy
+        draining, busy = host.drain.draining, host.busy
         executor.spin_once(timeout_sec=0 if busy else drain.WAVE_INTERVAL if draining else 0.05)
         if draining or busy:
-            bridge.spin()
+            host.spin()
         if recorder is not None:
             recorder.flush_due()  # what was sent before a silence reaches the disk too
 
@@ -131,7 +128,7 @@ def _quiet(control: bool, callbacks: Any) -> dict[str, Any]:
     return {"event_callbacks": callbacks(use_default_callbacks=False)} if control else {}
 
 
-def _parameters(ros: Any, bridge: Bridge, values: dict[str, Any]) -> None:
+def _parameters(ros: Any, host: Host, values: dict[str, Any]) -> None:
     """Declare the Config fields as parameters, apply their values (parameter file, ``-p``)
     before start, and apply ``ros2 param set`` while running: the component's ``config`` is
     replaced between two steps. Run bounds and timer rates are refused with the reason."""
@@ -139,7 +136,7 @@ def _parameters(ros: Any, bridge: Bridge, values: dict[str, Any]) -> None:
 
     for name, value in values.items():
         ros.declare_parameter(name, value)
-    bridge.apply_parameters({name: ros.get_parameter(name).value for name in values})
+    host.apply_parameters({name: ros.get_parameter(name).value for name in values})
 
     def on_set(changes: list[Any]) -> Any:
         for p in changes:
@@ -147,7 +144,7 @@ def _parameters(ros: Any, bridge: Bridge, values: dict[str, Any]) -> None:
                 return SetParametersResult(successful=False, reason=(
                     f"{p.name} is fixed for a run (its timers and bounds are set up at start): give it "
                     f"when launching, e.g. in the parameter file or with --ros-args -p {p.name}:=VALUE"))
-        bridge.apply_parameters({p.name: p.value for p in changes if p.name in values})
+        host.apply_parameters({p.name: p.value for p in changes if p.name in values})
         return SetParametersResult(successful=True)
 
     ros.add_on_set_parameters_callback(on_set)
@@ -231,15 +228,8 @@ def _wait_for_readers(executor: Any, ros: Any, io: _RclpyIO, readers: dict[str, 
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="like_keras_ros.runner")
-    parser.add_argument("--target", required=True)
-    parser.add_argument("--node", required=True)
-    parser.add_argument("--kwargs")
-    parser.add_argument("--digest")
-    args, ros_args = parser.parse_known_args(argv)
-    return run(args.target, args.node, json.loads(args.kwargs) if args.kwargs else {},
-               [sys.argv[0], *ros_args], args.digest)
-
+    args, ros_args = node_arguments("like_keras_ros.runner").parse_known_args(argv)
+    return run(args.target, args.node, args.kwargs, [sys.argv[0], *ros_args], args.digest)
 
 if __name__ == "__main__":
     sys.exit(main())

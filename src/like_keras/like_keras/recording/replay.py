@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from like_keras.runtime.taps import Paced
 from like_keras.system.component import Component
 from like_keras.errors import ReplayError
 from like_keras.graph.ir import SystemGraph
@@ -180,7 +181,7 @@ class Player:
         return group
 
 
-class Replayer(Component):
+class Replayer(Paced):
     """Stands in for a replayed component: each step sends its bag's next group."""
 
     def __init__(self, original: Component, player: Player) -> None:
@@ -199,11 +200,20 @@ class Replayer(Component):
 
 @dataclass
 class Feed:
-    """A replayed input: the player of its bag, and where its values go."""
+    """A replayed input (a ``runtime.taps.Feed``): the player of its bag, and where its values go."""
 
     component: str
     port: str
     player: Player
+
+    def start(self) -> None:
+        self.player.start()
+
+    def due(self) -> bool:
+        return self.player.due()
+
+    def take(self) -> Any:
+        return self.player.take()[self.port]  # type: ignore[index]
 
 
 def install(graph: SystemGraph, instances: dict[str, Any], replays: Mapping[str, Replay], paced: bool,

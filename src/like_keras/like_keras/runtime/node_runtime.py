@@ -12,28 +12,15 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Mapping
-from typing import Any, Protocol
+from typing import Any
 
 from like_keras.system import types
 from like_keras.system.component import Component
 from like_keras.errors import RunError, UndeclaredOutputError, ValueTypeError
 from like_keras.graph.ir import ConnectionSpec, SystemGraph
-from like_keras.recording.replay import Feed, Replayer
+from like_keras.runtime.taps import Feed, LiveView, Paced, Recorder
 
 Event = tuple[str, str, Any]  # (component, input port, value)
-
-
-class Recorder(Protocol):
-    """Takes a copy of each value sent on some ports."""
-
-    def write(self, component: str, port: str, value: Any, time_ns: int) -> None: ...
-
-
-class LiveView(Recorder, Protocol):
-    """The live view (``like_keras.live``): takes copies of the values of the ports its
-    clients watch, and calls back with the watched ports whenever they change."""
-
-    def watch(self, callback: Callable[[frozenset[tuple[str, str]]], None]) -> None: ...
 
 
 class NodeRuntime:
@@ -114,7 +101,7 @@ class NodeRuntime:
         self._only_output = {name: next(iter(outs)) for name, outs in self._outputs.items() if len(outs) == 1}
         self.feeds = {key: f for key, f in (feeds or {}).items() if f.component in self.components}
         self._step_of: dict[str, Callable[..., Any]] = {}
-        self._plain_timers = frozenset(n for n, c in self.components.items() if not isinstance(c, Replayer))
+        self._plain_timers = frozenset(n for n, c in self.components.items() if not isinstance(c, Paced))
         self._feed_checks = {key: types.coercer(type(self.components[f.component]).inputs[f.port].type)
                              for key, f in self.feeds.items()}
         if live is not None:
@@ -142,7 +129,7 @@ class NodeRuntime:
             out = self._call(name, comp.on_start, "on_start()")
             self._emit(name, out, where="on_start()")
         for feed in self.feeds.values():
-            feed.player.start()
+            feed.start()
         self.started = True
 
     def deliver(self, component: str, port: str, value: Any) -> None:
@@ -161,12 +148,12 @@ class NodeRuntime:
             return
         feed = self.feeds.get(component)
         if feed is not None:
-            if feed.player.due():
-                value = feed.player.take()[feed.port]  # type: ignore[index]
+            if feed.due():
+                value = feed.take()
                 self.inbox.append((feed.component, feed.port, self._feed_checks[component](value)))
             return
         comp = self.components[component]
-        if isinstance(comp, Replayer) and not comp.due():
+        if isinstance(comp, Paced) and not comp.due():
             return
         self._step(component)
 

@@ -7,12 +7,13 @@ the same targets to rebuild their part of a system from code.
 
 from __future__ import annotations
 
+import argparse
 import json
 from pathlib import Path
 from typing import Any
 
 from like_keras.utils.paths import is_file, resolve
-from like_keras.errors import RunError, TargetError
+from like_keras.errors import RunError, TargetError, TransportError
 from like_keras.graph.ir import SystemGraph
 from like_keras.system.system import System
 
@@ -39,6 +40,32 @@ def load_system(target: str, kwargs: dict[str, Any] | None = None) -> System:
         target = f"{Path(ref).resolve()}:{attr}"
     system.__dict__["_target_ref"] = (target, dict(kwargs or {}))
     return system
+
+
+def require_rebuildable(graph: SystemGraph) -> None:
+    """A TransportError unless node processes can rebuild ``graph``'s system from code: a
+    target to import, called with JSON arguments."""
+    if not graph.target:
+        raise TransportError(
+            f"system '{graph.name}' cannot be rebuilt in another process: define it as a System "
+            f"subclass or factory in a module or file (not an anonymous System(...) in a session)"
+        )
+    if graph.target_kwargs is None:
+        raise TransportError(
+            f"system '{graph.name}' was constructed with arguments that are not JSON: other "
+            f"processes rebuild it from {graph.target} and need JSON-serialisable arguments"
+        )
+
+
+def node_arguments(prog: str) -> argparse.ArgumentParser:
+    """The command line every node runner takes: which system (``--target``, ``--kwargs``
+    as JSON), which node of it, and the digest of the graph it was compiled from."""
+    parser = argparse.ArgumentParser(prog=prog)
+    parser.add_argument("--target", required=True, help="path/to/file.py:Name or package.module:Name")
+    parser.add_argument("--node", required=True)
+    parser.add_argument("--kwargs", type=json.loads, default={}, help="the target's arguments, as JSON")
+    parser.add_argument("--digest", help="the compiled graph's digest: a different rebuild is refused")
+    return parser
 
 
 def rebuild(target: str, kwargs: dict[str, Any] | None, node: str, digest: str | None = None,

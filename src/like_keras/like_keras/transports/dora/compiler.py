@@ -40,6 +40,7 @@ from like_keras.utils.files import atomic_write
 from like_keras.transports.common.credits import ack_every
 from like_keras.errors import TransportError
 from like_keras.graph.ir import SystemGraph
+from like_keras.transports.common.target import require_rebuildable
 from like_keras.recording.replay import PACE_HZ
 
 PROBE = "lk_probe"
@@ -193,16 +194,7 @@ def dataflow(
 ) -> dict[str, Any]:
     """The dataflow as a dict (see ``compile``); ``run_args`` are extra runner flags,
     ``replayed`` the components a bag replaces (they tick at ``replay.PACE_HZ``)."""
-    if not graph.target:
-        raise TransportError(
-            f"system '{graph.name}' cannot be rebuilt in another process: define it as a System "
-            f"subclass or factory in a module or file (not an anonymous System(...) in a session)"
-        )
-    if graph.target_kwargs is None:
-        raise TransportError(
-            f"system '{graph.name}' was constructed with arguments that are not JSON: other "
-            f"processes rebuild it from {graph.target} and need JSON-serialisable arguments"
-        )
+    require_rebuildable(graph)
     plans = plan(graph, replayed)
     digest = graph.digest()
     # The folders this process imports the system from (a script's, the current one...) go

@@ -1,266 +1,28 @@
-"""The generic Dora runner: one NodeRuntime inside one Dora node.
+"""The Dora runner: the thin adapter that hosts one like-keras node in one Dora node.
 
     python -m like_keras.transports.dora.runner --target T --node N [--kwargs JSON]
-        [--digest D] [--iterations K] [--run-dir DIR] [--record C.P,...]
+        [--digest D] [--iterations K] [--duration S] [--run-dir DIR] [--record C.P,...]
+        [--replay JSON]
 
-It rebuilds the system from its target, keeps the components of node N, and turns
-Dora events into runtime calls: data inputs are decoded, checked for loss and
-delivered; small messages leave in batches (``batch.py``); the runner's own timers
-tick (``timers.py``); ``lk_probe``/``lk_report`` carry the stop-and-drain protocol of
-``like_keras.transports.common.drain`` (started when the clock has stepped ``--iterations`` times or
-``--duration`` seconds have passed); acknowledgements carry flow control (``flow.py``).
-With ``--run-dir`` it writes its pid, results, recording and any failure there for the
-launcher.
+It rebuilds the system (``common.host.rebuild_node``), creates the ``dora.Node`` and runs
+the node's ``Host`` on it. With ``--run-dir`` it writes its pid, results, recording and
+any failure there for the launcher.
 """
 
 from __future__ import annotations
 
-import argparse
-import collections
-import json
 import os
 import sys
-import time
 from pathlib import Path
-from typing import Any
 
-import pyarrow as pa
-
-from like_keras.recording import replay
-from like_keras.system import types
-from like_keras.transports.common import drain
+from like_keras.transports.common.host import rebuild_node
 from like_keras.transports.common.rundir import NodeFiles
-from like_keras.errors import RunError
-from like_keras.graph.ir import ConnectionSpec
-from like_keras.recording.part import FLUSH_S
-from like_keras.runtime.node_runtime import NodeRuntime
-from like_keras.transports.common.target import rebuild
-from like_keras.transports.dora import codec
-from like_keras.transports.dora.batch import Batch
-from like_keras.transports.dora.compiler import ACK, PROBE, REPORT, data_id, plan
-from like_keras.transports.dora.flow import HANDLED, FlowControl
-from like_keras.transports.dora.sequence import Numbering, SequenceCheck
-from like_keras.transports.dora.timers import Timers
-
-_SLICE = 256  # local events processed between two looks at Dora's queue
-
-
-class Runner:
-    def __init__(self, args: argparse.Namespace, files: NodeFiles) -> None:
-        compiled = Path(args.run_dir) / "graph.json" if args.run_dir else None
-        system, graph = rebuild(args.target, json.loads(args.kwargs) if args.kwargs else {}, args.node,
-                                args.digest, compiled)
-        self.node = args.node
-        self.graph = graph
-        replays = replay.from_arg(args.replay)
-        self.plan = plan(graph, frozenset(replays))[args.node]
-        self.files = files
-        instances = {c.name: c for c in system._components()}
-        _, feeds = replay.install(graph, instances, replays, paced=True)
-        self.recorder, local = self.files.recorder(graph, args.record)
-        self.runtime = NodeRuntime(
-            graph, self.node, instances, send_remote=self._send, recorder=self.recorder, record=local,
-            live=self.files.live_feed(graph),
-            time_ns=time.time_ns, iterations=args.iterations, on_clock_done=lambda: self.drain.clock_done(),
-            feeds=feeds,
-        )
-        self.drain = drain.Drain(
-            graph, self.node, self.runtime, iterations=args.iterations,
-            send_probe=lambda payload: self._control(PROBE, payload),
-            send_report=lambda payload: self._control(REPORT, payload),
-        )
-        self.out_types = {
-            oid: types.from_json(graph.component(c).output(p).type) for oid, (c, p) in self.plan.outputs.items()
-        }
-        self.in_types = {
-            iid: types.from_json(graph.component(dests[0][0]).input(dests[0][1]).type)
-            for iid, dests in self.plan.routes.items()
-        }
-        self.checks = {iid: types.coercer(t) for iid, t in self.in_types.items()}
-        self.numbering = Numbering(list(self.plan.outputs))
-        self.sequence = SequenceCheck(self.node, self.plan.routes, self.plan.lossy)
-        self.flow = FlowControl(self.plan, self.node, lambda payload: self._control(ACK, payload))
-        self.batch = Batch(self._send_batch)
-        self.timers = Timers(self.plan.timers)
-        self.deferred: collections.deque[dict[str, Any]] = collections.deque()
-        self.deadline: float | None = args.duration if self.plan.coordinator else None
-        self.files.mark("system rebuilt")
-        from dora import Node
-
-        self.dora = Node()  # returns when Dora has started every node of the dataflow
-        self.files.mark("dora ready")
-
-    # --- sending ----------------------------------------------------------------------
-
-    def _send(self, component: str, port: str, value: Any, connections: list[ConnectionSpec]) -> None:
-        oid = data_id(component, port)
-        if oid in self.plan.batched:
-            self.batch.add(oid, value)
-            return
-        self.batch.flush()
-        self._wait_for_room(oid)
-        array, metadata = codec.encode(value, self.out_types[oid])
-        self._send_data(oid, array, metadata, 1)
-
-    def _send_batch(self, oid: str, values: list[Any]) -> None:
-        self._wait_for_room(oid)
-        self._send_data(oid, codec.encode_many(values, self.out_types[oid]), {}, len(values))
-
-    def _send_data(self, oid: str, array: pa.Array, metadata: dict[str, Any], n: int) -> None:
-        self.numbering.stamp(oid, metadata, n)
-        self.flow.carry(oid, metadata)
-        self.dora.send_output(oid, array, metadata)
-        self.drain.sent += n * self.plan.fanout[oid]  # one delivery per like-keras node it reaches
-        self.flow.sent(oid)
-
-    def _wait_for_room(self, oid: str) -> None:
-        """Wait for room before sending (not after): a reply often brings the ack first."""
-        while self.flow.blocked(oid):
-            self.flow.send_due()  # the receiver may be waiting for room on this node too
-            event = self._receive(timeout=1.0)
-            if event is None:
-                break  # the stream ended: nobody is left to acknowledge
-            if event is not HANDLED and event["type"] != "ERROR":
-                self.deferred.append(event)  # handled after this step, in order
-
-    def _receive(self, timeout: float | None = None, wait: bool = True) -> Any:
-        """The next Dora event, after flow control (acknowledgements come back HANDLED)."""
-        if not wait:
-            event = self.dora.try_recv()
-        else:
-            event = self.dora.next(timeout=timeout) if timeout is not None else self.dora.next()
-        return self.flow.on_event(event)
-
-    def _flush(self) -> None:
-        """Before waiting: the held messages, then any acknowledgement still due."""
-        self.batch.flush()
-        self.flow.send_due()
-
-    def _control(self, output: str, payload: str) -> None:
-        self.batch.flush()
-        self.dora.send_output(output, pa.array([payload]))
-
-    # --- the event loop ---------------------------------------------------------------
-
-    def run(self) -> None:
-        rt = self.runtime
-        rt.start()
-        self.files.mark("on_start done")
-        self.timers.start(time.monotonic_ns())
-        if self.deadline is not None:
-            self.deadline += time.monotonic()
-        while not self.drain.leaving:
-            if rt.inbox:
-                # Local work first, in slices, so Dora events and timers are never starved.
-                for _ in range(_SLICE):
-                    if not rt.inbox:
-                        break
-                    rt.deliver(*rt.inbox.popleft())
-                if not rt.inbox:
-                    continue  # all done: wait for Dora below
-                self._flush()
-                self._end_duration()  # a node that is never idle still ends its duration
-                self._tick(time.monotonic_ns())
-                event = self.deferred.popleft() if self.deferred else self._receive(wait=False)
-                if event is None or event is HANDLED:
-                    continue
-            else:
-                self._flush()
-                self._idle()
-                if self.drain.leaving:
-                    break
-                if self._tick(time.monotonic_ns()):
-                    continue  # a tick's work first
-                event = self.deferred.popleft() if self.deferred else self._receive(self._timeout())
-                if event is None:
-                    break
-                if event is HANDLED:
-                    continue
-            kind = event["type"]
-            if kind == "INPUT":
-                self._input(event["id"], event["value"], event.get("metadata") or {})
-            elif kind == "STOP" and event.get("id") != "ALL_INPUTS_CLOSED":
-                self.drain.stop_clock()  # a manual stop: like the end of a duration, but best effort
-            # Every input closed (plain Dora nodes that fed this one ended): Dora may say so
-            # before the messages still queued, so go on until the stream ends.
-            elif kind == "NODE_FAILED":
-                rt.halt()  # the failed node reports itself; just leave
-                break
-        rt.stop()
-        self._flush()  # what on_stop sent
-
-    def _tick(self, now: int) -> bool:
-        """Tick every timer that is due (none once the clock is stopping); True if one did."""
-        due = self.timers.due(now)
-        if self.drain.stopping:
-            return False
-        for key in due:
-            self.runtime.tick(key)
-        return bool(due)
-
-    def _timeout(self) -> float | None:
-        """How long to wait for an event: short while draining, until the deadline if one is
-        set, and no longer than the recording's flush interval or the next timer tick."""
-        now = time.monotonic()
-        wait = self.drain.wait(now)
-        if wait is None and self.deadline is not None:
-            wait = max(0.0005, self.deadline - now)
-        if self.recorder is not None:
-            wait = FLUSH_S if wait is None else min(wait, FLUSH_S)
-        tick = self.timers.wait(time.monotonic_ns())
-        return wait if tick is None else tick if wait is None else min(wait, tick)
-
-    def _idle(self) -> None:
-        """With an empty inbox: end a duration, flush the recording, then the drain's turn."""
-        if self.recorder is not None:
-            self.recorder.flush_due()
-        self._end_duration()
-        self.drain.idle(time.monotonic())
-
-    def _end_duration(self) -> None:
-        """Past the deadline of ``--duration``: stop the clock (the drain follows)."""
-        if self.deadline is not None and not self.drain.stopping and time.monotonic() >= self.deadline:
-            self.drain.stop_clock()
-
-    def _input(self, iid: str, value: pa.Array, metadata: dict[str, Any]) -> None:
-        rt = self.runtime
-        dests = self.plan.routes.get(iid)
-        if dests is not None:
-            external = iid in self.plan.external_sources
-            n = 1 if external else metadata.get("n", 1)  # a batch holds n messages
-            if not external:
-                self.sequence.check(iid, metadata, n)
-                self.drain.received += n
-            try:
-                t, check = self.in_types[iid], self.checks[iid]
-                raw = [codec.decode(value, metadata, t)] if n == 1 else codec.decode_many(value, n, t)
-                values = [check(v) for v in raw]
-            except TypeError as exc:
-                comp, port = dests[0]
-                raise RunError(
-                    f"node '{self.node}' received a value for {comp}.{port} that does not fit the port: {exc}",
-                    component=comp, node=self.node,
-                ) from None
-            for decoded in values:
-                for comp, port in dests:
-                    rt.inbox.append((comp, port, decoded))
-        elif iid == PROBE:
-            self.drain.on_probe(value[0].as_py())
-        elif iid.startswith(REPORT):
-            self.drain.on_report(value[0].as_py())
-
-    # --- results ------------------------------------------------------------------------
-
-    def write_results(self) -> None:
-        self.files.finished(self.runtime.steps)
+from like_keras.transports.common.target import node_arguments
+from like_keras.transports.dora.host import Host
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="like_keras.transports.dora.runner")
-    parser.add_argument("--target", required=True)
-    parser.add_argument("--node", required=True)
-    parser.add_argument("--kwargs")
-    parser.add_argument("--digest")
+    parser = node_arguments("like_keras.transports.dora.runner")
     parser.add_argument("--iterations", type=int)
     parser.add_argument("--duration", type=float, help="seconds before the coordinator stops the clock")
     parser.add_argument("--run-dir")
@@ -270,16 +32,24 @@ def main(argv: list[str] | None = None) -> int:
     files = NodeFiles(args.run_dir, args.node)
     files.started()
     try:
-        runner = Runner(args, files)
+        parts = rebuild_node(files, args.target, args.kwargs, args.node, args.digest, record=args.record,
+                             replays=args.replay, compiled=Path(args.run_dir) / "graph.json" if args.run_dir else None)
+        files.mark("system rebuilt")
+        from dora import Node
+
+        dora = Node()  # returns when Dora has started every node of the dataflow
+        files.mark("dora ready")
+        host = Host(parts.graph, args.node, parts.components, dora, replayed=parts.replayed,
+                    iterations=args.iterations, duration=args.duration, recorder=parts.recorder,
+                    record=parts.record, live=files.live_feed(parts.graph), feeds=parts.feeds, mark=files.mark)
         profile_dir = os.environ.get("LIKE_KERAS_PROFILE")
         if profile_dir:  # a developer's tool: cProfile stats per node
             import cProfile
 
-            cProfile.runctx("runner.run()", globals(), {"runner": runner},
-                            str(Path(profile_dir) / f"{args.node}.prof"))
+            cProfile.runctx("host.run()", globals(), {"host": host}, str(Path(profile_dir) / f"{args.node}.prof"))
         else:
-            runner.run()
-        runner.write_results()
+            host.run()
+        files.finished(host.runtime.steps)
     except BaseException as exc:  # report every failure, then let Dora see the exit code
         print(files.failed(exc), file=sys.stderr, flush=True)
         return 1
