@@ -19,7 +19,7 @@ PACKAGES := src/like_keras src/like_keras_examples src/like_keras_ros
 
 setup: $(STAMP)
 
-$(STAMP): requirements.txt requirements-runtime.txt Makefile $(addsuffix /setup.py,$(PACKAGES))
+$(STAMP): requirements.txt requirements-runtime.txt Makefile $(addsuffix /setup.py,$(PACKAGES)) $(addsuffix /setup.cfg,$(PACKAGES))
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 10), sys.version' 2>/dev/null \
 	  || { echo "like-keras needs Python >= 3.10 at $(PYTHON) (set PYTHON=...)"; exit 1; }
 	@missing=""; for p in $(APT_PACKAGES) $(APT_ROS_TOOLS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \

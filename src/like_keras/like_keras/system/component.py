@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from like_keras.errors import ComponentDefinitionError, ConfigError, InvalidNameError, UnknownPortError
-from like_keras.system.node import Node
 from like_keras.system.ports import Input, Output, _Port
+
+if TYPE_CHECKING:  # a node holds components; a component only names its node
+    from like_keras.system.node import Node
 
 # Attributes of Component itself: a port may not shadow them.
 _RESERVED = {"name", "node", "config", "step", "on_start", "on_stop", "from_node", "rate_hz", "Config"}

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from like_keras.system.component import external_component
+
 
 class Node:
     """A process. Components placed in the same node talk by direct calls;
@@ -37,8 +39,6 @@ class Node:
         self.env = dict(env or {})
         self.external = None
         if executable is not None:
-            from like_keras.system.component import external_component
-
             self.external = external_component(self, dict(inputs or {}), dict(outputs or {}))
         elif inputs or outputs:
             raise TypeError(f"Node '{name}': inputs/outputs are for external nodes; give executable=... too")
