@@ -25,7 +25,7 @@ from like_keras.errors import TransportError
 from like_keras.graph.ir import SystemGraph
 from like_keras.msgs.ros_mapping import interfaces_name
 
-from like_keras_ros.host import RUN_PARAMETERS, parameters, plan_node
+from like_keras_ros.host import RUN_PARAMETERS, parameters, plan
 from like_keras_ros.interfaces import package_xml, user_msgs
 from like_keras_ros.launch_file import launch_file
 from like_keras_ros.templates import LINT_TESTS, copyright_header
@@ -47,9 +47,8 @@ def ros_dependencies(graph: SystemGraph) -> list[str]:
     """The message packages the system's topics use, published or subscribed (std_msgs
     always: the drain uses it)."""
     used = {"std_msgs"}
-    for node in graph.nodes:  # each node plans only its own connections: linear in the graph
-        plan = plan_node(graph, node.name)
-        for ros_type, _ in (*plan.publishers.values(), *plan.subscriptions.values()):
+    for node_plan in plan(graph).values():  # each node plans only its own connections: linear in the graph
+        for ros_type, _ in (*node_plan.publishers.values(), *node_plan.subscriptions.values()):
             used.add(ros_type.split("/")[0])
     return sorted(used)
 

@@ -69,7 +69,7 @@ LOSSLESS = Qos()
 
 
 @dataclass
-class NodeTopics:
+class NodePlan:
     """What one node publishes and subscribes."""
 
     publishers: dict[str, tuple[str, Qos]] = field(default_factory=dict)  # topic -> (ros type, qos)
@@ -81,6 +81,11 @@ class NodeTopics:
     foreign: dict[str, tuple[str, str]] = field(default_factory=dict)  # topic from outside -> first (comp, port)
     flow: dict[str, dict[str, int]] = field(default_factory=dict)  # published topic -> {node: max in flight}
     ack_every: dict[str, int] = field(default_factory=dict)  # subscribed topic -> receipts per acknowledgement
+
+
+def plan(graph: SystemGraph, replayed: frozenset[str] = frozenset()) -> dict[str, NodePlan]:
+    """The plan of every like-keras node of ``graph``, by node."""
+    return {n.name: plan_node(graph, n.name, replayed) for n in graph.nodes if n.executable is None}
 
 
 def control_topics(graph: SystemGraph) -> tuple[str, str]:
@@ -97,13 +102,13 @@ def _window(graph: SystemGraph, component: str, port: str) -> int:
     return max(1, min(_SMALL_WINDOW, _WINDOW_BYTES // nbytes)) if nbytes else _SMALL_WINDOW
 
 
-def plan_node(graph: SystemGraph, node: str, replayed: frozenset[str] = frozenset()) -> NodeTopics:
+def plan_node(graph: SystemGraph, node: str, replayed: frozenset[str] = frozenset()) -> NodePlan:
     """The topics of ``node``: a publisher per source port read in another node, a
     subscription per topic this node reads from another node, and the drain's control
     topics, each publisher with the nodes that read it (the ready barrier waits for them);
     and a subscription per topic that feeds an input of this node from outside (unless
     ``replayed``: ``component.port`` fed from a bag instead)."""
-    out = NodeTopics()
+    out = NodePlan()
     for conn in graph.cross_node_connections(node):
         topic = topic_of(graph, conn.src, conn.src_port)
         ros_type = port_mapping(graph, conn.src, conn.src_port).ros_type

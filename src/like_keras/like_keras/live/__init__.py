@@ -26,9 +26,15 @@ DEFAULT_PORT = 8765  # Foxglove's default for a WebSocket connection
 
 @dataclass(frozen=True)
 class Live:
-    """Where the live view listens. ``host`` other than localhost opens it to the network;
-    ``port=0`` takes any free port. ``wait``: seconds to wait, before the run starts, for a
-    client to subscribe to a channel (for a simulated-time run that would end too soon)."""
+    """Where the live view of ``launch(live=Live(...))`` listens.
+
+    Args:
+        host: the address to listen on; anything other than localhost opens the view to
+            the network.
+        port: the WebSocket port (Foxglove's default); 0 takes any free port.
+        wait: seconds to wait, before the run starts, for a client to subscribe to a
+            channel (for a simulated-time run that would otherwise end too soon).
+    """
 
     host: str = "127.0.0.1"
     port: int = DEFAULT_PORT

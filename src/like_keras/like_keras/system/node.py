@@ -12,13 +12,18 @@ class Node:
     """A process. Components placed in the same node talk by direct calls;
     between nodes the transport carries the messages.
 
-    ``machine`` names the machine the node runs on (multi-machine transports).
-
     An *external* node is a process like-keras did not write (a plain Dora Python
-    script, a Rust or C++ binary): give its ``executable`` and ``args`` and declare
-    its typed ports with ``inputs={"cmd": T}`` and ``outputs={"image": T}``; then
-    connect ``node.image`` like any component port. Its Dora input and output ids
-    are the port names.
+    script, a Rust or C++ binary): connect ``node.image`` like any component port. Its
+    Dora input and output ids are the port names.
+
+    Args:
+        name: the node's name, valid as a Dora id and a ROS 2 name.
+        machine: the machine it runs on (multi-machine transports).
+        executable: an external node's program.
+        args: the external program's arguments.
+        inputs: an external node's typed input ports, e.g. ``{"cmd": float}``.
+        outputs: an external node's typed output ports, e.g. ``{"image": Array(...)}``.
+        env: environment variables of the external process.
     """
 
     def __init__(

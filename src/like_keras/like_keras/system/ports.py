@@ -45,16 +45,21 @@ class _Port:
 
 
 class Input(_Port):
-    """An input port.
+    """An input port: ``step`` receives its latest value as a keyword argument.
 
-    ``trigger`` (default True): a message on this input makes the component step.
-    With ``trigger=False`` the input is sampled: ``step`` sees its latest value when
-    something else triggers it. ``default`` is the value ``step`` sees before the
-    first message (else None). ``keep_last=N`` opts this input into lossy delivery:
-    transports may keep only the newest N messages. The default is lossless.
-    ``topic`` feeds the input from outside the system: on ROS 2 it subscribes to that
-    topic, which ROS nodes like-keras did not write publish (an input with a topic takes
-    no connection); elsewhere it stays at its default unless a run replays it.
+    Args:
+        type_: what it carries: bool, int, float, str, bytes, ``Array(dtype, shape)``, a
+            ``Msg`` subclass or a ROS 2 message of ``like_keras.msgs.ros``.
+        trigger: a message on this input makes the component step (default). With
+            False the input is sampled: ``step`` sees its latest value when something
+            else triggers it.
+        default: the value ``step`` sees before the first message (else None).
+        keep_last: opt this input into lossy delivery: transports may keep only the
+            newest N messages. The default is lossless.
+        topic: feed the input from outside the system: on ROS 2 it subscribes to that
+            topic, which ROS nodes like-keras did not write publish (an input with a
+            topic takes no connection); elsewhere it stays at its default unless a run
+            replays it.
     """
 
     direction = "input"
@@ -76,9 +81,12 @@ class Input(_Port):
 class Output(_Port):
     """An output port: the component sends on it by returning ``{name: value}``.
 
-    ``topic`` overrides the name a topic-based transport (ROS 2) gives it (by default
-    ``/<system>/<component>/<port>``). ``image=True`` marks a uint8 (H, W, 3) or (H, W)
-    Array as an image (sensor_msgs/Image on ROS 2).
+    Args:
+        type_: what it carries (the types ``Input`` takes).
+        topic: the name a topic-based transport (ROS 2) gives it, instead of
+            ``/<system>/<component>/<port>``; ROS nodes like-keras did not write read it there.
+        image: mark a uint8 (H, W, 3) or (H, W) Array as an image (sensor_msgs/Image on
+            ROS 2, in recordings and in the live view).
     """
 
     direction = "output"

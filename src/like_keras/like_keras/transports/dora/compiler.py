@@ -144,6 +144,11 @@ def plan(graph: SystemGraph, replayed: frozenset[str] = frozenset()) -> dict[str
     return plans
 
 
+def plan_node(graph: SystemGraph, node: str, replayed: frozenset[str] = frozenset()) -> NodePlan:
+    """The plan of ``node``."""
+    return plan(graph, replayed)[node]
+
+
 def _batchable(graph: SystemGraph, comp: str, port: str, fanout: int, lossless: int) -> bool:
     """Small messages that only like-keras runners read losslessly travel in batches: one
     Dora send for the messages a node sends on an output before it next waits (``batch.py``).

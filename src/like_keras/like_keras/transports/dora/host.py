@@ -27,7 +27,7 @@ from like_keras.system.component import Component
 from like_keras.transports.common.host import NodeHost
 from like_keras.transports.dora import codec
 from like_keras.transports.dora.batch import Batch
-from like_keras.transports.dora.compiler import ACK, PROBE, REPORT, data_id, plan
+from like_keras.transports.dora.compiler import ACK, PROBE, REPORT, data_id, plan_node
 from like_keras.transports.dora.flow import HANDLED, FlowControl
 from like_keras.transports.dora.sequence import Numbering, SequenceCheck
 from like_keras.transports.dora.timers import Timers
@@ -46,7 +46,7 @@ class Host(NodeHost):
                  feeds: dict[str, Feed] | None = None, mark: Callable[[str], None] = lambda what: None) -> None:
         """``replayed``: every replay key of the run; ``duration``: seconds before this node,
         if it coordinates the drain, stops the clock; ``mark``: notes when start-up steps end."""
-        self.plan = plan(graph, replayed)[node]
+        self.plan = plan_node(graph, node, replayed)
         self.dora = dora
         self.recorder = recorder
         super().__init__(graph, node, components, iterations=iterations, recorder=recorder, record=record,
