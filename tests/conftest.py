@@ -13,6 +13,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 VENV_BIN = Path(sys.executable).parent
+ASSETS = Path(__file__).resolve().parent / "assets"  # systems and components the tests run
+SYSTEMS = str(ASSETS / "systems.py")  # its systems, as targets: f"{SYSTEMS}:Failing"
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
 @pytest.fixture(autouse=True, scope="session")
@@ -112,7 +114,7 @@ def failed_run_keeps_its_recording(launch, how: str, monkeypatch, seconds_lost: 
     from like_keras.transports.common.target import load_system
 
     monkeypatch.setenv("LK_TEST_FAILURE", how)
-    system = load_system(f"{Path(__file__).resolve().parent / 'assets' / 'systems.py'}:Chronicle")
+    system = load_system(f"{SYSTEMS}:Chronicle")
     options = {"iterations": 80} if how == "on_stop" else {"timeout": 4 if how == "hang" else 60}
     with pytest.raises(RunTimeoutError if how == "hang" else RunError) as info:
         launch(system, record=["ticker.out", "victim.seen"], **options)
@@ -136,7 +138,7 @@ def overload_ends_by_itself_losing_nothing(transport: str) -> None:
     daemon flooded, dropped events and the run hung."""
     from like_keras.transports.common.target import load_system
 
-    system = load_system(f"{Path(__file__).resolve().parent / 'assets' / 'systems.py'}:Overload")
+    system = load_system(f"{SYSTEMS}:Overload")
     result = system.launch(transport=transport, iterations=20_000, record=["consumer.y"], timeout=180)
     assert result.steps["ticker"] == 20_000
     assert result.messages("consumer.y") == list(range(1, 20_001))
@@ -154,7 +156,7 @@ def killed_node_ends_the_run(transport: str, node: str, run_dir: Path) -> None:
     from like_keras.errors import RunError
     from like_keras.transports.common.target import load_system
 
-    system = load_system(f"{Path(__file__).resolve().parent / 'assets' / 'systems.py'}:Line")
+    system = load_system(f"{SYSTEMS}:Line")
     outcome: dict[str, BaseException] = {}
 
     def run() -> None:
@@ -231,7 +233,7 @@ def flood_keeps_memory_bounded(transport: str, run_dir: Path, seconds: float = 6
     sampler.start()
     t0 = time.monotonic()
     try:
-        system = load_system(f"{Path(__file__).resolve().parent / 'assets' / 'systems.py'}:MegaFlood")
+        system = load_system(f"{SYSTEMS}:MegaFlood")
         result = system.launch(transport=transport, duration=seconds, timeout=seconds + 120, run_dir=run_dir,
                                record=["reader.y"])
     finally:

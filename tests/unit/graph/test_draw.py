@@ -14,7 +14,7 @@ from like_keras.transports.common.target import load_system
 from like_keras_examples import EXAMPLES
 from like_keras_examples.pictures import draw_all
 
-from conftest import ROOT, VENV_BIN, tool
+from conftest import ROOT, SYSTEMS, VENV_BIN, tool
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -65,7 +65,7 @@ def test_timers_the_clock_external_processes_and_outside_topics_are_marked(tmp_p
     imu = Imu(name="imu", node=Node("sensors", machine="robot"))
     texts = svg_texts(System(name="levels", components=[imu]).draw(tmp_path / "levels.svg"))
     assert {"imu", "Imu", "timer 20 Hz", "clock", "/imu/data", "/level", "node sensors @ robot"} <= set(texts)
-    external = load_system(f"{Path(__file__).resolve().parent / 'assets' / 'systems.py'}:WithExternal")
+    external = load_system(f"{SYSTEMS}:WithExternal")
     dot_source = external.draw(tmp_path / "external.dot").read_text()
     assert "(external: python" in dot_source and "style=dashed" in dot_source
 

@@ -2,7 +2,6 @@
 as a Msg type, checked against the definitions rosbags ships and through CDR."""
 
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,6 +14,8 @@ from like_keras.system import types
 from like_keras.msgs.ros import diagnostic_msgs, geometry_msgs, nav_msgs, sensor_msgs, visualization_msgs
 from like_keras.msgs.ros_mapping import mapping
 from like_keras.transports.common.target import load_system
+
+from conftest import ASSETS
 
 STORE = get_typestore(Stores.ROS2_JAZZY)
 ALL = sorted(STORE.fielddefs)
@@ -126,7 +127,7 @@ def test_populated_messages_cross_cdr_exactly(value):
     assert sent == value and round_trip(sent, t) == value
 
 
-TRIP = f"{Path(__file__).resolve().parent / 'assets' / 'catalog_trip.py'}:CatalogTrip"
+TRIP = f"{ASSETS / 'catalog_trip.py'}:CatalogTrip"
 
 
 def test_catalog_messages_keep_every_field_through_a_native_run():

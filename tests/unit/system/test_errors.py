@@ -2,7 +2,6 @@
 component, port or node and says what to do, before anything runs where possible."""
 
 import re
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -26,6 +25,8 @@ from like_keras.errors import (
     ValueTypeError,
 )
 from like_keras.transports.common.target import load_system
+
+from conftest import SYSTEMS
 
 
 class Ints(Component):
@@ -434,7 +435,7 @@ class Sub2(Component):
 @pytest.mark.parametrize("transport", ["native", "dora"])
 def test_iterations_of_a_clock_that_never_steps_are_refused_before_the_run(transport):
     # Natively the run ended at once with the clock at 0 steps; on Dora it waited forever.
-    system = load_system(f"{Path(__file__).resolve().parent / 'assets' / 'systems.py'}:Greeting")
+    system = load_system(f"{SYSTEMS}:Greeting")
     with pytest.raises(NoClockError, match=r"launch\(iterations=3\) counts the steps of clock component 'hello', "
                                            r"which never steps: it has no rate_hz and no connected input"):
         system.launch(transport=transport, iterations=3, timeout=30)

@@ -23,13 +23,11 @@ from like_keras_examples.sensor_pipeline import SensorPipeline
 from like_keras_examples.throughput import Flood
 
 from conftest import (
-    FAILURES, assert_names_the_failure, assert_names_the_hang, duration_ends_a_busy_node_losing_nothing,
+    ASSETS, FAILURES, SYSTEMS, assert_names_the_failure, assert_names_the_hang, duration_ends_a_busy_node_losing_nothing,
     failed_run_keeps_its_recording, flood_keeps_memory_bounded, killed_node_ends_the_run, left_behind,
     overload_ends_by_itself_losing_nothing, started_beside_the_system, tool, wait_until_running,
 )
 
-ASSETS = Path(__file__).resolve().parent / "assets"
-SYSTEMS = f"{ASSETS / 'systems.py'}"
 EXAMPLES = [
     ("cartpole", CartPole),
     ("bandit", Bandit),
@@ -361,13 +359,13 @@ def test_ros_catalog_messages_on_dora_have_the_native_trace(dora):
 
 
 def test_replaying_the_recorded_camera_on_dora_gives_the_runs_downstream_trace(dora):
-    from test_replay import recorded_camera_replays_on
+    from unit.recording.test_replay import recorded_camera_replays_on
 
     recorded_camera_replays_on("dora")
 
 
 def test_an_input_fed_by_a_topic_is_fed_by_a_bag_on_dora(dora, tmp_path):
-    from test_replay import bag_feeds_an_input_on
+    from unit.recording.test_replay import bag_feeds_an_input_on
 
     bag_feeds_an_input_on("dora", tmp_path)
 

@@ -1,5 +1,5 @@
 """The live view (``launch(live=...)``, ``lk run --live``): a Foxglove WebSocket client
-(``foxglove_client.py``) subscribes to a running system's channels and gets the very
+(``tests/foxglove_client.py``) subscribes to a running system's channels and gets the very
 CDR messages the recording holds, on native, Dora and ROS 2; the server listens on
 localhost only unless told otherwise, a busy port is refused before anything runs, and
 a client that never reads holds nothing up."""
@@ -18,10 +18,9 @@ from like_keras import Component, Live, Output, System
 from like_keras.errors import ConfigError, RunError
 from like_keras.msgs import Image
 
-from conftest import ros2_env, tool
+from conftest import ASSETS, ros2_env, tool
 from foxglove_client import FoxgloveClient, Watcher, free_port
 
-ASSETS = Path(__file__).resolve().parent / "assets"
 sys.path.insert(0, str(ASSETS))
 from viewer import Frames, Viewer  # noqa: E402
 

@@ -6,7 +6,6 @@ translate``; and a sample of them runs natively and on Dora with equal traces.""
 
 import ast
 import subprocess
-from pathlib import Path
 
 import pytest
 import yaml
@@ -16,9 +15,8 @@ from hypothesis import strategies as st
 
 from like_keras.transports.common.target import load_system
 
-from conftest import tool
+from conftest import ASSETS, tool
 
-ASSETS = Path(__file__).resolve().parent / "assets"
 TARGET = f"{ASSETS / 'random_systems.py'}:Random"
 KINDS = ["int", "float", "str", "array", "msg", "list"]
 NAME = st.from_regex(r"[a-z][a-z0-9]{0,6}(_[a-z0-9]{1,3})?", fullmatch=True).filter(

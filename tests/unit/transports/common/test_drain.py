@@ -131,7 +131,8 @@ def test_the_clocks_node_coordinates_every_other_like_keras_node():
     assert drain.coordinator_of(graph) == "a" and drain.peers(graph) == ["b", "c"]
     assert drain.coordinator_of(three(clock="pass")) == "b" and drain.peers(three(clock="pass")) == ["a", "c"]
     from like_keras.transports.common.target import load_system
-    from test_dora import SYSTEMS
+
+    from conftest import SYSTEMS
 
     external = load_system(f"{SYSTEMS}:WithExternal").build()
     assert drain.peers(external) == ["sinks"]  # the external process takes no part
@@ -259,10 +260,10 @@ def test_waves_keep_counting_past_small_numbers():
 def test_an_external_process_never_coordinates():
     """A plain Dora node cannot run the drain's waves: the first like-keras node does, even
     when the external one comes first and the system has no clock."""
-    from pathlib import Path
-
     from like_keras.transports.common.target import load_system
 
-    flooded = load_system(f"{Path(__file__).resolve().parent / 'assets' / 'systems.py'}:Flooded").build()
+    from conftest import SYSTEMS
+
+    flooded = load_system(f"{SYSTEMS}:Flooded").build()
     assert [n.name for n in flooded.nodes][0] == "flooder" and flooded.clock is None
     assert drain.coordinator_of(flooded) == "slow" and drain.peers(flooded) == []

@@ -1,7 +1,6 @@
 """The native transport keeps the semantics contract (README, "Semantics")."""
 
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,9 +12,8 @@ from like_keras.errors import RunError, RunTimeoutError
 from like_keras.recording import read_messages
 from like_keras.transports.common.target import load_system
 
-from conftest import assert_names_the_hang, overload_ends_by_itself_losing_nothing
-
-from conftest import FAILURES, failed_run_keeps_its_recording
+from conftest import FAILURES, SYSTEMS, assert_names_the_hang, failed_run_keeps_its_recording, \
+    overload_ends_by_itself_losing_nothing
 
 
 class Clock(Component):
@@ -231,7 +229,7 @@ def test_a_failed_run_keeps_its_recording(how, monkeypatch, tmp_path):
 
 def test_ctrl_c_keeps_the_recording(monkeypatch, tmp_path):
     monkeypatch.setenv("LK_TEST_FAILURE", "interrupt")
-    system = load_system(f"{Path(__file__).resolve().parent / 'assets' / 'systems.py'}:Chronicle")
+    system = load_system(f"{SYSTEMS}:Chronicle")
     with pytest.raises(KeyboardInterrupt):
         system.launch(iterations=100, record=["ticker.out", "victim.seen"], run_dir=tmp_path)
     assert read_messages(tmp_path / "recording")["victim.seen"] == list(range(1, 60))
@@ -243,7 +241,7 @@ def test_a_timer_faster_than_its_node_ends_by_itself_losing_nothing():
 
 def test_sys_exit_in_a_step_ends_the_run_not_the_program(monkeypatch):
     monkeypatch.setenv("LK_TEST_FAILURE", "exit")
-    system = load_system(f"{Path(__file__).resolve().parent / 'assets' / 'systems.py'}:Failing")
+    system = load_system(f"{SYSTEMS}:Failing")
     with pytest.raises(RunError) as info:
         system.launch(iterations=20)
     err = info.value
@@ -252,7 +250,7 @@ def test_sys_exit_in_a_step_ends_the_run_not_the_program(monkeypatch):
 
 
 def test_timeout_names_the_step_that_never_returned():
-    system = load_system(f"{Path(__file__).resolve().parent / 'assets' / 'systems.py'}:Hanging")
+    system = load_system(f"{SYSTEMS}:Hanging")
     with pytest.raises(RunTimeoutError, match="did not finish within timeout=1") as info:
         system.launch(timeout=1)
     assert_names_the_hang(info.value)

@@ -1,6 +1,6 @@
 """Credit-based flow control between like-keras runners on Dora: the plan (windows,
 acknowledgement batches) and the sender's and receiver's sides, without Dora. The live
-tests (test_dora.py) show it keeps a slow consumer lossless on the real engine."""
+tests (integration/test_dora.py) show it keeps a slow consumer lossless on the real engine."""
 
 import json
 
@@ -10,7 +10,7 @@ from like_keras.transports.common.target import load_system
 from like_keras.transports.dora.compiler import plan
 from like_keras.transports.dora.flow import HANDLED, FlowControl
 
-from test_dora import SYSTEMS
+from conftest import SYSTEMS
 
 
 def ack(sender_of, counts):

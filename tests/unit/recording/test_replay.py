@@ -4,7 +4,6 @@ rest of the system runs as usual (natively here; Dora and ROS 2 in their own tes
 import re
 import subprocess
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,9 +15,8 @@ from like_keras.errors import ReplayError
 from like_keras.transports.common.target import load_system
 from like_keras_examples.sensor_pipeline import SensorPipeline
 
-from conftest import VENV_BIN
+from conftest import ASSETS, VENV_BIN
 
-ASSETS = Path(__file__).resolve().parent / "assets"
 VIEWER = f"{ASSETS / 'viewer.py'}:Viewer"
 FED = f"{ASSETS / 'ros_systems.py'}:FedFromOutside"  # Input(int, topic="/numbers") -> Output(int, topic="/doubled")
 DOWNSTREAM = ["detector.detection", "tracker.track", "controller.cmd"]

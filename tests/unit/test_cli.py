@@ -6,9 +6,8 @@ import os
 import subprocess
 import sys
 import textwrap
-from pathlib import Path
 
-from conftest import VENV_BIN
+from conftest import ASSETS, VENV_BIN
 from foxglove_client import Watcher, free_port
 
 LK = str(VENV_BIN / "lk")
@@ -290,7 +289,7 @@ def test_run_describes_the_last_value_sent(capsys):
     assert "  env.done: 500 messages, 1 true, last True" in out  # one episode ends, at the last step
 
 
-VIEWER = f"{Path(__file__).resolve().parent / 'assets' / 'viewer.py'}:Viewer"
+VIEWER = f"{ASSETS / 'viewer.py'}:Viewer"
 TOPICS = {"/viewer/camera/image", "/viewer/brightness/mean", "/viewer/brightness/frame"}
 
 

@@ -4,16 +4,15 @@ arrives unchanged in every node, on every transport."""
 
 import json
 import math
-from pathlib import Path
 
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from like_keras.transports.common.target import load_system
 
-from conftest import ros2_env, tool
+from conftest import ASSETS, ros2_env, tool
 
-TARGET = f"{Path(__file__).resolve().parent / 'assets' / 'random_systems.py'}:Configured"
+TARGET = f"{ASSETS / 'random_systems.py'}:Configured"
 NASTY = ["", "'", '"', "it's \"quoted\"", "line\nbreak\r\n", "$(echo pwned)", "${HOME}", "`id`", "a\\b",
          "$(find-pkg-share x)", "é 中文 🤖", "\t\x00\x7f", "--ros-args -p x:=1", "key: value", "- [1]", "null"]
 TEXTS = st.one_of(st.sampled_from(NASTY), st.text(max_size=40))

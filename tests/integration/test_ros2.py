@@ -22,13 +22,11 @@ from like_keras_examples.throughput import Flood
 from like_keras_ros.environment import sourced
 
 from conftest import (
-    FAILURES, VENV_BIN, assert_names_the_failure, assert_names_the_hang, duration_ends_a_busy_node_losing_nothing,
+    ASSETS, FAILURES, SYSTEMS, VENV_BIN, assert_names_the_failure, assert_names_the_hang, duration_ends_a_busy_node_losing_nothing,
     failed_run_keeps_its_recording, flood_keeps_memory_bounded, killed_node_ends_the_run, left_behind,
     overload_ends_by_itself_losing_nothing, ros2_env, started_beside_the_system, wait_until_running,
 )
 
-ASSETS = Path(__file__).resolve().parent / "assets"
-SYSTEMS = f"{ASSETS / 'systems.py'}"
 ROS_SYSTEMS = f"{ASSETS / 'ros_systems.py'}"
 CARTPOLE_PORTS = ["env.reward", "env.done", "agent.action"]
 _BUILD = 5  # seconds of colcon build before a run starts (ament_python packages only)
@@ -457,13 +455,13 @@ def test_ros_catalog_messages_are_the_real_ros_types_with_the_native_trace(ros, 
 
 
 def test_replaying_the_recorded_camera_on_ros2_gives_the_runs_downstream_trace(ros):
-    from test_replay import recorded_camera_replays_on
+    from unit.recording.test_replay import recorded_camera_replays_on
 
     recorded_camera_replays_on("ros2")
 
 
 def test_a_robots_bag_replays_on_ros2_at_its_times(ros, tmp_path):
-    from test_replay import VIEWER, robot_bag
+    from unit.recording.test_replay import VIEWER, robot_bag
 
     from like_keras import Replay
 
@@ -480,7 +478,7 @@ def test_a_robots_bag_replays_on_ros2_at_its_times(ros, tmp_path):
 
 
 def test_an_input_fed_by_a_topic_is_fed_by_a_bag_on_ros2(ros, tmp_path):
-    from test_replay import bag_feeds_an_input_on
+    from unit.recording.test_replay import bag_feeds_an_input_on
 
     bag_feeds_an_input_on("ros2", tmp_path)
 

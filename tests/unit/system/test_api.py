@@ -198,7 +198,7 @@ def test_graph_is_frozen_and_json_round_trips():
     assert data["connections"][0] == {"src": "source", "src_port": "out", "dst": "double", "dst_port": "x"}
     assert data["components"][0]["outputs"][0]["type"] == {"kind": "int"}
     assert SystemGraph.from_json(graph.to_json()) == graph
-    assert graph.target == "test_api:Chain"
+    assert graph.target == "unit.system.test_api:Chain"
 
 
 def test_graph_lookups_answer_by_name_and_by_node():
