@@ -1,5 +1,6 @@
 """Replay: a component's outputs come from a rosbag2 bag, at their recorded times; the
-rest of the system runs as usual (natively here; Dora and ROS 2 in their own tests)."""
+rest of the system runs as usual (natively here; on Dora and ROS 2 in tests/contract and
+tests/integration)."""
 
 import re
 import subprocess
@@ -15,6 +16,7 @@ from like_keras.errors import ReplayError
 from like_keras.transports.common.target import load_system
 from like_keras_examples.sensor_pipeline import SensorPipeline
 
+from assets.bags import numbers_bag, robot_bag
 from conftest import ASSETS, VENV_BIN
 
 VIEWER = f"{ASSETS / 'viewer.py'}:Viewer"
@@ -44,25 +46,6 @@ def test_replaying_a_component_in_the_middle(recorded):
     again = SensorPipeline().launch(replay={"detector": recorded.recording}, iterations=60,
                                     record=["tracker.track"])
     assert again.messages("tracker.track") == recorded.messages("tracker.track")
-
-
-def robot_bag(path, topic="/camera/image_raw", msgtype="sensor_msgs/msg/Image"):
-    """A bag as ``ros2 bag record`` on a robot leaves it: written by rosbags, irregular times."""
-    store = get_typestore(Stores.ROS2_JAZZY)
-    T = store.types
-    times = [1_700_000_000_000_000_000 + ms * 1_000_000 for ms in (0, 40, 95, 130, 210)]
-    with Writer(path, version=9, storage_plugin=StoragePlugin.MCAP) as writer:
-        conn = writer.add_connection(topic, msgtype, typestore=store)
-        for k, t in enumerate(times):
-            header = T["std_msgs/msg/Header"](stamp=T["builtin_interfaces/msg/Time"](sec=k, nanosec=0),
-                                              frame_id="robot_cam")
-            if msgtype == "sensor_msgs/msg/Image":
-                msg = T[msgtype](header=header, height=1, width=2, encoding="mono8", is_bigendian=0, step=2,
-                                 data=np.array([10 * k, 10 * k + 2], np.uint8))
-            else:
-                msg = T[msgtype](header=header, format="jpeg", data=np.zeros(3, np.uint8))
-            writer.write(conn, t, store.serialize_cdr(msg, msgtype))
-    return [t - times[0] for t in times]
 
 
 def test_a_bag_recorded_on_a_robot_replays_through_a_topic_map(tmp_path):
@@ -118,17 +101,6 @@ def test_lk_run_replays(tmp_path):
                            "--replay", f"camera={tmp_path / 'robot'}", "--replay-topic", "robot.image=/x"],
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode != 0 and "'robot' is not replayed (add --replay robot=BAG)" in proc.stderr
-
-
-def numbers_bag(path, count=10):
-    """/numbers (std_msgs/Int64) 1..count, as a robot's ``ros2 bag record`` leaves it."""
-    store = get_typestore(Stores.ROS2_JAZZY)
-    with Writer(path, version=9, storage_plugin=StoragePlugin.MCAP) as writer:
-        conn = writer.add_connection("/numbers", "std_msgs/msg/Int64", typestore=store)
-        for n in range(1, count + 1):
-            writer.write(conn, 5_000_000_000 + n * 30_000_000 + (n % 3) * 7_000_000,
-                         store.serialize_cdr(store.types["std_msgs/msg/Int64"](data=n), "std_msgs/msg/Int64"))
-    return path
 
 
 def test_an_input_fed_by_a_topic_is_fed_by_a_bag_natively(tmp_path):
@@ -258,26 +230,3 @@ def test_a_topic_of_another_type_is_refused_whatever_the_names(tmp_path):
         writer.write(conn, 1, store.serialize_cdr(store.types["std_msgs/msg/String"](data="7"), "std_msgs/msg/String"))
     with pytest.raises(ReplayError, match=re.escape("doubler.x takes std_msgs/msg/Int64, but '/numbers' in ")):
         load_system(FED).launch(replay={"doubler.x": tmp_path / "bag"})
-
-
-# --- the same checks on Dora and ROS 2 (test_dora.py, test_ros2_live.py call these) ----------
-
-
-def recorded_camera_replays_on(transport):
-    """A run's recorded camera, replayed on ``transport``, gives that run's downstream trace
-    (detector and tracker: per connection; the 10 Hz controller samples wall time there)."""
-    ports = ["detector.detection", "tracker.track"]
-    recorded = SensorPipeline().launch(iterations=30, record=["camera.image", *ports])
-    again = SensorPipeline().launch(transport=transport, replay={"camera": recorded.recording}, record=ports,
-                                    timeout=120)
-    assert {k: again.steps[k] for k in ("camera", "detector", "tracker")} == {
-        "camera": 30, "detector": 30, "tracker": 30}  # it ended when the bag did
-    for port in ports:
-        assert again.messages(port) == recorded.messages(port), port
-
-
-def bag_feeds_an_input_on(transport, tmp_path):
-    """An input fed by a topic gets the bag's messages on ``transport`` (not /numbers)."""
-    result = load_system(FED).launch(transport=transport, replay={"doubler.x": numbers_bag(tmp_path / "bag")},
-                                     duration=3.0, record=["doubler.y"], timeout=60)
-    assert result.messages("doubler.y") == [2 * n for n in range(1, 11)]

@@ -1,4 +1,5 @@
-"""The native transport keeps the semantics contract (README, "Semantics")."""
+"""The native transport keeps the semantics contract (docs/semantics.md); what every
+transport keeps alike is tested on it too, in tests/contract/."""
 
 import time
 
@@ -12,8 +13,7 @@ from like_keras.errors import RunError, RunTimeoutError
 from like_keras.recording import read_messages
 from like_keras.transports.common.target import load_system
 
-from conftest import FAILURES, SYSTEMS, assert_names_the_hang, failed_run_keeps_its_recording, \
-    overload_ends_by_itself_losing_nothing
+from conftest import SYSTEMS, assert_names_the_hang
 
 
 class Clock(Component):
@@ -221,22 +221,12 @@ def test_a_failed_run_keeps_what_it_recorded(tmp_path):
     assert read_messages(info.value.recording) == {"clock.tick": [1, 2]}
 
 
-@pytest.mark.parametrize("how", [h for h in FAILURES if h != "kill"])  # one process: a kill ends it all
-def test_a_failed_run_keeps_its_recording(how, monkeypatch, tmp_path):
-    failed_run_keeps_its_recording(lambda system, **options: system.launch(run_dir=tmp_path, **options),
-                                   how, monkeypatch, seconds_lost=0)  # the alarm ends even a hung step
-
-
 def test_ctrl_c_keeps_the_recording(monkeypatch, tmp_path):
     monkeypatch.setenv("LK_TEST_FAILURE", "interrupt")
     system = load_system(f"{SYSTEMS}:Chronicle")
     with pytest.raises(KeyboardInterrupt):
         system.launch(iterations=100, record=["ticker.out", "victim.seen"], run_dir=tmp_path)
     assert read_messages(tmp_path / "recording")["victim.seen"] == list(range(1, 60))
-
-
-def test_a_timer_faster_than_its_node_ends_by_itself_losing_nothing():
-    overload_ends_by_itself_losing_nothing("native")  # simulated time: as on Dora and ROS 2
 
 
 def test_sys_exit_in_a_step_ends_the_run_not_the_program(monkeypatch):
