@@ -8,7 +8,7 @@ from pathlib import Path
 from like_keras import Component, Input, Node, Output, System
 from like_keras_examples.cartpole import BalanceAgent, CartPoleEnv
 
-from systems import Ticker
+from components import Ticker
 
 
 class Lifecycle(Component):

@@ -10,19 +10,9 @@ import numpy as np
 from like_keras import Array, Component, Input, Node, Output, System
 from like_keras_examples.throughput import Echo, Producer
 
+from components import Ticker
+
 HERE = Path(__file__).resolve().parent
-
-
-class Ticker(Component):
-    out = Output(int)
-    rate_hz = 50.0
-
-    def on_start(self):
-        self.n = 0
-
-    def step(self):
-        self.n += 1
-        return self.n
 
 
 class Fragile(Component):

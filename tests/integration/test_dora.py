@@ -18,6 +18,7 @@ from like_keras.errors import RunError, RunTimeoutError
 from like_keras.recording import read_messages
 from like_keras.transports.common.target import load_system
 from like_keras.transports.dora.compiler import plan
+from like_keras.utils.paths import resolve
 from like_keras_examples.bandit import Bandit
 from like_keras_examples.cartpole import CartPole
 from like_keras_examples.sensor_pipeline import SensorPipeline
@@ -82,7 +83,7 @@ def test_lossy_opt_in_machines_pool_size_and_external_nodes(dora, tmp_path):
         def step(self, frame):
             pass
 
-    from assets.systems import Big
+    Big = resolve(f"{SYSTEMS}:Big")  # as a node process finds it
 
     class Lossy(System):
         def __init__(self):

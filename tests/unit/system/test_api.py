@@ -10,17 +10,11 @@ from like_keras import Array, Component, Input, Msg, Node, Output, System, Syste
 from like_keras.errors import TransportError
 from like_keras.system.ports import PortRef
 
+from assets import components
 
-class Source(Component):
-    out = Output(int)
+
+class Source(components.Ticker):  # counts 1, 2, 3...
     rate_hz = 10.0
-
-    def on_start(self):
-        self.n = 0
-
-    def step(self):
-        self.n += 1
-        return self.n
 
 
 class Double(Component):
@@ -119,17 +113,6 @@ def test_config_dataclass_and_rate_from_config_or_class():
 
 
 def test_sampled_inputs_and_defaults():
-    class Fast(Component):
-        v = Output(int)
-        rate_hz = 10.0
-
-        def on_start(self):
-            self.n = 0
-
-        def step(self):
-            self.n += 1
-            return self.n
-
     class Slow(Component):
         v = Input(int, trigger=False, default=-1)
         seen = Output(int)
@@ -146,10 +129,10 @@ def test_sampled_inputs_and_defaults():
         def step(self, v, other):
             return v * 100 + other
 
-    fast, slow, trig = Fast(name="fast"), Slow(name="slow"), Trig(name="trig")
+    fast, slow, trig = Source(name="fast"), Slow(name="slow"), Trig(name="trig")
     system = System(
         name="sampling", components=[fast, slow, trig],
-        connections=[(fast.v, slow.v), (fast.v, trig.v)], clock="fast",
+        connections=[(fast.out, slow.v), (fast.out, trig.v)], clock="fast",
     )
     result = system.launch(iterations=10, record=["slow.seen", "trig.got"])
     # slow ticks at 0.4 s and 0.8 s: it sees the fast counter's latest value, not every message.

@@ -26,6 +26,7 @@ from like_keras.errors import (
 )
 from like_keras.transports.common.target import load_system
 
+from assets.components import Ticker
 from conftest import SYSTEMS
 
 
@@ -300,18 +301,7 @@ def test_exception_in_step_names_component_and_step_with_original_traceback():
         def on_stop(self):
             self.stopped = True
 
-    class Counter(Component):
-        out = Output(int)
-        rate_hz = 100.0
-
-        def on_start(self):
-            self.n = 0
-
-        def step(self):
-            self.n += 1
-            return self.n
-
-    c, f = Counter(name="counter"), Fragile(name="fragile")
+    c, f = Ticker(name="counter"), Fragile(name="fragile")
     system = System(name="s", nodes=[Node("n1")], components=[c, f], connections=[(c.out, f.x)])
     with pytest.raises(RunError) as info:
         system.launch(iterations=10)

@@ -13,19 +13,12 @@ from like_keras.errors import RunError, RunTimeoutError
 from like_keras.recording import read_messages
 from like_keras.transports.common.target import load_system
 
+from assets.components import Ticker
 from conftest import SYSTEMS, assert_names_the_hang
 
 
-class Clock(Component):
-    tick = Output(int)
+class Clock(Ticker):  # counts 1, 2, 3...
     rate_hz = 20.0
-
-    def on_start(self):
-        self.n = 0
-
-    def step(self):
-        self.n += 1
-        return self.n
 
 
 class Relay(Component):
@@ -60,13 +53,13 @@ def pipeline():
     clock.node, r1.node, r2.node, slow.node = n1, n2, n2, n1
     return System(
         name="pipe", nodes=[n1, n2], components=[clock, r1, r2, slow],
-        connections=[(clock.tick, r1.x), (r1.y, r2.x)],
+        connections=[(clock.out, r1.x), (r1.y, r2.x)],
     ), r1, r2
 
 
 def test_iterations_contract_clock_steps_n_times_then_drain_then_on_stop():
     system, r1, r2 = pipeline()
-    result = system.launch(iterations=7, record=["clock.tick", "r2.y"])
+    result = system.launch(iterations=7, record=["clock.out", "r2.y"])
     assert result.steps == {"clock": 7, "r1": 7, "r2": 7, "slow": 1}  # slow ticked once at 0.333 s
     # Everything the clock sent was delivered, in order, exactly once, before on_stop.
     assert result.messages("r2.y") == list(range(1, 8))
@@ -176,13 +169,13 @@ def test_arrays_are_converted_safely_and_delivered_read_only():
 
 def test_recording_is_a_rosbag2_bag_of_ros2_messages():
     system, _, _ = pipeline()
-    result = system.launch(iterations=5, record=["clock.tick"])
+    result = system.launch(iterations=5, record=["clock.out"])
     bag = result.recording
     assert bag.name == "recording" and sorted(p.name for p in bag.iterdir()) == ["metadata.yaml", "recording.mcap"]
     assert not list(bag.parent.glob(".*.tmp"))  # written aside, then moved into place
     with AnyReader([bag]) as reader:  # rosbags reads it as any bag
         (conn,) = reader.connections
-        assert (conn.topic, conn.msgtype) == ("/pipe/clock/tick", "std_msgs/msg/Int64")  # its ROS 2 topic
+        assert (conn.topic, conn.msgtype) == ("/pipe/clock/out", "std_msgs/msg/Int64")  # its ROS 2 topic
         got = [(t, reader.deserialize(raw, conn.msgtype).data) for _, t, raw in reader.messages()]
     assert [v for _, v in got] == [1, 2, 3, 4, 5]
     assert [t - got[0][0] for t, _ in got] == [50_000_000 * k for k in range(5)]  # simulated time
@@ -196,9 +189,9 @@ def test_recording_is_a_rosbag2_bag_of_ros2_messages():
 
 def test_run_dir_option_keeps_files_where_asked(tmp_path):
     system, _, _ = pipeline()
-    result = system.launch(iterations=3, record=["clock.tick"], run_dir=tmp_path / "run")
+    result = system.launch(iterations=3, record=["clock.out"], run_dir=tmp_path / "run")
     assert result.recording == (tmp_path / "run" / "recording").resolve()
-    assert result.messages("clock.tick") == [1, 2, 3]
+    assert result.messages("clock.out") == [1, 2, 3]
     with pytest.raises(KeyError, match="'r1.y' was not recorded"):
         result.messages("r1.y")
 
@@ -212,13 +205,13 @@ def test_a_failed_run_keeps_what_it_recorded(tmp_path):
                 raise RuntimeError("bang")
 
     clock, bomb = Clock(name="clock"), Bomb(name="bomb")
-    system = System(name="bomb", components=[clock, bomb], connections=[(clock.tick, bomb.x)])
+    system = System(name="bomb", components=[clock, bomb], connections=[(clock.out, bomb.x)])
     with pytest.raises(RunError, match="bang") as info:
-        system.launch(iterations=5, record=["clock.tick"], run_dir=tmp_path)
+        system.launch(iterations=5, record=["clock.out"], run_dir=tmp_path)
     # A complete bag (written aside, then moved), with everything sent before the failure.
     assert info.value.recording == tmp_path.resolve() / "recording"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["rec", "recording"]
-    assert read_messages(info.value.recording) == {"clock.tick": [1, 2]}
+    assert read_messages(info.value.recording) == {"clock.out": [1, 2]}
 
 
 def test_ctrl_c_keeps_the_recording(monkeypatch, tmp_path):
