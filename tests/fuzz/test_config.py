@@ -52,6 +52,8 @@ def test_config_values_arrive_unchanged_in_every_dora_node(text, number, ratio):
 
 @settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @example(text="it's \"q\"\n$(echo pwned) é", number=10**40, ratio=math.nan)
+@example(text="Infinity", number=0, ratio=0.0)  # ROS 2 read a plain Infinity in the parameter file as a double
+@example(text="\x9c\x1d\x0f¿+\U000186d5\U000f909a\U0007ce77\x06öà", number=10**40, ratio=4455750247474410.0)
 @given(text=TEXTS, number=NUMBERS, ratio=RATIOS)
 def test_config_values_arrive_unchanged_in_every_ros2_node(text, number, ratio):
     ros2_env()

@@ -15,8 +15,6 @@ style that ament_lint checks (single quotes, Google import order, Apache header)
 from __future__ import annotations
 
 import json
-import pprint
-import textwrap
 from typing import Any
 
 import yaml
@@ -24,12 +22,10 @@ import yaml
 from like_keras.errors import TransportError
 from like_keras.graph.ir import SystemGraph
 from like_keras.msgs.ros_mapping import interfaces_name
-
 from like_keras_ros.host import RUN_PARAMETERS, parameters, plan
 from like_keras_ros.interfaces import package_xml, user_msgs
 from like_keras_ros.launch_file import launch_file
 from like_keras_ros.templates import LINT_TESTS, copyright_header
-
 
 _MAX_LINE = 99  # ament_flake8's limit
 
@@ -142,14 +138,26 @@ def _nodes_py(graph: SystemGraph) -> str:
     )
 
 
-def _assignment(name: str, value: Any, call: str = "") -> str:
+def _assignment(name: str, value: str, call: str = "") -> str:
     """``name = call(value)`` as Python source, wrapped over lines within ROS 2's line
     length (constructor arguments can be long)."""
     line = f"{name} = {call}({value!r})\n" if call else f"{name} = {value!r}\n"
     if len(line) <= _MAX_LINE:
         return line
-    literal = textwrap.indent(pprint.pformat(value, width=_MAX_LINE - 4, sort_dicts=False), "    ")
+    # Adjacent literals, each within the line whatever its characters escape to.
+    literal = "\n".join(f"    {piece!r}" for piece in _pieces(value, _MAX_LINE - 4))
     return f"{name} = {call}(\n{literal}\n)\n"
+
+
+def _pieces(text: str, width: int) -> list[str]:
+    """``text`` cut into pieces whose literals (``repr``) are at most ``width`` long."""
+    pieces, piece = [], ""
+    for char in text:
+        if piece and len(repr(piece + char)) > width:
+            pieces.append(piece)
+            piece = ""
+        piece += char
+    return pieces + [piece]
 
 
 def _parameters_yaml(graph: SystemGraph) -> str:
@@ -162,7 +170,20 @@ def _parameters_yaml(graph: SystemGraph) -> str:
         nested: dict[str, dict[str, Any]] = {"like_keras": dict(RUN_PARAMETERS)}
         for key, value in parameters(graph, node.name).items():
             comp, _, field = key.partition(".")
-            nested.setdefault(comp, {})[field] = value
+            nested.setdefault(comp, {})[field] = _Quoted(value) if isinstance(value, str) else value
         doc[f"/**/{node.name}"] = {"ros__parameters": nested}
     header = f"# Parameters of the like-keras system '{graph.name}' (generated): component Config fields.\n"
-    return header + yaml.safe_dump(doc, sort_keys=False)
+    return header + yaml.dump(doc, Dumper=_ParameterDumper, sort_keys=False)
+
+
+class _Quoted(str):
+    """A string parameter value, written quoted: ROS 2's parameter parser reads a plain
+    ``inf``, ``Infinity``, ``1e3`` or ``on`` as a number or a bool, a quoted one as a string."""
+
+
+class _ParameterDumper(yaml.SafeDumper):
+    pass
+
+
+_ParameterDumper.add_representer(_Quoted, lambda dumper, value: dumper.represent_scalar(
+    "tag:yaml.org,2002:str", str(value), style="'" if "\n" not in value else '"'))
