@@ -15,6 +15,7 @@ from typing import Any
 
 from rosbags.typesys import Stores, get_types_from_msg, get_typestore
 from websockets.exceptions import ConnectionClosed
+from websockets.exceptions import WebSocketException
 from websockets.sync.client import connect
 
 SUBPROTOCOLS = ["foxglove.sdk.v1", "foxglove.websocket.v1"]
@@ -22,7 +23,8 @@ _MESSAGE_DATA = struct.Struct("<BIQ")
 
 
 class FoxgloveClient:
-    """Connects to ``url`` (retrying while the server is not up yet, for ``wait`` s)."""
+    """Connects to ``url`` (retrying while the server is not up yet, for ``wait`` s, as
+    Foxglove does: also when a server that is closing resets the handshake)."""
 
     def __init__(self, url: str, wait: float = 30.0, read_delay: float = 0.0) -> None:
         deadline = time.monotonic() + wait
@@ -31,7 +33,7 @@ class FoxgloveClient:
                 self.ws = connect(url, subprotocols=SUBPROTOCOLS, open_timeout=5, close_timeout=1, max_size=None,
                                   proxy=None, legacy=True)  # a plain connection, closed by close()
                 break
-            except OSError:
+            except (OSError, WebSocketException):
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.05)
