@@ -5,13 +5,13 @@
     from like_keras import Live    # where launch(live=...) serves its Foxglove live view
 """
 
-from like_keras.system.component import Component
 from like_keras.graph.ir import SystemGraph
 from like_keras.live import Live
-from like_keras.system.node import Node
-from like_keras.system.ports import Input, Output
 from like_keras.recording.replay import Replay
 from like_keras.result import RunResult
+from like_keras.system.component import Component
+from like_keras.system.node import Node
+from like_keras.system.ports import Input, Output
 from like_keras.system.system import System
 from like_keras.system.types import Array, Msg
 

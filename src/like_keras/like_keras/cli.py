@@ -25,9 +25,9 @@ from typing import Any
 
 import yaml
 
-from like_keras.graph.summary import count as _count
-from like_keras.graph.draw import FORMATS
 from like_keras.errors import LikeKerasError, RunError
+from like_keras.graph.draw import FORMATS
+from like_keras.graph.summary import count as _count
 from like_keras.live import Live
 from like_keras.recording.replay import Replay
 from like_keras.result import RunResult

@@ -6,7 +6,6 @@ import argparse
 from pathlib import Path
 
 from like_keras.transports.common.target import load_system
-
 from like_keras_examples import EXAMPLES
 
 

@@ -10,13 +10,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from like_keras.utils.files import replace_tree
 from like_keras.errors import TransportError
 from like_keras.graph.ir import SystemGraph
 from like_keras.transports.common.target import require_rebuildable
-
+from like_keras.utils.files import replace_tree
 from like_keras_ros.bringup import bringup_files, bringup_name
 from like_keras_ros.interfaces import write_interfaces
+
 
 def compile(graph: SystemGraph, out: Path, **options: Any) -> Path:
     """Write the system's ROS 2 packages into ``out`` (a workspace's ``src``); returns ``out``."""

@@ -34,16 +34,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from like_keras.system import types
-from like_keras.transports.common import drain
-from like_keras.transports.common.host import NodeHost
-from like_keras.system.component import Component
-from like_keras.transports.common.credits import Credits, ack_every
 from like_keras.errors import RunError
 from like_keras.graph.ir import ConnectionSpec, SystemGraph
 from like_keras.msgs.ros_mapping import input_mapping, port_mapping, topic_of
 from like_keras.recording.replay import Feed
 from like_keras.runtime.taps import Recorder
+from like_keras.system import types
+from like_keras.system.component import Component
+from like_keras.transports.common import drain
+from like_keras.transports.common.credits import Credits, ack_every
+from like_keras.transports.common.host import NodeHost
 
 _SLICE = 256  # local events processed between two looks at the clock, ROS and the drain
 _SMALL_WINDOW = 500  # messages in flight to one node, for messages without big arrays

@@ -12,12 +12,11 @@ import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from pathlib import Path
 
-from like_keras.system import types
-from like_keras.utils.files import replace_tree
 from like_keras.errors import InvalidNameError
 from like_keras.graph.ir import SystemGraph
-
 from like_keras.msgs.ros_mapping import catalog_type, interfaces_name, msg_classes, msg_definition, user_msg_types
+from like_keras.system import types
+from like_keras.utils.files import replace_tree
 
 _MSG_NAME = re.compile(r"[A-Z][A-Za-z0-9]*\Z")
 _FIELD_NAME = re.compile(r"(?!.*__)(?!.*_\Z)[a-z][a-z0-9_]*\Z")

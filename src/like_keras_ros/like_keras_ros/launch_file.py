@@ -13,7 +13,6 @@ from __future__ import annotations
 from pprint import pformat
 
 from like_keras.graph.ir import SystemGraph
-
 from like_keras_ros.host import RUN_PARAMETERS
 from like_keras_ros.templates import copyright_header
 

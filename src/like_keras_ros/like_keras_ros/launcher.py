@@ -12,21 +12,19 @@ from __future__ import annotations
 
 import os
 import shutil
-from pathlib import Path
 from typing import Any
 
-from like_keras.transports.common import rundir
-from like_keras.utils.files import tail
-from like_keras.transports.common.options import RunOptions
-from like_keras.transports.common.supervise import prepare, supervise
 from like_keras.errors import TransportError
 from like_keras.graph.ir import SystemGraph
 from like_keras.recording.replay import to_arg
 from like_keras.result import RunResult
-
+from like_keras.transports.common import rundir
+from like_keras.transports.common.options import RunOptions
+from like_keras.transports.common.supervise import prepare, supervise
+from like_keras.utils.files import tail
+from like_keras_ros import workspace
 from like_keras_ros.bringup import bringup_name
 from like_keras_ros.environment import ros_environment, sourced
-from like_keras_ros import workspace
 
 _GRACE = 5.0  # seconds a stopped launch gets to drain and end before it is killed
 

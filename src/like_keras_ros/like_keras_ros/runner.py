@@ -26,13 +26,12 @@ from typing import Any
 
 import numpy as np
 
+from like_keras.errors import RunError
 from like_keras.recording import replay
 from like_keras.transports.common import drain
-from like_keras.transports.common.rundir import NodeFiles
-from like_keras.errors import RunError
 from like_keras.transports.common.host import rebuild_node
+from like_keras.transports.common.rundir import NodeFiles
 from like_keras.transports.common.target import node_arguments
-
 from like_keras_ros.host import RUN_PARAMETERS, Host, Qos, parameters
 
 _READY_TIMEOUT = 30.0

@@ -22,7 +22,6 @@ from typing import IO
 from like_keras.errors import TransportError
 from like_keras.msgs.ros_mapping import interfaces_name
 from like_keras.system.system import System
-
 from like_keras_ros.environment import ros_environment
 from like_keras_ros.interfaces import user_msgs
 

@@ -12,10 +12,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from like_keras.system import types
-from like_keras.utils.files import atomic_write
 from like_keras.errors import TransportError
 from like_keras.graph.ir import SystemGraph
+from like_keras.system import types
+from like_keras.utils.files import atomic_write
 
 FORMATS = ("svg", "png", "dot")
 

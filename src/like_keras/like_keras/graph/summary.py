@@ -7,8 +7,8 @@ from collections.abc import Callable
 from io import StringIO
 from typing import Any
 
-from like_keras.system import types
 from like_keras.graph.ir import PortSpec, SystemGraph
+from like_keras.system import types
 
 
 def _port(p: PortSpec) -> str:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Collection
-from typing import Any
 
 from like_keras.errors import (
     DuplicateNameError,

@@ -21,12 +21,12 @@ from typing import Any
 import foxglove
 from foxglove import Channel, Context, Schema
 
-from like_keras.utils.files import atomic_write
 from like_keras.errors import ConfigError
 from like_keras.graph.ir import SystemGraph
-from like_keras.recording.cdr import PortCodec, typestore
 from like_keras.live import Live
 from like_keras.live.feed import HEADER, address_file
+from like_keras.recording.cdr import PortCodec, typestore
+from like_keras.utils.files import atomic_write
 
 BACKLOG = 128  # messages queued per client before Foxglove drops the oldest (memory: 128 frames)
 _JOIN_S = 5.0  # how long closing waits for node processes' last messages

@@ -28,8 +28,8 @@ from typing import Any
 
 import numpy as np
 
-from like_keras.system import types
 from like_keras.graph.ir import SystemGraph
+from like_keras.system import types
 from like_keras.system.types import Array, Msg
 
 Factory = Callable[..., Any]  # make(typename, **fields) -> a ROS message

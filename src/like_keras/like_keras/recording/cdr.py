@@ -14,11 +14,17 @@ from typing import Any
 from rosbags.typesys import Stores, get_types_from_msg, get_typestore
 from rosbags.typesys.store import Typestore
 
-from like_keras.system import types
 from like_keras.graph.ir import SystemGraph
 from like_keras.msgs.ros_mapping import (
-    RosMapping, interfaces_name, mapping, msg_definition, port_mapping, topic_of, user_msg_types,
+    RosMapping,
+    interfaces_name,
+    mapping,
+    msg_definition,
+    port_mapping,
+    topic_of,
+    user_msg_types,
 )
+from like_keras.system import types
 
 
 def typestore(graph: SystemGraph | None = None) -> Typestore:

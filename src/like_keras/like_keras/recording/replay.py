@@ -27,10 +27,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from like_keras.runtime.taps import Paced
-from like_keras.system.component import Component
 from like_keras.errors import ReplayError
 from like_keras.graph.ir import SystemGraph
+from like_keras.runtime.taps import Paced
+from like_keras.system.component import Component
 
 PACE_HZ = 1000.0  # how often a paced player (Dora, ROS 2) looks for due messages
 

@@ -14,11 +14,11 @@ from collections import deque
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from like_keras.system import types
-from like_keras.system.component import Component
 from like_keras.errors import RunError, UndeclaredOutputError, ValueTypeError
 from like_keras.graph.ir import ConnectionSpec, SystemGraph
 from like_keras.runtime.taps import Feed, LiveView, Paced, Recorder
+from like_keras.system import types
+from like_keras.system.component import Component
 
 Event = tuple[str, str, Any]  # (component, input port, value)
 

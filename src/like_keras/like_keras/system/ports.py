@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from like_keras.system import types
 from like_keras.errors import PortTypeError
+from like_keras.system import types
 
 if TYPE_CHECKING:
     from like_keras.system.component import Component

@@ -6,13 +6,10 @@ import dataclasses
 import inspect
 import json
 import re
-from pathlib import Path
 from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
-from like_keras.system import types
-from like_keras.utils.paths import class_path
-from like_keras.system.component import Component
 from like_keras.errors import (
     GraphError,
     InvalidConnectionError,
@@ -21,11 +18,14 @@ from like_keras.errors import (
     UnknownPortError,
 )
 from like_keras.graph.ir import ComponentSpec, ConnectionSpec, NodeSpec, PortSpec, SystemGraph
+from like_keras.graph.validation import check_system_name, infer_clock, validate
 from like_keras.live import Live
+from like_keras.result import RunResult
+from like_keras.system import types
+from like_keras.system.component import Component
 from like_keras.system.node import Node
 from like_keras.system.ports import PortRef
-from like_keras.result import RunResult
-from like_keras.graph.validation import check_system_name, infer_clock, validate
+from like_keras.utils.paths import class_path
 
 _DEFAULT_NODE = "main"
 

@@ -25,9 +25,9 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from like_keras.utils.files import atomic_write
 from like_keras.errors import RunError
 from like_keras.graph.ir import SystemGraph
+from like_keras.utils.files import atomic_write
 
 BUSY_SIGNAL = signal.SIGUSR1  # the launcher asks a node what it is busy in
 

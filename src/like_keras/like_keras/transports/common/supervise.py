@@ -15,17 +15,15 @@ import subprocess
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
 
-from like_keras.transports.common import rundir
-from like_keras.utils.files import tail
 from like_keras.errors import RunError, RunTimeoutError
 from like_keras.graph.ir import SystemGraph
 from like_keras.recording.replay import Replay
 from like_keras.result import RunResult
 from like_keras.runtime.node_runtime import describe_busy
-from like_keras.transports.common.options import RunOptions
-from like_keras.transports.common.options import check_run
+from like_keras.transports.common import rundir
+from like_keras.transports.common.options import RunOptions, check_run
+from like_keras.utils.files import tail
 
 POLL = 0.05
 

@@ -12,10 +12,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-from like_keras.utils.paths import is_file, resolve
 from like_keras.errors import RunError, TargetError, TransportError
 from like_keras.graph.ir import SystemGraph
 from like_keras.system.system import System
+from like_keras.utils.paths import is_file, resolve
 
 
 def load_system(target: str, kwargs: dict[str, Any] | None = None) -> System:

@@ -33,15 +33,14 @@ from typing import Any
 
 import yaml
 
+from like_keras.graph.ir import SystemGraph
+from like_keras.recording.replay import PACE_HZ
 from like_keras.system import types
 from like_keras.transports.common import rundir
-from like_keras.transports.common.drain import coordinator_of, peers
-from like_keras.utils.files import atomic_write
 from like_keras.transports.common.credits import ack_every
-from like_keras.errors import TransportError
-from like_keras.graph.ir import SystemGraph
+from like_keras.transports.common.drain import coordinator_of, peers
 from like_keras.transports.common.target import require_rebuildable
-from like_keras.recording.replay import PACE_HZ
+from like_keras.utils.files import atomic_write
 
 PROBE = "lk_probe"
 REPORT = "lk_report"

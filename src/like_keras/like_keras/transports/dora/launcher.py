@@ -19,15 +19,15 @@ import time
 from pathlib import Path
 from typing import Any
 
-from like_keras.utils.files import atomic_write
-from like_keras.transports.common.options import RunOptions
-from like_keras.transports.common.supervise import prepare, supervise
 from like_keras.errors import TransportError
 from like_keras.graph.ir import SystemGraph
 from like_keras.recording.replay import to_arg
 from like_keras.result import RunResult
+from like_keras.transports.common.options import RunOptions
+from like_keras.transports.common.supervise import prepare, supervise
 from like_keras.transports.dora.compiler import compile
 from like_keras.transports.dora.drops import DropWatch
+from like_keras.utils.files import atomic_write
 
 _GRACE = 3.0  # seconds a stopped dataflow gets to drain before it is killed
 

@@ -21,15 +21,15 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from like_keras.transports.common import rundir
-from like_keras.recording import replay as replay_mod
-from like_keras.utils.progress import progress as progress_bar
 from like_keras.errors import RunError, RunTimeoutError, TransportError
 from like_keras.graph.ir import ConnectionSpec, SystemGraph
 from like_keras.recording import PartWriter
+from like_keras.recording import replay as replay_mod
 from like_keras.result import RunResult
 from like_keras.runtime.node_runtime import Event, NodeRuntime, busy, describe_busy
+from like_keras.transports.common import rundir
 from like_keras.transports.common.options import RunOptions, check_run
+from like_keras.utils.progress import progress as progress_bar
 
 _CHECK_EVERY = 512  # events between wall-clock checks (timeout, progress)
 
