@@ -184,7 +184,7 @@ def _is_param(value: Any) -> bool:
 
 
 class RosIO(Protocol):
-    """What the bridge needs from rclpy (or from a test's loopback)."""
+    """What the host needs from rclpy (or from a test's loopback)."""
 
     def publish(self, topic: str, message: Any) -> None: ...
 

@@ -3,7 +3,7 @@
 The packages are compiled into the run directory's workspace (``<run_dir>/ws``) and
 built with colcon (a build of the same files is reused); ``ros2 launch`` then runs the
 bringup package's launch file with the run bounds, the run directory and the ports to
-record as launch arguments. The nodes report to the run directory (``_rundir``), so the
+record as launch arguments. The nodes report to the run directory (``common.rundir``), so the
 launcher fails fast, stops everything on ``timeout`` and Ctrl-C, and returns the same
 ``RunResult`` as every transport. ROS 2's own logs go to ``<run_dir>/log``.
 """

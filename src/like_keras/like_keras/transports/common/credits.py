@@ -6,7 +6,7 @@ most a window of messages in flight to each receiving node, and waits for room. 
 receiver counts what it takes in and acknowledges in batches (every ``ack_every``
 receipts of an input), with running totals, so a later acknowledgement makes up for
 any earlier one. The transports carry the acknowledgements (``transports/dora/flow.py``,
-``like_keras_ros.bridge``) and decide what a sender does while it waits.
+``like_keras_ros.host``) and decide what a sender does while it waits.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ cross-process messages it has sent and received so far. When two consecutive wav
 give the same totals and sent == received, nothing was sent or received between them
 and nothing is in flight: the coordinator sends the exit probe and everyone stops.
 
-Transport adapters (the Dora runner, the ROS 2 bridge) carry the small JSON payloads;
+Transport adapters (the Dora host, the ROS 2 host) carry the small JSON payloads;
 the decisions are here.
 """
 

@@ -1,6 +1,6 @@
 """Supervising a multi-process run: the transport's own launcher (``dora run``,
 ``ros2 launch``) in a session of its own, and the node processes it starts, watched
-through the run directory (``_rundir``).
+through the run directory (``rundir``).
 
 Neither Dora nor ROS 2 launch fails fast, so this does: a node that reports a failure
 or dies makes ``wait`` raise at once; ``timeout`` raises ``RunTimeoutError``; ``kill``
