@@ -2,7 +2,7 @@
 this folder as ``components`` (node processes load those files with this folder on
 sys.path)."""
 
-from like_keras import Component, Output
+from like_keras import Component, Input, Output
 
 
 class Ticker(Component):
@@ -18,3 +18,25 @@ class Ticker(Component):
     def step(self):
         self.n += 1
         return self.n
+
+
+class Double(Component):
+    """Doubles what it gets."""
+
+    x = Input(int)
+    y = Output(int)
+
+    def step(self, x):
+        return 2 * x
+
+
+class Sink(Component):
+    """Keeps what it gets, in ``seen``."""
+
+    x = Input(int)
+
+    def on_start(self):
+        self.seen = []
+
+    def step(self, x):
+        self.seen.append(x)

@@ -11,28 +11,11 @@ from like_keras.errors import TransportError
 from like_keras.system.ports import PortRef
 
 from assets import components
+from assets.components import Double, Sink
 
 
 class Source(components.Ticker):  # counts 1, 2, 3...
     rate_hz = 10.0
-
-
-class Double(Component):
-    x = Input(int)
-    y = Output(int)
-
-    def step(self, x):
-        return 2 * x
-
-
-class Sink(Component):
-    x = Input(int)
-
-    def on_start(self):
-        self.seen = []
-
-    def step(self, x):
-        self.seen.append(x)
 
 
 class Chain(System):

@@ -8,13 +8,15 @@ import pyarrow as pa
 import pytest
 from dora.testing import MockNode
 
-from like_keras import Component, Input, Node, Output, System
+from like_keras import Component, Node, Output, System
 from like_keras.errors import RunError
 from like_keras.transports.common import drain
 from like_keras.transports.dora import codec
 from like_keras.transports.dora.compiler import PROBE, REPORT
 from like_keras.transports.dora.host import Host
 from like_keras.transports.dora.sequence import Numbering
+
+from assets.components import Double, Sink
 
 
 class Source(Component):
@@ -24,28 +26,13 @@ class Source(Component):
         return 1
 
 
-class Doubler(Component):
-    x = Input(int)
-    y = Output(int)
-
-    def step(self, x):
-        return 2 * x
-
-
-class Sink(Component):
-    x = Input(int)
-
-    def step(self, x):
-        return None
-
-
 class Line(System):
     """a: source -> b: doubler -> c: sink, each in a node (process) of its own."""
 
     def __init__(self):
         self.a, self.b, self.c = Node("a"), Node("b"), Node("c")
         self.source = Source.from_node(self.a)
-        self.doubler = Doubler.from_node(self.b)
+        self.doubler = Double.from_node(self.b)
         self.sink = Sink.from_node(self.c)
         self.connect(self.source.out, self.doubler.x)
         self.connect(self.doubler.y, self.sink.x)
