@@ -15,12 +15,32 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from like_keras_ros.compiler import compile
-from like_keras_ros.launcher import launch
+if TYPE_CHECKING:
+    from like_keras.graph.ir import SystemGraph
+    from like_keras.result import RunResult
+    from like_keras.transports import RunOptions
 
 __all__ = ["cli", "compile", "launch"]
+
+# The modules behind the seam load when called: a node process (``runner``) imports this
+# package too, and needs neither the compiler nor the launcher.
+
+
+def compile(graph: SystemGraph, out: Path, **options: Any) -> Path:
+    """Write the system's ROS 2 packages into ``out`` (``compiler.compile``)."""
+    from like_keras_ros import compiler
+
+    return compiler.compile(graph, out, **options)
+
+
+def launch(system: Any, graph: SystemGraph, options: RunOptions, **extra: Any) -> RunResult:
+    """Build the system's packages and run them with ``ros2 launch`` (``launcher.launch``)."""
+    from like_keras_ros import launcher
+
+    return launcher.launch(system, graph, options, **extra)
 
 
 def cli(sub: argparse._SubParsersAction, command: Callable[..., argparse.ArgumentParser]) -> None:

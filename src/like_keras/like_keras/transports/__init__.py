@@ -22,13 +22,15 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
-from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from like_keras.errors import TransportError
 from like_keras.transports.common.options import RunOptions
+
+if TYPE_CHECKING:
+    from importlib.metadata import EntryPoint
 
 GROUP = "like_keras.transports"
 
@@ -37,16 +39,17 @@ __all__ = ["GROUP", "RunOptions", "available", "get", "get_compiler", "commands"
 
 def available() -> list[str]:
     """Names of the transports that this installation provides."""
-    return [name for name in _registered() if _try_import(name) is not None]
+    return [name for name, ep in _registered().items() if _try_import(ep) is not None]
 
 
 def get(name: str) -> ModuleType:
     """The transport module called ``name``; TransportError names the choices otherwise."""
-    if name not in _registered():
+    ep = _registered().get(name)
+    if ep is None:
         raise TransportError(
             f"unknown transport {name!r}; available transports: {', '.join(available())}"
         )
-    module = _try_import(name)
+    module = _try_import(ep)
     if module is None:
         raise TransportError(
             f"transport {name!r} is not provided by this installation; "
@@ -70,16 +73,14 @@ def get_compiler(name: str) -> Callable[..., Path]:
 
 def commands() -> dict[str, Callable[..., None]]:
     """The ``cli`` hooks of the installed transports that add ``lk`` subcommands."""
-    hooks = {}
-    for name in available():
-        hook = getattr(get(name), "cli", None)
-        if hook is not None:
-            hooks[name] = hook
-    return hooks
+    modules = {name: _try_import(ep) for name, ep in _registered().items()}
+    return {name: m.cli for name, m in modules.items() if m is not None and hasattr(m, "cli")}
 
 
 def _registered() -> dict[str, EntryPoint]:
     """The group's entry points by name (the first of a name wins), built-in ones first."""
+    from importlib.metadata import entry_points  # here: node processes import this package, not the registry
+
     found: dict[str, EntryPoint] = {}
     for ep in entry_points(group=GROUP):
         found.setdefault(ep.name, ep)
@@ -89,12 +90,11 @@ def _registered() -> dict[str, EntryPoint]:
 _ORDER = {"native": 0, "dora": 1, "ros2": 2}
 
 
-def _try_import(name: str) -> ModuleType | None:
+def _try_import(ep: EntryPoint) -> ModuleType | None:
     """The transport's module, or None when a package it needs is not installed."""
-    module = _registered()[name].value.partition(":")[0]
     try:
-        return importlib.import_module(module)
+        return importlib.import_module(ep.module)
     except ModuleNotFoundError as exc:
-        if exc.name and module.startswith(exc.name):
+        if exc.name and ep.module.startswith(exc.name):
             return None
         raise

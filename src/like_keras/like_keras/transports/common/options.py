@@ -6,12 +6,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from like_keras.graph.ir import SystemGraph
 from like_keras.graph.validation import require_stepping_clock
-from like_keras.recording import parse_record
-from like_keras.recording.replay import Replay, Source, check, parse
+
+if TYPE_CHECKING:
+    from like_keras.recording.replay import Replay, Source
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,9 @@ def check_run(graph: SystemGraph, options: RunOptions) -> tuple[frozenset[tuple[
     """What every transport checks before a run starts: a clock for ``iterations``, the
     ports to ``record``, the bags to ``replay``. Returns the ports, the run's iterations (a
     replayed clock ends with its bag), the replays and the sources already read."""
+    from like_keras.recording import parse_record  # here, not above: the seam that imports
+    from like_keras.recording.replay import check, parse  # RunOptions stays light
+
     ports = parse_record(graph, list(options.record))
     replays = parse(options.replay)
     if options.iterations is not None:
