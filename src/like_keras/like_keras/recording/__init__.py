@@ -15,13 +15,24 @@ messages and bytes.
 
 from __future__ import annotations
 
+from typing import Any
+
 from like_keras.errors import RecordError
 from like_keras.graph.ir import SystemGraph
 from like_keras.msgs.ros_mapping import port_mapping
-from like_keras.recording.bag import read_messages, write_bag
-from like_keras.recording.part import PartWriter
 
 __all__ = ["PartWriter", "parse_record", "read_messages", "write_bag"]
+_LAZY = {"read_messages": "bag", "write_bag": "bag", "PartWriter": "part"}
+
+
+def __getattr__(name: str) -> Any:
+    """The bag and part modules (rosbags, mcap) load on first use, so that a light
+    submodule (``replay``, which ``import like_keras`` needs) does not pay for them."""
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
 
 
 def parse_record(graph: SystemGraph, record: list[str]) -> frozenset[tuple[str, str]]:
