@@ -11,6 +11,10 @@ STAMP := $(VENV)/.installed
 # The second set is in Debian 12; where apt has no such package the ROS packaging
 # tests skip, except under CI=true, where setup fails.
 APT_PACKAGES := python3-venv python3-pip graphviz
+# Deployment and its tests: ssh and rsync (what ships a system to a robot), iproute2
+# (robots simulated as network namespaces), systemd (systemd-analyze checks service
+# units), and podman, runc and debootstrap (container images built and run here).
+APT_DEPLOY := openssh-client openssh-server rsync iproute2 systemd podman runc debootstrap
 APT_ROS_TOOLS := ament-cmake ament-lint python3-ament-index python3-ament-package rosidl-core rosidl-tools
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PACKAGES := src/like_keras src/like_keras_examples src/like_keras_ros
@@ -22,10 +26,10 @@ setup: $(STAMP)
 $(STAMP): requirements.txt requirements-runtime.txt Makefile $(addsuffix /setup.py,$(PACKAGES)) $(addsuffix /setup.cfg,$(PACKAGES))
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 10), sys.version' 2>/dev/null \
 	  || { echo "like-keras needs Python >= 3.10 at $(PYTHON) (set PYTHON=...)"; exit 1; }
-	@missing=""; for p in $(APT_PACKAGES) $(APT_ROS_TOOLS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	@missing=""; for p in $(APT_PACKAGES) $(APT_DEPLOY) $(APT_ROS_TOOLS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "apt-get install$$missing"; $(SUDO) apt-get update -qq; \
-	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(APT_PACKAGES) || exit 1; \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(APT_PACKAGES) $(APT_DEPLOY) || exit 1; \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(APT_ROS_TOOLS) \
 	    || { [ "$$CI" = true ] && exit 1; echo "warning: no ament_lint/rosidl from apt here: ROS packaging tests will skip"; }; \
 	fi
