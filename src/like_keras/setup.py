@@ -14,7 +14,7 @@ setup(
     ],
     python_requires=">=3.10",
     install_requires=["numpy>=1.24", "pyarrow>=14", "pyyaml>=6", "mcap>=1.1", "rosbags>=0.10", "rich>=13",
-                      "foxglove-sdk>=0.30"],
+                      "foxglove-sdk>=0.30", "packaging>=23"],
     extras_require={"test": ["pytest"]},
     zip_safe=True,
     entry_points={

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 
@@ -25,15 +26,26 @@ def atomic_write(path: str | Path, text: str | bytes) -> Path:
 def replace_tree(target: str | Path, files: dict[str, str]) -> Path:
     """Write a directory of generated files so it replaces ``target`` whole: built in a
     temporary sibling, then swapped in; a failure leaves the old tree untouched."""
+
+    def fill(tmp: Path) -> None:
+        for rel, text in files.items():
+            (tmp / rel).parent.mkdir(parents=True, exist_ok=True)
+            (tmp / rel).write_text(text, encoding="utf-8")
+
+    return build_tree(target, fill)
+
+
+def build_tree(target: str | Path, fill: Callable[[Path], None]) -> Path:
+    """Make ``target`` a new directory that ``fill`` writes (given an empty one): built in a
+    temporary sibling, then swapped in whole; a failure leaves the old tree untouched."""
     import shutil
 
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     try:
-        for rel, text in files.items():
-            (tmp / rel).parent.mkdir(parents=True, exist_ok=True)
-            (tmp / rel).write_text(text, encoding="utf-8")
+        fill(tmp)
+        tmp.chmod(0o755)
         if target.exists():
             old = target.with_name(f".{target.name}.old")
             shutil.rmtree(old, ignore_errors=True)

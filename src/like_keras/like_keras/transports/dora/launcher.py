@@ -56,7 +56,7 @@ def launch(system: Any, graph: SystemGraph, options: RunOptions, *, coordinator:
     if replays:
         run_args += ["--replay", to_arg(replays)]
     atomic_write(out / "graph.json", graph.to_json())
-    path = compile(graph, out / "dataflow.yml", run_args=run_args, deploy=coordinator is not None,
+    path = compile(graph, out / "dataflow.yml", portable=False, run_args=run_args, deploy=coordinator is not None,
                    working_dir=str(out), replayed=frozenset(replays))
     cmd = [dora_cli()]
     name = f"{graph.name}-{os.getpid()}-{int(time.time())}"
