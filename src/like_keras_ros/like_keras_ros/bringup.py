@@ -22,6 +22,7 @@ import yaml
 from like_keras.errors import TransportError
 from like_keras.graph.ir import SystemGraph
 from like_keras.msgs.ros_mapping import interfaces_name
+from like_keras_ros.app import app_name
 from like_keras_ros.host import RUN_PARAMETERS, parameters, plan
 from like_keras_ros.interfaces import package_xml, user_msgs
 from like_keras_ros.launch_file import launch_file
@@ -49,11 +50,14 @@ def ros_dependencies(graph: SystemGraph) -> list[str]:
     return sorted(used)
 
 
-def bringup_files(graph: SystemGraph) -> dict[str, str]:
-    """Every file of the bringup package, by path relative to the package."""
+def bringup_files(graph: SystemGraph, app: bool = False) -> dict[str, str]:
+    """Every file of the bringup package, by path relative to the package; ``app``: the
+    system's code is the workspace's ``<system>_app`` package."""
     pkg = bringup_name(graph)
     deps = ros_dependencies(graph)
     exec_depends = ["like_keras", "like_keras_ros", "rclpy", "launch", "launch_ros", "ament_index_python"]
+    if app:
+        exec_depends.append(app_name(graph))
     exec_depends += [d for d in deps if d not in exec_depends]
     if user_msgs(graph) and interfaces_name(graph) not in exec_depends:
         exec_depends.append(interfaces_name(graph))

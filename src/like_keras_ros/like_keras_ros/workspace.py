@@ -28,13 +28,15 @@ from like_keras_ros.interfaces import user_msgs
 _STAMP = ".like_keras_build"
 
 
-def build(system: System, workspace: str | Path, *, log: IO[str] | None = None, reuse: bool = False) -> int:
+def build(system: System, workspace: str | Path, *, log: IO[str] | None = None, reuse: bool = False,
+          portable: bool = True) -> int:
     """Compile ``system`` into ``workspace/src`` and run ``colcon build``; returns its exit code.
-    ``reuse``: skip both when the workspace already holds a good build of the same files."""
+    ``reuse``: skip the build when the workspace already holds a good build of the same files;
+    ``portable``: like-keras and the system's code travel in the workspace (``app.py``)."""
     ws = Path(workspace).resolve()
     graph = system.build()
     env = _environment(graph_needs_ros=bool(user_msgs(graph)), name=interfaces_name(graph))
-    system.compile_to_transport("ros2", ws / "src")
+    system.compile_to_transport("ros2", ws / "src", portable=portable)
     key = _tree_digest(ws / "src")
     stamp = ws / _STAMP
     if reuse and stamp.exists() and stamp.read_text() == key:

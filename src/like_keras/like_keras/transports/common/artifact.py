@@ -110,9 +110,10 @@ def own_package(name: str) -> Path:
 
 
 def copy_code(src: Path, dst: Path) -> None:
-    """Copy a package folder or module file, without caches and build leftovers."""
+    """Copy a package folder (into ``dst``, which may exist) or module file, without caches
+    and build leftovers."""
     if src.is_dir():
-        shutil.copytree(src, dst, ignore=_SKIP)
+        shutil.copytree(src, dst, ignore=_SKIP, dirs_exist_ok=True)
     else:
         dst.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(src, dst)

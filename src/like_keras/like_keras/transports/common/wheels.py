@@ -101,7 +101,7 @@ def _download(requirements: list[str], cache: Path) -> None:
     """Fill the cache from the package index: wheels, or wheels built from sources."""
     pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "-q"]
     got = subprocess.run([*pip, "download", "--no-deps", "--only-binary=:all:", "-d", str(cache), *requirements],
-                         stdin=subprocess.DEVNULL)
+                         stdin=subprocess.DEVNULL, capture_output=True)  # one without a wheel fails it: see below
     if got.returncode == 0:
         return
     for req in requirements:  # one at a time: some have no wheel on the index
