@@ -107,3 +107,17 @@ def wait_until_running(run_dir, nodes, proc, seconds: float = 60) -> None:
     while not all((run_dir / "pids" / f"{n}.json").exists() for n in nodes):
         assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
         time.sleep(0.1)
+
+
+@pytest.fixture
+def fleet(tmp_path):
+    """Two simulated robots, "robot" and "base", each its own network namespace and sshd
+    (tests/robots.py): ``fleet["robot"].ssh("ls")``, ``ssh -F fleet.ssh_config robot``.
+    Skips without root or ``ip netns`` (fails under CI=true). Other fleets:
+    ``with robots(names, tmp_path, **options)``."""
+    from robots import robots, unavailable
+
+    if reason := unavailable():
+        _missing(reason)
+    with robots(["robot", "base"], tmp_path) as fleet:
+        yield fleet
