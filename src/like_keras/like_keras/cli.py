@@ -32,6 +32,7 @@ from like_keras.live import Live
 from like_keras.recording.replay import Replay
 from like_keras.result import RunResult
 from like_keras.system.system import System
+from like_keras.deploy import machines
 from like_keras.transports import commands
 from like_keras.transports.common.target import load_system
 
@@ -89,6 +90,7 @@ def _parser() -> argparse.ArgumentParser:
                      help=f"--live's port (default {Live.port}; 0: any free one)")
     run.add_argument("--live-wait", type=float, default=Live.wait, metavar="S",
                      help="with --live, wait up to S seconds for Foxglove to subscribe before the run starts")
+    _with_machines(run)
 
     command("check", "Build and validate a system; exit 1 with the error if it is wrong.", _check)
     graph = command("graph", "Print the system graph.", _graph)
@@ -98,10 +100,22 @@ def _parser() -> argparse.ArgumentParser:
     comp = command("compile", "Write what a transport needs to run the system.", _compile)
     comp.add_argument("--transport", required=True)
     comp.add_argument("--out", required=True, help="output path")
+    dep = command("deploy", "Install the system on its machines over ssh, without running it.", _deploy)
+    dep.add_argument("--transport", required=True, choices=["dora", "ros2"])
+    dep.add_argument("--service", action="store_true",
+                     help="install a systemd service that starts it at boot and restarts it on failure")
+    dep.add_argument("--rollback", action="store_true", help="make the previous release current again")
+    _with_machines(dep)
     for name, add in commands().items():  # each transport's own subcommands
         group = sub.add_parser(name, help=f"{name} transport tools.", description=f"{name} transport tools.")
         add(group.add_subparsers(dest=f"{name}_command", required=True), _target_command)
     return p
+
+
+def _with_machines(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--machine", action="append", default=[], metavar="NAME=DESTINATION",
+                        help="run Node(machine=NAME) on [user@]host[:port] or an ssh Host alias (repeat per machine)")
+    parser.add_argument("--ssh-config", metavar="PATH", help="an OpenSSH config file instead of ~/.ssh/config")
 
 
 def _with_target(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
@@ -157,11 +171,35 @@ def _run(args: argparse.Namespace) -> int:
         options["live"] = Live(host=args.host, port=args.port, wait=args.live_wait)
     elif (args.host, args.port, args.live_wait) != (Live.host, Live.port, Live.wait):
         raise SystemExit("lk: --host, --port and --live-wait set up the live view: add --live")
+    if args.machine:
+        options["machines"] = machines.parse(args.machine)
+        options["ssh_config"] = args.ssh_config
+    elif args.ssh_config:
+        raise SystemExit("lk: --ssh-config is for runs across machines: add --machine NAME=DESTINATION")
     result = system.launch(
         transport=args.transport, iterations=args.iterations, duration=args.duration,
         realtime=args.realtime, record=args.record, timeout=args.timeout, **options,
     )
     print(_describe(result, args.record))
+    return 0
+
+
+def _deploy(args: argparse.Namespace) -> int:
+    from like_keras import deploy
+
+    system = _load(args)
+    given = machines.parse(args.machine)
+    if args.rollback:
+        if args.service:
+            raise SystemExit("lk: --rollback swaps releases (a service follows): drop --service")
+        for name, path in deploy.rollback(system, args.transport, given, ssh_config=args.ssh_config).items():
+            print(f"{name}: rolled back to {path}")
+        return 0
+    for name, item in deploy.deploy(system, args.transport, given, ssh_config=args.ssh_config,
+                                    service=args.service).items():
+        print(f"{name}: {item.path} is current ({item.sent / 1e6:.1f} MB sent)")
+        if item.service:
+            print(f"{name}: {item.service}")
     return 0
 
 

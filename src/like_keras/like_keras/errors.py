@@ -93,7 +93,7 @@ class TransportError(LikeKerasError):
 class RunError(LikeKerasError):
     """A run ended because something failed.
 
-    ``component``, ``node`` and ``step`` say where; for an exception raised inside
+    ``component``, ``node``, ``step`` and ``machine`` (across machines) say where; for an exception raised inside
     ``step`` the original exception is chained as ``__cause__`` (in the same process)
     or its traceback text is in ``remote_traceback`` (from another process).
     ``recording``: what was recorded before the failure (when ``record`` was given).
@@ -109,6 +109,7 @@ class RunError(LikeKerasError):
         node: str | None = None,
         step: int | None = None,
         remote_traceback: str | None = None,
+        machine: str | None = None,
     ) -> None:
         if remote_traceback:
             message = f"{message}\n\nOriginal traceback:\n{remote_traceback.rstrip()}"
@@ -117,6 +118,7 @@ class RunError(LikeKerasError):
         self.node = node
         self.step = step
         self.remote_traceback = remote_traceback
+        self.machine = machine
 
 
 class UndeclaredOutputError(RunError):

@@ -8,6 +8,8 @@ entry-point group. This module is its seam: ``compile``, ``launch`` and ``lk ros
 - ``runner``: the thin rclpy adapter around the host (the only rclpy import).
 - ``workspace``: ``lk ros2 build`` (generate, then ``colcon build``); ``environment``: a
   sourced ROS 2.
+- ``app``: what travels in a self-contained workspace; ``remote``: ROS 2 across machines,
+  for ``like_keras.deploy`` (loaded when used, as ``like_keras_ros.remote``).
 - port types <-> ROS 2 messages: ``like_keras.msgs.ros_mapping`` (core: recordings use it too).
 """
 
@@ -47,6 +49,14 @@ def cli(sub: argparse._SubParsersAction, command: Callable[..., argparse.Argumen
     """``lk ros2 build TARGET --workspace WS``."""
     build = command(sub, "build", "Generate the system's packages into WS/src and colcon build WS.", _build)
     build.add_argument("--workspace", required=True, metavar="WS")
+
+
+def __getattr__(name: str) -> Any:
+    if name == "remote":
+        import importlib
+
+        return importlib.import_module(f"{__name__}.remote")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _build(system: Any, args: argparse.Namespace) -> int:

@@ -167,6 +167,8 @@ class System:
         progress: bool = False,
         run_dir: str | Path | None = None,
         replay: Mapping[str, Any] | None = None,
+        machines: Mapping[str, str] | None = None,
+        ssh_config: str | Path | None = None,
         **options: Any,
     ) -> RunResult:
         """Run the system on a transport and return what happened.
@@ -187,6 +189,11 @@ class System:
             run_dir: where the run keeps its files (default: a new temporary directory).
             replay: components, or inputs fed by a topic, whose messages come from rosbag2
                 bags: ``{"camera": "runs/day1/recording"}`` or ``Replay(...)`` values.
+            machines: run across machines over ssh (``"dora"``, ``"ros2"``): each
+                ``Node(machine=NAME)`` on ``{NAME: "[user@]host[:port]" or an ssh Host alias}``.
+                like-keras, the system's code and its wheels are installed there first
+                (``like_keras.deploy``); the recording is fetched back.
+            ssh_config: an OpenSSH config file to use instead of ``~/.ssh/config``.
             **options: the transport's own options (Dora: ``coordinator="host:port"``;
                 ROS 2: ``namespace="robot_a"``).
         """
@@ -202,6 +209,14 @@ class System:
             run_options = RunOptions(iterations=iterations, duration=duration, realtime=realtime,
                                      record=tuple(record or ()), timeout=timeout, progress=progress,
                                      run_dir=run_dir, replay=replay, live=view)
+            if machines is not None:
+                from like_keras import deploy
+
+                if options:
+                    raise TypeError(f"launch(machines=...) takes no transport options: {', '.join(options)}")
+                return deploy.launch(self, transport, run_options, machines, ssh_config)
+            if ssh_config is not None:
+                raise TypeError("ssh_config= is for launch(machines=...)")
             return run.launch(self, graph, run_options, **options)
 
     def compile_to_transport(self, transport: str, output_path: str | Path, **options: Any) -> Path:

@@ -13,6 +13,10 @@ A transport module provides:
   system (``extra``: the transport's own options, e.g. Dora's ``coordinator``);
 - ``compile(graph, out, **options) -> Path``: optional, for transports that run from
   generated files;
+- ``remote``: optional, a module that runs the transport across machines over ssh
+  (``like_keras.deploy``): ``NEEDS_ROS``, ``SYSTEM_SITE``, ``requirements(graph)``,
+  ``artifact(graph, out)``, ``build_script(release)`` and a ``Session`` class (see
+  ``dora/remote.py``);
 - ``cli(sub, command)``: optional, adds the transport's own ``lk <name> ...``
   subcommands; ``command(sub, name, help, func)`` makes one that takes a TARGET and calls
   ``func(system, args)``.

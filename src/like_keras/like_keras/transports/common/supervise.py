@@ -15,6 +15,7 @@ import subprocess
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 from like_keras.errors import RunError, RunTimeoutError
 from like_keras.graph.ir import SystemGraph
@@ -44,10 +45,17 @@ def supervise(graph: SystemGraph, transport: str, cmd: list[str], out: Path, env
     ``watch`` is called as it runs: a RunError it returns (the transport saw a fault) ends it.
     The live view of ``options``, if any, serves what the node processes send it."""
     wall0 = time.perf_counter()
-    record = options.record
     if options.live is not None:
         options.live.serve_nodes(out)
     run = Supervised(cmd, out, env, what=what, log=log, grace=grace, stop=stop, watch=watch)
+    return finish(graph, transport, run, out, options, wall0)
+
+
+def finish(graph: SystemGraph, transport: str, run: Any, out: Path, options: RunOptions,
+           wall0: float) -> RunResult:
+    """Wait for a started ``run`` (``Supervised`` or alike: ``wait``, ``kill``, ``log_path``)
+    and return what its nodes reported in ``out``; the recording survives every failure."""
+    record = options.record
     try:
         run.wait(options.duration, options.timeout)
     except BaseException as exc:  # a failure, a timeout, Ctrl-C: the recording survives all of them

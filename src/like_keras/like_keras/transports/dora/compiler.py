@@ -27,6 +27,7 @@ from __future__ import annotations
 import json
 import shlex
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -193,7 +194,7 @@ def dataflow(
     python: str | None = None,
     run_args: list[str] | None = None,
     deploy: bool = True,
-    working_dir: str | None = None,
+    working_dir: str | Mapping[str, str] | None = None,
     replayed: frozenset[str] = frozenset(),
     env: dict[str, str] | None = None,
 ) -> dict[str, Any]:
@@ -235,12 +236,12 @@ def dataflow(
         if pool:
             entry["shared_memory_pool_size"] = pool
         if deploy and node.machine:
-            entry["deploy"] = {"machine": node.machine, **({"working_dir": working_dir} if working_dir else {})}
+            entry["deploy"] = _deploy(node.machine, working_dir)
         nodes.append(entry)
     return {"nodes": nodes}
 
 
-def _external(node: Any, p: NodePlan, deploy: bool, working_dir: str | None) -> dict[str, Any]:
+def _external(node: Any, p: NodePlan, deploy: bool, working_dir: str | Mapping[str, str] | None) -> dict[str, Any]:
     """An external process passes through: its own path, args, env and port ids."""
     entry: dict[str, Any] = {"id": node.name, "path": node.executable}
     if node.args:
@@ -252,21 +253,28 @@ def _external(node: Any, p: NodePlan, deploy: bool, working_dir: str | None) -> 
     if p.outputs:
         entry["outputs"] = list(p.outputs)
     if deploy and node.machine:
-        entry["deploy"] = {"machine": node.machine, **({"working_dir": working_dir} if working_dir else {})}
+        entry["deploy"] = _deploy(node.machine, working_dir)
     return entry
 
 
-def compile(graph: SystemGraph, out: Path, *, portable: bool = True, **options: Any) -> Path:
-    """Write the dataflow of ``graph`` to ``out``; returns the ``dataflow.yml`` path.
+def _deploy(machine: str, working_dir: str | Mapping[str, str] | None) -> dict[str, str]:
+    """A node's ``deploy``: its machine, and the folder it runs in there (one for all, or per machine)."""
+    folder = working_dir.get(machine) if isinstance(working_dir, Mapping) else working_dir
+    return {"machine": machine, **({"working_dir": folder} if folder else {})}
 
-    ``portable`` (the default): ``out`` becomes a directory that runs wherever Python does,
-    holding the dataflow, like-keras and the system's code (``python/``) and the wheels
-    they need (``wheels/``, ``requirements.txt``); its nodes run ``.venv/bin/python`` of
-    that directory (see its README.md). Otherwise ``out`` is a ``.yml`` path or a
-    directory, and the nodes run this interpreter. Written atomically."""
+
+def compile(graph: SystemGraph, out: Path, *, portable: bool | None = None, **options: Any) -> Path:
+    """Write the dataflow of ``graph``; returns the ``dataflow.yml`` path. Written atomically.
+
+    ``out`` a directory (``portable``, the default for one): it becomes a directory that runs
+    wherever Python does, holding the dataflow, like-keras and the system's code
+    (``python/``) and the wheels they need (``wheels/``, ``requirements.txt``); its nodes
+    run ``.venv/bin/python`` of that directory (see its README.md). ``out`` a ``.yml`` path
+    (or ``portable=False``): only the dataflow, whose nodes run this interpreter."""
     out = Path(out)
-    if not portable:
-        path = out if out.suffix in (".yml", ".yaml") else out / "dataflow.yml"
+    is_file = out.suffix in (".yml", ".yaml")
+    if not (portable if portable is not None else not is_file):
+        path = out if is_file else out / "dataflow.yml"
         return atomic_write(path, _dataflow_text(graph, dataflow(graph, **options)))
     from like_keras.transports.common import artifact, wheels  # not in node processes: they import this module
 

@@ -61,17 +61,17 @@ def launch(system: Any, graph: SystemGraph, options: RunOptions, *, coordinator:
     cmd = [dora_cli()]
     name = f"{graph.name}-{os.getpid()}-{int(time.time())}"
     if coordinator:
-        cmd += ["start", str(path), "--attach", "--name", name, *_coordinator_args(coordinator)]
+        cmd += ["start", str(path), "--attach", "--name", name, *coordinator_args(coordinator)]
     else:
         cmd += ["run", str(path)]
     env = {**os.environ, "RUST_BACKTRACE": "0"}  # the nodes' import path is in the dataflow
-    stop = (lambda: subprocess.run([cmd[0], "stop", "--name", name, *_coordinator_args(coordinator)],
+    stop = (lambda: subprocess.run([cmd[0], "stop", "--name", name, *coordinator_args(coordinator)],
                                    capture_output=True, timeout=30)) if coordinator else None
     return supervise(graph, "dora", cmd, out, env, options, what="Dora", log="dora.log", grace=_GRACE, stop=stop,
                      watch=DropWatch(out / "dora.log"))
 
 
-def _coordinator_args(coordinator: str) -> list[str]:
+def coordinator_args(coordinator: str) -> list[str]:
     """``host:port`` as the dora CLI takes it."""
     host, _, port = coordinator.rpartition(":")
     return ["--coordinator-addr", host, "--coordinator-port", port]
