@@ -219,9 +219,12 @@ class Fleet:
 def _start_sshd(robot: Robot, hide: Sequence[Path], home_size: str | None, without_ros: bool,
                 shadow: Path | None, config: Path) -> subprocess.Popen[bytes]:
     """sshd -D in the robot's network namespace and a private mount namespace that every
-    session inherits: ``hide`` and (``without_ros``) /opt/ros empty, /root a fresh tmpfs."""
+    session inherits: ``hide`` and (``without_ros``) /opt/ros empty, /root and
+    /etc/systemd/system fresh tmpfs."""
     home = "mode=700" + (f",size={home_size}" if home_size else "")
-    mounts = [f"mount -t tmpfs -o {home} lkr-home /root"]
+    # Its own /root, and its own systemd units (a deploy --service writes one there).
+    mounts = [f"mount -t tmpfs -o {home} lkr-home /root",
+              "mount -t tmpfs -o mode=755 lkr-units /etc/systemd/system"]
     mounts += [f"mount -t tmpfs -o mode=755 lkr-hidden {shlex.quote(str(p))}" for p in hide]
     if without_ros:
         mounts.append("mount -t tmpfs -o mode=755 lkr-no-ros /opt/ros")

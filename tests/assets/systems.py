@@ -3,6 +3,7 @@
 import os
 import signal
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -307,3 +308,30 @@ class Greeting(System):
         self.ear = Echo.from_node(Node("b"))
         self.connect(self.hello.out, self.ear.x)
         super().__init__(config=System.Config(name="greeting"))
+
+
+class Breaks(Component):
+    """Raises at message 5 when its Config says ``raise``; ``never``: it does not."""
+
+    x = Input(int)
+
+    @dataclass
+    class Config:
+        how: str = "raise"
+
+    def step(self, x):
+        if x == 5 and self.config.how == "raise":
+            raise ValueError(f"cannot handle {x}")
+
+
+class Robots(System):
+    """A ticker on machine 'robot' feeding a component on machine 'base' that raises at
+    message 5 (``how="raise"``) or not (``"never"``)."""
+
+    def __init__(self, how: str = "raise"):
+        self.robot = Node("ticks", machine="robot")
+        self.base = Node("works", machine="base")
+        self.ticker = Ticker.from_node(self.robot)
+        self.breaks = Breaks.from_node(self.base, config=Breaks.Config(how=how))
+        self.connect(self.ticker.out, self.breaks.x)
+        super().__init__(config=System.Config(name="robots"))

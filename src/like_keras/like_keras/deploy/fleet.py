@@ -75,13 +75,13 @@ class Fleet:
             stamp = time.strftime("%Y%m%d-%H%M%S-", time.gmtime()) + secrets.token_hex(3)  # sorts by time
 
             def look(ssh: Ssh) -> release.Facts:
-                found = release.facts(ssh, self.graph.name)
+                found = release.facts(ssh, self.graph.name, self.transport)
                 need = size + (0 if env in found.envs else wheel_bytes * _UNPACKED)
                 release.check(ssh, found, needs_ros=self.remote.NEEDS_ROS, need_bytes=need)
                 return found
 
             facts = self.each(look)
-            layouts = {name: release.Layout.of(found, self.graph.name) for name, found in facts.items()}
+            layouts = {name: release.Layout.of(found, self.graph.name, self.transport) for name, found in facts.items()}
             paths = {name: layouts[name].release(stamp) for name in facts}
 
             def ship(ssh: Ssh) -> int:
@@ -105,7 +105,7 @@ class Fleet:
 
     def layouts(self) -> dict[str, release.Layout]:
         """Where the system's releases are on each machine (after looking at them)."""
-        return self.each(lambda ssh: release.Layout.of(release.facts(ssh, self.graph.name), self.graph.name))
+        return self.each(lambda ssh: release.Layout.of(release.facts(ssh, self.graph.name, self.transport), self.graph.name, self.transport))
 
     def each(self, work: Callable[[Ssh], T], *, quiet: bool = False) -> dict[str, T]:
         """``work`` on every machine at once; the first machine's error (by name) is raised

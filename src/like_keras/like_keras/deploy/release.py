@@ -1,7 +1,7 @@
 """Releases on a machine: where a deployed system lands, and how one is installed,
 made current and rolled back.
 
-    ~/.like_keras/<system>/
+    ~/.like_keras/<system>/<transport>/
       releases/<stamp>/   one deploy: the transport's artifact (+ its build, for ROS 2)
       current ->          the release that runs; swapped atomically (rename of a link)
       envs/<digest>/      a venv made from the shipped wheels, shared by the releases that
@@ -48,8 +48,8 @@ class Layout:
     root: str
 
     @classmethod
-    def of(cls, facts: Facts, system: str) -> Layout:
-        return cls(f"{facts.home}/.like_keras/{system}")
+    def of(cls, facts: Facts, system: str, transport: str) -> Layout:
+        return cls(f"{facts.home}/{home_root(system, transport)}")
 
     @property
     def current(self) -> str:
@@ -65,9 +65,14 @@ class Layout:
         return f"{self.root}/runs/{run_id}"
 
 
-def facts(ssh: Ssh, system: str) -> Facts:
+def home_root(system: str, transport: str) -> str:
+    """Where a system's releases on a transport are, in a machine's home."""
+    return f".like_keras/{system}/{transport}"
+
+
+def facts(ssh: Ssh, system: str, transport: str) -> Facts:
     """Look at a machine (TransportError when ssh cannot reach it)."""
-    root = f'"$HOME"/.like_keras/{system}'
+    root = f'"$HOME"/{home_root(system, transport)}'
     script = f"""
 echo "home=$HOME"
 if command -v python3 >/dev/null; then python3 -c 'import sys; print("python=%d.%d" % sys.version_info[:2])'; fi
