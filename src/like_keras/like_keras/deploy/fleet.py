@@ -52,7 +52,8 @@ class Fleet:
         self.machines = check_machines(graph, given)
         if ssh_config is not None and not Path(ssh_config).is_file():
             raise TransportError(f"ssh_config: {ssh_config} is not a file")
-        self._control = tempfile.TemporaryDirectory(prefix="lk-ssh-")  # short: a socket path has ~100 bytes
+        # ssh's connection sockets: a short path (a socket's has at most ~100 bytes), private.
+        self._control = tempfile.TemporaryDirectory(prefix="lk-ssh-", dir="/tmp" if Path("/tmp").is_dir() else None)
         config = Path(ssh_config) if ssh_config is not None else None
         self.sshes = {m.name: Ssh(m, Path(self._control.name), config) for m in self.machines}
 
@@ -71,24 +72,28 @@ class Fleet:
             self.remote.artifact(self.graph, local)
             files = self.remote.requirements(self.graph)
             env = release.env_digest(local / files[0], self.remote.SYSTEM_SITE)
-            size, wheel_bytes = _size(local), _size(local / files[1])
+            wheel_bytes = _size(local / files[1])
             stamp = time.strftime("%Y%m%d-%H%M%S-", time.gmtime()) + secrets.token_hex(3)  # sorts by time
 
-            def look(ssh: Ssh) -> release.Facts:
-                found = release.facts(ssh, self.graph.name, self.transport)
-                need = size + (0 if env in found.envs else wheel_bytes * _UNPACKED)
-                release.check(ssh, found, needs_ros=self.remote.NEEDS_ROS, need_bytes=need)
-                return found
-
-            facts = self.each(look)
-            layouts = {name: release.Layout.of(found, self.graph.name, self.transport) for name, found in facts.items()}
+            facts = self.each(lambda ssh: release.facts(ssh, self.graph.name, self.transport))
+            layouts = {name: release.Layout.of(found, self.graph.name, self.transport)
+                       for name, found in facts.items()}
             paths = {name: layouts[name].release(stamp) for name in facts}
+            new = {name: f"{layouts[name].root}/releases/.new-{stamp}" for name in facts}
+
+            def look(ssh: Ssh) -> None:
+                name = ssh.machine.name
+                found = facts[name]
+                release.check(ssh, found, needs_ros=self.remote.NEEDS_ROS, need_bytes=0)
+                written = ssh.push(local, new[name], link_dest=found.current, dry_run=True)  # what is not there yet
+                need = written + (0 if env in found.envs else wheel_bytes * _UNPACKED)
+                release.check(ssh, found, needs_ros=self.remote.NEEDS_ROS, need_bytes=need)
 
             def ship(ssh: Ssh) -> int:
                 name = ssh.machine.name
-                new = f"{layouts[name].root}/releases/.new-{stamp}"
-                sent = ssh.push(local, new, link_dest=facts[name].current)
-                ssh.run(f"mv -T {shlex.quote(new)} {shlex.quote(paths[name])}", what="putting the release in place")
+                sent = ssh.push(local, new[name], link_dest=facts[name].current)
+                ssh.run(f"mv -T {shlex.quote(new[name])} {shlex.quote(paths[name])}",
+                        what="putting the release in place")
                 release.install_env(ssh, layouts[name], paths[name], files, env, self.remote.SYSTEM_SITE)
                 build = self.remote.build_script(paths[name])
                 if build:
@@ -96,6 +101,7 @@ class Fleet:
                 return sent
 
             try:
+                self.each(look)  # every machine can take it before any gets it
                 sent = self.each(ship)
             except BaseException:
                 self.each(lambda ssh: release.remove(ssh, layouts[ssh.machine.name], stamp), quiet=True)
@@ -105,7 +111,11 @@ class Fleet:
 
     def layouts(self) -> dict[str, release.Layout]:
         """Where the system's releases are on each machine (after looking at them)."""
-        return self.each(lambda ssh: release.Layout.of(release.facts(ssh, self.graph.name, self.transport), self.graph.name, self.transport))
+        def layout(ssh: Ssh) -> release.Layout:
+            return release.Layout.of(release.facts(ssh, self.graph.name, self.transport), self.graph.name,
+                                     self.transport)
+
+        return self.each(layout)
 
     def each(self, work: Callable[[Ssh], T], *, quiet: bool = False) -> dict[str, T]:
         """``work`` on every machine at once; the first machine's error (by name) is raised

@@ -20,6 +20,7 @@ ALIVE_INTERVAL = 1  # seconds between keep-alives; ALIVE_COUNT missed ones end t
 ALIVE_COUNT = 3
 CONNECT_TIMEOUT = 5
 _SENT = re.compile(r"Total bytes sent: ([\d,.]+)")
+_WRITTEN = re.compile(r"Total transferred file size: ([\d,.]+)")
 
 
 class Ssh:
@@ -29,7 +30,7 @@ class Ssh:
         self.machine = machine
         self._options = ["-o", "BatchMode=yes", "-o", f"ConnectTimeout={CONNECT_TIMEOUT}",
                          "-o", f"ServerAliveInterval={ALIVE_INTERVAL}", "-o", f"ServerAliveCountMax={ALIVE_COUNT}",
-                         "-o", "ControlMaster=auto", "-o", f"ControlPath={control}/{machine.name}-%C",
+                         "-o", "ControlMaster=auto", "-o", f"ControlPath={control}/%C",
                          "-o", "ControlPersist=120"]
         if config is not None:
             self._options = ["-F", str(config), *self._options]
@@ -67,14 +68,15 @@ class Ssh:
             why = "it cannot be reached (is it on, on this network, and running sshd?)"
         return TransportError(f"machine '{self.machine.name}' ({self.machine.destination}): {why}\n{said}")
 
-    def push(self, local: Path, remote: str, *, link_dest: str | None = None) -> int:
+    def push(self, local: Path, remote: str, *, link_dest: str | None = None, dry_run: bool = False) -> int:
         """rsync ``local``'s contents into the folder ``remote`` there; the bytes sent. Files
-        that are in ``link_dest`` (a folder there) unchanged are hard-linked, not sent."""
+        that are in ``link_dest`` (a folder there) unchanged are hard-linked, not sent.
+        ``dry_run``: ship nothing; the bytes of the files that would be written."""
         args = ["--checksum", f"--rsync-path=mkdir -p {shlex.quote(remote)} && rsync",
-                *([f"--link-dest={link_dest}"] if link_dest else [])]
+                *([f"--link-dest={link_dest}"] if link_dest else []), *(["--dry-run"] if dry_run else [])]
         out = self._rsync([*args, f"{local}/", f"{self.machine.host}:{remote}/"], what=f"shipping to {remote}")
-        found = _SENT.search(out)
-        return int(found.group(1).replace(",", "").replace(".", "")) if found else 0
+        found = (_WRITTEN if dry_run else _SENT).search(out)
+        return int(re.sub(r"[,.]", "", found.group(1))) if found else 0
 
     def pull(self, remote: str, local: Path, *, only: tuple[str, ...]) -> None:
         """rsync the folders ``only`` of the folder ``remote`` there into ``local`` (those
