@@ -324,6 +324,7 @@ def robots(names: list[str], tmp: Path, *, hide: Sequence[Path] | None = None, h
         _run("ip", "link", "set", bridge, "up")
 
         Path("/run/sshd").mkdir(parents=True, exist_ok=True)  # sshd's privilege separation dir
+        tmp.mkdir(parents=True, exist_ok=True)
         host_key, key = _keygen(tmp / "host_key"), _keygen(tmp / "user_key")
         authorized = tmp / "authorized_keys"
         authorized.write_text(Path(f"{key}.pub").read_text())
