@@ -287,3 +287,40 @@ def test_a_full_disk_is_refused_and_the_previous_release_stays(tmp_path):
         for name in MACHINES:
             assert _current(fleet, name, "dora") == first[name].path
             assert _releases(fleet, name).split() == [first[name].path.rsplit("/", 1)[1]]
+
+
+def test_lk_deploy_installs_a_service_that_runs_the_current_release_and_rolls_back(site):
+    ros2_env()
+    lk = [str(VENV_BIN / "lk"), "deploy", f"{SYSTEMS}:Robots", "--arg", "how=never", "--transport", "ros2",
+          "--machine", "robot=robot", "--machine", "base=base", "--ssh-config", str(site.ssh_config)]
+    first = subprocess.run([*lk, "--service"], capture_output=True, text=True, timeout=600)
+    assert first.returncode == 0, first.stderr[-3000:]
+    unit = "/etc/systemd/system/like-keras-robots.service"
+    assert f"robot: service {unit} installed; systemd does not run there now" in first.stdout
+    for name in MACHINES:  # systemd parses it and finds what it names (systemd is not PID 1 here)
+        verify = site[name].ssh(f"systemd-analyze verify {unit}")
+        assert verify.returncode == 0, verify.stdout + verify.stderr
+    # What the unit runs, run by hand on both robots: the two nodes find each other.
+    starts = {name: site[name].ssh(f"sed -n 's/^ExecStart=//p' {unit}").stdout.strip() for name in MACHINES}
+    assert starts["robot"].endswith("/current/start-robot.sh")
+    procs = [subprocess.Popen(["ssh", "-F", str(site.ssh_config), name, f"timeout -s INT 25 {start}"],
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+             for name, start in starts.items()]
+    try:
+        listed = site["base"].ssh("source /opt/ros/jazzy/setup.bash && sleep 8 && ROS_DOMAIN_ID=$(sed -n "
+                                  "'s/.*ROS_DOMAIN_ID=\\([0-9]*\\).*/\\1/p' ~/.like_keras/robots/ros2/current/"
+                                  "start-base.sh) ros2 node list --no-daemon --spin-time 5", timeout=60).stdout
+        assert "/ticks" in listed and "/works" in listed, listed
+    finally:
+        outputs = [p.communicate(timeout=60)[0] for p in procs]
+    for out, node in zip(outputs, ("ticks", "works")):  # each ran its node until stopped (SIGINT, as systemd does)
+        assert f"[{node}-1]: process started" in out and "Traceback" not in out, out
+    _nothing_left(site, "robot", "base", within=10)
+
+    second = subprocess.run(lk, capture_output=True, text=True, timeout=600)
+    assert second.returncode == 0, second.stderr[-3000:]
+    back = subprocess.run([*lk, "--rollback"], capture_output=True, text=True, timeout=120)
+    assert back.returncode == 0, back.stderr
+    first_release = first.stdout.split("robot: ", 1)[1].split(" is current")[0]
+    assert f"robot: rolled back to {first_release}" in back.stdout
+    assert _current(site, "robot", "ros2") == first_release

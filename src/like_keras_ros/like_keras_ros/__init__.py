@@ -47,7 +47,8 @@ def launch(system: Any, graph: SystemGraph, options: RunOptions, **extra: Any) -
 
 def cli(sub: argparse._SubParsersAction, command: Callable[..., argparse.ArgumentParser]) -> None:
     """``lk ros2 build TARGET --workspace WS``."""
-    build = command(sub, "build", "Generate the system's packages into WS/src and colcon build WS.", _build)
+    build = command(sub, "build", "Generate the system's packages into WS/src and colcon build WS, to run here "
+                    "(lk compile writes a workspace that travels).", _build)
     build.add_argument("--workspace", required=True, metavar="WS")
 
 

@@ -35,7 +35,7 @@ def launch(system: Any, graph: SystemGraph, options: RunOptions, *, namespace: s
     out, iterations, replays = prepare(graph, options)
     ws = out / "ws"
     with open(out / "colcon.log", "w") as log:
-        rc = workspace.build(system, ws, log=log, reuse=True, portable=False)
+        rc = workspace.build(system, ws, log=log, reuse=True)
     if rc != 0:
         raise TransportError(f"colcon build of system '{graph.name}' failed (exit {rc}); its output is in "
                              f"{out / 'colcon.log'}:\n{tail(out / 'colcon.log')}")

@@ -48,18 +48,20 @@ def build_script(release: str) -> str | None:
             f"|| {{ tail -n 30 colcon.log; exit 1; }}")
 
 
-def service_command(graph: SystemGraph, machine: str, machines: list[str],
-                    release: str) -> tuple[dict[str, str], str, list[str]]:
-    """(files to write in the release, shell set-up, argv) of the machine's part as a
-    service: its nodes, unbounded, on the ``ROS_DOMAIN_ID`` of the deploying shell (0 by default)."""
-    setup, argv = _launch(portable(graph), machine, machines, release, {}, int(os.environ.get("ROS_DOMAIN_ID") or 0))
+def service_command(graph: SystemGraph, machine: str, machines: list[str]) -> tuple[dict[str, str], str, list[str]]:
+    """(files for the release, shell set-up, argv) of the machine's part as a service: its
+    nodes, unbounded, on the ``ROS_DOMAIN_ID`` of the deploying shell (0 by default).
+    ``"$here"`` in the set-up is the release's folder."""
+    domain = int(os.environ.get("ROS_DOMAIN_ID") or 0)
+    setup, argv = _launch(portable(graph), machine, machines, '"$here"', {}, domain)
     return {}, setup, argv
 
 
 def _launch(graph: SystemGraph, machine: str, machines: list[str], release: str, args: dict[str, object],
             domain: int) -> tuple[str, list[str]]:
-    """``ros2 launch`` of ``machine``'s nodes from ``release``, with launch arguments ``args``."""
-    setup = (f"{_SOURCE_ROS} && source {shlex.quote(release)}/{WORKSPACE}/install/setup.bash && "
+    """``ros2 launch`` of ``machine``'s nodes from ``release`` (as a shell word), with launch
+    arguments ``args``."""
+    setup = (f"{_SOURCE_ROS} && source {release}/{WORKSPACE}/install/setup.bash && "
              f"export ROS_DOMAIN_ID={domain} ROS_AUTOMATIC_DISCOVERY_RANGE=SUBNET")
     flags = [f"machine_{name}:={'true' if name == machine else 'false'}" for name in machines]
     argv = ["ros2", "launch", bringup_name(graph), f"{graph.name}.launch.py", *flags,
@@ -84,7 +86,8 @@ class Session:
         run = self.runs[machine]
         args = {"iterations": self.iterations or 0, "duration": float(self.options.duration or 0.0), "run_dir": run,
                 "record": ",".join(self.options.record)}
-        setup, argv = _launch(self.graph, machine, sorted(self.releases), self.releases[machine], args, self.domain)
+        setup, argv = _launch(self.graph, machine, sorted(self.releases), shlex.quote(self.releases[machine]), args,
+                              self.domain)
         return f"{setup} ROS_LOG_DIR={shlex.quote(run)}/log", argv
 
     def start(self) -> None:

@@ -29,10 +29,11 @@ _STAMP = ".like_keras_build"
 
 
 def build(system: System, workspace: str | Path, *, log: IO[str] | None = None, reuse: bool = False,
-          portable: bool = True) -> int:
+          portable: bool = False) -> int:
     """Compile ``system`` into ``workspace/src`` and run ``colcon build``; returns its exit code.
     ``reuse``: skip the build when the workspace already holds a good build of the same files;
-    ``portable``: like-keras and the system's code travel in the workspace (``app.py``)."""
+    ``portable``: like-keras and the system's code travel in the workspace (``app.py``);
+    otherwise the nodes import them from this environment, the one that runs the build."""
     ws = Path(workspace).resolve()
     graph = system.build()
     env = _environment(graph_needs_ros=bool(user_msgs(graph)), name=interfaces_name(graph))

@@ -67,9 +67,10 @@ def deploy(system: Any, transport: str, machines: Mapping[str, str], *, ssh_conf
 
     graph = system.build()
     with Fleet(graph, transport, machines, ssh_config) as fleet:
-        installed = fleet.install()
+        installed = fleet.install(service=service)
         if service:
-            notes = fleet.each(lambda ssh: install_service(ssh, fleet, installed[ssh.machine.name]))
+            notes = fleet.each(lambda ssh: install_service(ssh, graph.name, transport,
+                                                           installed[ssh.machine.name].layout.root))
             installed = {name: dataclasses.replace(item, service=notes[name]) for name, item in installed.items()}
         return installed
 

@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 
 from like_keras.deploy import release
 from like_keras.deploy.machines import machines as check_machines
+from like_keras.deploy.service import write_start_scripts
 from like_keras.deploy.ssh import Ssh
 from like_keras.errors import TransportError
 from like_keras.graph.ir import SystemGraph
@@ -64,12 +65,14 @@ class Fleet:
         self.each(lambda ssh: ssh.close(), quiet=True)
         self._control.cleanup()
 
-    def install(self) -> dict[str, Installed]:
-        """A new release of the system, current on every machine (see the module)."""
+    def install(self, *, service: bool = False) -> dict[str, Installed]:
+        """A new release of the system, current on every machine (see the module);
+        ``service``: it must hold the start scripts a service runs (``service.py``)."""
         with tempfile.TemporaryDirectory(prefix="lk-release-") as tmp:
             local = Path(tmp) / "release"
             local.mkdir()
             self.remote.artifact(self.graph, local)
+            write_start_scripts(self.remote, self.graph, [m.name for m in self.machines], local, required=service)
             files = self.remote.requirements(self.graph)
             env = release.env_digest(local / files[0], self.remote.SYSTEM_SITE)
             wheel_bytes = _size(local / files[1])

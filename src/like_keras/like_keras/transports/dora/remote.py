@@ -46,10 +46,10 @@ def build_script(release: str) -> str | None:
     return None
 
 
-def service_command(graph: SystemGraph, machine: str, machines: list[str],
-                    release: str) -> tuple[dict[str, str], str, list[str]]:
-    """(files to write in the release, shell set-up, argv) of the machine's part as a
-    service: ``dora run`` of a dataflow of all its nodes. A Dora service spans one machine."""
+def service_command(graph: SystemGraph, machine: str, machines: list[str]) -> tuple[dict[str, str], str, list[str]]:
+    """(files for the release, shell set-up, argv) of the machine's part as a service: ``dora
+    run`` of a dataflow of all its nodes (a Dora service spans one machine). ``"$here"`` in
+    the set-up is the release's folder."""
     if len(machines) > 1:
         raise TransportError(
             f"a Dora service runs on one machine, and system '{graph.name}' runs on {', '.join(machines)}: use "
@@ -57,7 +57,7 @@ def service_command(graph: SystemGraph, machine: str, machines: list[str],
     graph = portable(graph)
     flow = dataflow(graph, python=f"{VENV}/bin/python", env={"PYTHONPATH": PYTHON}, deploy=False)
     files = {"service.yml": yaml.safe_dump(flow, sort_keys=False, width=1000)}
-    return files, f"cd {shlex.quote(release)} && export RUST_BACKTRACE=0", [f"{VENV}/bin/dora", "run", "service.yml"]
+    return files, 'cd "$here" && export RUST_BACKTRACE=0', [f"{VENV}/bin/dora", "run", "service.yml"]
 
 
 class Session:
