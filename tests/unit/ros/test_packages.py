@@ -119,7 +119,7 @@ def test_compiling_again_replaces_the_packages(tmp_path):
     CartPole(seed=7).compile_to_transport("ros2", src)
     assert not (src / "cartpole_bringup/stale.txt").exists()
     assert "KWARGS = json.loads('{\"seed\": 7}')" in (src / "cartpole_bringup/cartpole_bringup/nodes.py").read_text()
-    assert sorted(p.name for p in src.iterdir()) == ["cartpole_bringup"]
+    assert sorted(p.name for p in src.iterdir()) == ["cartpole_app", "cartpole_bringup", "like_keras", "like_keras_ros"]
 
 
 def test_external_dora_nodes_are_refused_clearly(tmp_path):
