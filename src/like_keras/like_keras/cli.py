@@ -25,6 +25,7 @@ from typing import Any
 
 import yaml
 
+from like_keras.deploy import machines
 from like_keras.errors import LikeKerasError, RunError
 from like_keras.graph.draw import FORMATS
 from like_keras.graph.summary import count as _count
@@ -32,7 +33,6 @@ from like_keras.live import Live
 from like_keras.recording.replay import Replay
 from like_keras.result import RunResult
 from like_keras.system.system import System
-from like_keras.deploy import machines
 from like_keras.transports import commands
 from like_keras.transports.common.target import load_system
 

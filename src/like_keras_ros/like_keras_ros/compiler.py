@@ -13,9 +13,9 @@ from typing import Any
 
 from like_keras.errors import TransportError
 from like_keras.graph.ir import SystemGraph
+from like_keras.transports.common.artifact import portable as portable_graph
 from like_keras.transports.common.target import require_rebuildable
 from like_keras.utils.files import replace_tree
-from like_keras.transports.common.artifact import portable as portable_graph
 from like_keras_ros.app import write_app, write_own_packages
 from like_keras_ros.bringup import bringup_files, bringup_name
 from like_keras_ros.interfaces import write_interfaces

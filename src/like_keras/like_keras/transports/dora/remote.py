@@ -86,7 +86,8 @@ class Session:
         # The launcher's address as this machine reaches it: where ssh came from.
         setup = (f"cd {shlex.quote(release)} && export RUST_BACKTRACE=0 NO_COLOR=1 PYTHONPATH={shlex.quote(release)}/{PYTHON} "
                  f"DORA_COORDINATOR_ADDR=${{SSH_CONNECTION%% *}}")
-        argv = [f"{release}/{VENV}/bin/dora", "daemon", "--machine-id", machine, "--coordinator-port", str(self.port)]
+        argv = [f"{release}/{VENV}/bin/dora", "daemon", "--machine-id", machine,
+                "--coordinator-port", str(self.port)]
         return setup, argv
 
     def start(self) -> None:
