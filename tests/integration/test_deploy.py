@@ -15,7 +15,7 @@ from conftest import SYSTEMS, VENV_BIN, _missing, ros2_env
 from robots import robots, unavailable
 
 from like_keras import deploy
-from like_keras.errors import RunError, TransportError
+from like_keras.errors import RunError, RunTimeoutError, TransportError
 from like_keras.transports.common.target import load_system
 
 MACHINES = {"robot": "robot", "base": "base"}  # Host aliases of the fleet's ssh config
@@ -165,6 +165,13 @@ def test_a_node_killed_on_a_robot_ends_the_run_everywhere(site, transport):
     assert (error.machine, error.node) == ("base", "works")
     assert "died without reporting" in str(error)
     assert seconds < 30  # within seconds, not the run's 120 s
+    _nothing_left(site, "robot", "base")
+
+
+def test_a_timeout_stops_every_machine(site):
+    with pytest.raises(RunTimeoutError, match="did not finish within timeout=15"):
+        load_system(f"{SYSTEMS}:Robots", {"how": "never"}).launch(
+            transport="dora", machines=MACHINES, ssh_config=site.ssh_config, timeout=15)
     _nothing_left(site, "robot", "base")
 
 

@@ -24,6 +24,7 @@ import time
 from pathlib import Path
 
 from like_keras.transports.common import rundir
+from like_keras.transports.common.supervise import end
 
 EVENT = "@@like_keras "
 BEAT, STOP = "beat", "stop"
@@ -107,23 +108,15 @@ def _pass_through(proc: subprocess.Popen[bytes]) -> None:
 
 
 def _stop(proc: subprocess.Popen[bytes], out: Path) -> None:
-    """Stop COMMAND gently (SIGINT, as Ctrl-C would), then kill its session and every node."""
-    if proc.poll() is None:
+    """Stop COMMAND gently (SIGINT to its session, as Ctrl-C would), then kill what is left."""
+
+    def interrupt() -> None:
         try:
             os.killpg(proc.pid, signal.SIGINT)
-            proc.wait(_GRACE)
-        except (ProcessLookupError, subprocess.TimeoutExpired):
-            pass
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
-    proc.wait()
-    for pid in rundir.pids(out).values():
-        try:
-            os.kill(pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
+
+    end(proc, out, _GRACE, interrupt)
 
 
 if __name__ == "__main__":

@@ -134,22 +134,7 @@ class Supervised:
 
     def kill(self) -> None:
         """Stop gently, then kill the launcher's session and every node process still alive."""
-        if self.proc.poll() is None:
-            self.stop()
-            try:
-                self.proc.wait(self.grace)
-            except subprocess.TimeoutExpired:
-                pass
-        try:
-            os.killpg(self.proc.pid, signal.SIGKILL)  # stragglers in its session, if any
-        except (ProcessLookupError, PermissionError):
-            pass
-        self.proc.wait()
-        for pid in rundir.pids(self.out).values():
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+        end(self.proc, self.out, self.grace, self.stop)
         self.log.close()
 
     def log_tail(self, lines: int = 30) -> str:
@@ -158,3 +143,24 @@ class Supervised:
 
     def _log_note(self) -> str:
         return f" The {self.what} log ends:\n{self.log_tail()}"
+
+
+def end(proc: subprocess.Popen[bytes], out: Path, grace: float, stop: Callable[[], None]) -> None:
+    """End ``proc`` (started in a session of its own) and the node processes of run
+    directory ``out``: ``stop()``, ``grace`` seconds, then SIGKILL for whatever is left."""
+    if proc.poll() is None:
+        stop()
+        try:
+            proc.wait(grace)
+        except subprocess.TimeoutExpired:
+            pass
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)  # stragglers in its session, if any
+    except (ProcessLookupError, PermissionError):
+        pass
+    proc.wait()
+    for pid in rundir.pids(out).values():
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
