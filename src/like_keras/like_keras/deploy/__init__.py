@@ -41,10 +41,10 @@ def launch(system: Any, transport: str, options: Any, machines: Mapping[str, str
         raise TransportError("replay= across machines is not supported yet: replay on one machine, or record there")
     if options.live is not None:
         raise TransportError("live= across machines is not supported yet: record the ports and open the bag")
-    wall0 = time.perf_counter()
     with Fleet(graph, transport, machines, ssh_config) as fleet:
         out, iterations, _ = prepare(graph, options)
         installed = fleet.install()
+        wall0 = time.perf_counter()  # the run's duration, as on one machine: not the install
         run_id = time.strftime("%Y%m%d-%H%M%S-", time.gmtime()) + secrets.token_hex(3)
         releases = {name: item.path for name, item in installed.items()}
         runs = {name: item.layout.run(run_id) for name, item in installed.items()}

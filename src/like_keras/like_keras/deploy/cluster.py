@@ -36,7 +36,6 @@ class Cluster:
     def __init__(self, session: Any, sshes: dict[str, Ssh], releases: dict[str, str], runs: dict[str, str],
                  out: Path, *, grace: float) -> None:
         self.session, self.sshes, self.runs, self.out, self.grace = session, sshes, runs, out, grace
-        self.what = "the run across machines"
         self.log_path = out / "machines"
         self.log_path.mkdir(exist_ok=True)
         self._events: queue.Queue[tuple[str, dict[str, Any]]] = queue.Queue()
@@ -52,8 +51,12 @@ class Cluster:
             self.agents[name] = proc
             threading.Thread(target=self._read, args=(name, proc), daemon=True).start()
         threading.Thread(target=self._beat, daemon=True).start()
-        self._wait_started()
-        session.start()
+        try:
+            self._wait_started()
+            session.start()
+        except BaseException:
+            self.kill()  # what did start, everywhere
+            raise
 
     def wait(self, duration: float | None, timeout: float | None) -> None:
         """Until every machine's part ends (or the transport's ``main`` here does); raises the
@@ -124,13 +127,11 @@ class Cluster:
                 name, event = self._events.get(timeout=max(0.0, deadline - time.monotonic()))
             except queue.Empty:
                 missing = sorted(set(self.agents) - started)
-                self.kill()
                 raise TransportError(f"machine '{missing[0]}' did not start its part of the run within "
                                      f"{_START_TIMEOUT:.0f} s (log: {self.log_path / missing[0]}.log)") from None
             if event["event"] == "started":
                 started.add(name)
             elif event["event"] in ("gone", "exit"):
-                self.kill()
                 raise TransportError(f"machine '{name}' could not start its part of the run: "
                                      f"{event.get('said') or 'its command exited'} (log: {self.log_path / name}.log)")
 
