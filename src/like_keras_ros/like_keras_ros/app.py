@@ -37,12 +37,12 @@ def write_own_packages(src: Path) -> None:
         build_tree(src / name, lambda tmp, package=package: artifact.copy_code(package, tmp))
 
 
-def write_app(graph: SystemGraph, src: Path) -> Path:
-    """Write ``src/<system>_app`` (replaced whole): the system's code and its wheels."""
+def write_app(graph: SystemGraph, modules: dict[str, Path], src: Path) -> Path:
+    """Write ``src/<system>_app`` (replaced whole): the system's code (``modules``, by
+    top-level name: ``artifact.travelling``) and its wheels."""
     pkg = app_name(graph)
 
     def fill(tmp: Path) -> None:
-        modules = artifact.app_modules(graph.target or "")
         for path in modules.values():
             artifact.copy_code(path, tmp / path.name)
         packages = sorted(name for name, path in modules.items() if path.is_dir())

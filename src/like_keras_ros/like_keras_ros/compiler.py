@@ -13,7 +13,7 @@ from typing import Any
 
 from like_keras.errors import TransportError
 from like_keras.graph.ir import SystemGraph
-from like_keras.transports.common.artifact import portable as portable_graph
+from like_keras.transports.common.artifact import travelling
 from like_keras.transports.common.target import require_rebuildable
 from like_keras.utils.files import replace_tree
 from like_keras_ros.app import write_app, write_own_packages
@@ -36,9 +36,9 @@ def compile(graph: SystemGraph, out: Path, *, portable: bool = True, **options: 
     require_rebuildable(graph)
     out = Path(out)
     if portable:
-        graph = portable_graph(graph)
+        graph, modules = travelling(graph)
         write_own_packages(out)
-        write_app(graph, out)
+        write_app(graph, modules, out)
     write_interfaces(graph, out)
     replace_tree(out / bringup_name(graph), bringup_files(graph, app=portable))
     return out

@@ -89,3 +89,16 @@ def test_pins_are_what_is_installed_here_with_everything_it_requires():
     for name in ("numpy", "pyarrow", "mcap", "rosbags", "rich", "markdown-it-py", "packaging"):
         assert pinned[name] == metadata.version(name), name  # markdown-it-py: rich's, transitively
     assert not {"like-keras", "like-keras-ros", "like-keras-examples"} & set(pinned)  # they travel as code
+
+
+@pytest.mark.parametrize("transport", ["dora", "ros2"])
+def test_the_code_that_travels_is_the_target_file_whatever_else_the_module_name_means_here(code, tmp_path,
+                                                                                         transport):
+    target = load_system(f"{code}/systems.py:Small")
+    decoy = tmp_path / "decoy"
+    decoy.mkdir()
+    (decoy / "systems.py").write_text("# another module called systems, first on the path\n")
+    sys.path.insert(0, str(decoy))
+    out = target.compile_to_transport(transport, tmp_path / "out" / "src")
+    shipped = [p for p in (tmp_path / "out").rglob("systems.py")]
+    assert len(shipped) == 1 and shipped[0].read_text() == (code / "systems.py").read_text(), out

@@ -47,6 +47,13 @@ def portable(graph: SystemGraph) -> SystemGraph:
     return SystemGraph.from_dict(data)
 
 
+def travelling(graph: SystemGraph) -> tuple[SystemGraph, dict[str, Path]]:
+    """The graph as it travels (``portable``) and the system's code that travels with it
+    (``app_modules``), found from where the graph's target is *here*: the portable target
+    names a module that may mean another file in this process."""
+    return portable(graph), app_modules(graph.target or "")
+
+
 def app_modules(target: str) -> dict[str, Path]:
     """The system's own code: top-level module name -> its package folder or ``.py`` file.
     ``target`` is the graph's (``module:Name`` or ``/abs/file.py:Name``)."""

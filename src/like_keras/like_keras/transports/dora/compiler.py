@@ -279,10 +279,9 @@ def compile(graph: SystemGraph, out: Path, *, portable: bool | None = None, **op
     from like_keras.transports.common import artifact, wheels  # not in node processes: they import this module
 
     require_rebuildable(graph)
-    graph = artifact.portable(graph)
+    graph, modules = artifact.travelling(graph)
 
     def fill(tmp: Path) -> None:
-        modules = artifact.app_modules(graph.target or "")
         for name in ("like_keras", *modules):
             src = modules.get(name) or artifact.own_package(name) / name
             artifact.copy_code(src, tmp / PYTHON / src.name)
