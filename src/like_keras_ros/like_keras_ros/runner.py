@@ -90,9 +90,11 @@ def run(target: str, node: str, kwargs: dict[str, Any] | None = None, argv: list
         ros.get_logger().error(files.failed(exc))
         return 1
     finally:
-        stop.restore()
+        # Stop requests stay handled until the node is gone: a service stopped by systemd gets
+        # SIGINT from launch and from systemd itself, and a second one must not break teardown.
         ros.destroy_node()
         rclpy.try_shutdown()
+        stop.restore()
 
 
 def _spin(executor: Any, host: Host, stop: _StopRequest, duration: float, recorder: Any) -> None:

@@ -4,7 +4,9 @@ part of the system at boot and restarts it when it fails.
 Every release holds ``start-<machine>.sh`` for each of its machines (the transport's
 ``service_command``); the unit runs ``<root>/current/start-<machine>.sh``, so a new
 release or a rollback changes what the service runs by swapping ``current``. As root the
-unit is a system unit, otherwise a user unit.
+unit is a system unit, otherwise a user unit. It stops the way Ctrl-C stops ``ros2
+launch``: SIGINT to the main process, which passes it on to the nodes (``KillMode=mixed``),
+and SIGKILL for whatever is left after ``TimeoutStopSec``.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ ExecStart=/bin/bash {root}/current/{start}
 Restart=on-failure
 RestartSec=2
 KillSignal=SIGINT
+KillMode=mixed
 TimeoutStopSec=15
 
 [Install]
