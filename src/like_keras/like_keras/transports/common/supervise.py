@@ -40,9 +40,10 @@ def prepare(graph: SystemGraph, options: RunOptions) -> tuple[Path, int | None, 
 
 def supervise(graph: SystemGraph, transport: str, cmd: list[str], out: Path, env: Mapping[str, str],
               options: RunOptions, *, what: str, log: str, grace: float, stop: Callable[[], None] | None = None,
-              watch: Callable[[], RunError | None] | None = None) -> RunResult:
+              watch: Callable[[bool], RunError | None] | None = None) -> RunResult:
     """Run ``cmd`` until it ends, fails or times out; then what the nodes reported.
-    ``watch`` is called as it runs: a RunError it returns (the transport saw a fault) ends it.
+    ``watch`` is called as it runs (with True once ``cmd`` has ended): a RunError it returns
+    (the transport saw a fault) ends it.
     The live view of ``options``, if any, serves what the node processes send it."""
     wall0 = time.perf_counter()
     if options.live is not None:
@@ -76,7 +77,7 @@ class Supervised:
     """``cmd`` (the transport's launcher, called ``what`` in errors) running in ``out``."""
 
     def __init__(self, cmd: list[str], out: Path, env: Mapping[str, str], *, what: str, log: str, grace: float,
-                 stop: Callable[[], None] | None = None, watch: Callable[[], RunError | None] | None = None) -> None:
+                 stop: Callable[[], None] | None = None, watch: Callable[[bool], RunError | None] | None = None) -> None:
         self.out = out
         self._watch = watch
         self.what = what
@@ -94,7 +95,7 @@ class Supervised:
         stop_sent = False
         while True:
             rc = self.proc.poll()
-            failed = rundir.failure(self.out, log=self._log_note()) or (self._watch and self._watch())
+            failed = rundir.failure(self.out, log=self._log_note()) or (self._watch and self._watch(rc is not None))
             if failed:
                 raise failed
             if rc is not None:
