@@ -170,6 +170,47 @@ def test_a_paced_player_gives_each_group_when_it_is_due(viewer_bag):
     assert not player.due() and player.take() is None  # exhausted
 
 
+def test_a_paced_message_is_due_at_its_offset_and_not_1_ns_before(viewer_bag):
+    """The pacing pinned with a controlled clock: the clock starts once the bag is open
+    (opening it takes the player no time here), and each group is due exactly at its offset."""
+    from like_keras.recording.replay import Player, Source
+
+    now = [10**12]
+    source = Source(load_system(VIEWER).build(), "camera", Replay(viewer_bag))
+    player = Player(source, paced=True, clock=lambda: now[0])
+    player.start()
+    t0 = now[0]
+    for k, offset in enumerate(source.offsets(), 1):
+        now[0] = t0 + offset - 1
+        assert not player.due(), f"message {k} was due 1 ns before its offset {offset} ns"
+        now[0] = t0 + offset
+        assert player.due(), f"message {k} was not due at its offset {offset} ns"
+        assert player.take()["image"].data[0] == k
+    now[0] += 10**9
+    assert not player.due() and player.take() is None
+
+
+def test_the_pacing_clock_starts_after_the_bag_is_open(viewer_bag):
+    # A slow disk must not make the first messages early: the clock is read after the bag.
+    from like_keras.recording.replay import Player, Source
+
+    now = [0]
+    source = Source(load_system(VIEWER).build(), "camera", Replay(viewer_bag))
+    groups = source.groups
+
+    def slow_open():
+        now[0] += 150_000_000  # opening the bag took 150 ms
+        return groups()
+
+    source.groups = slow_open
+    player = Player(source, paced=True, clock=lambda: now[0])
+    player.start()
+    now[0] += 100_000_000 - 1
+    assert not player.due()  # 100 ms after the bag was opened, less 1 ns: not yet
+    now[0] += 1
+    assert player.due()
+
+
 def test_messages_sent_together_replay_together(viewer_bag):
     from like_keras.recording.replay import Source
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -152,26 +152,28 @@ def _grouped(items: Iterator[tuple[int, str, Any]]) -> Iterator[tuple[int, dict[
 
 
 class Player:
-    """Plays a Source's groups: ``paced`` by the wall clock since ``start`` (a transport
-    asks ``due`` at ``PACE_HZ``), else each ``take`` is the next group (the native loop
-    asks exactly at their times)."""
+    """Plays a Source's groups: ``paced`` by ``clock`` (ns, monotonic) since ``start`` (a
+    transport asks ``due`` at ``PACE_HZ``), a group due once its offset has passed and
+    never before; else each ``take`` is the next group (the native loop asks exactly at
+    their times)."""
 
-    def __init__(self, source: Source, paced: bool) -> None:
+    def __init__(self, source: Source, paced: bool, clock: Callable[[], int] = time.monotonic_ns) -> None:
         self.source = source
         self._paced = paced
+        self._clock = clock
         self._groups: Iterator[tuple[int, dict[str, Any]]] = iter(())
         self._next: tuple[int, dict[str, Any]] | None = None
         self._t0 = 0
 
     def start(self) -> None:
         self._groups = self.source.groups()
-        self._next = next(self._groups, None)
-        self._t0 = time.monotonic_ns()
+        self._next = next(self._groups, None)  # the bag is open and read before the clock starts
+        self._t0 = self._clock()
 
     def due(self) -> bool:
         if self._next is None:
             return False
-        return not self._paced or time.monotonic_ns() - self._t0 >= self._next[0]
+        return not self._paced or self._clock() - self._t0 >= self._next[0]
 
     def take(self) -> dict[str, Any] | None:
         if self._next is None:
