@@ -11,6 +11,7 @@ import socket
 import struct
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 from rosbags.typesys import Stores, get_types_from_msg, get_typestore
@@ -58,6 +59,12 @@ class FoxgloveClient:
                 self.subscriptions[sub_id] = channel["id"]
                 subs.append({"id": sub_id, "channelId": channel["id"]})
         self.ws.send(json.dumps({"op": "subscribe", "subscriptions": subs}))
+
+    def unsubscribe(self, topics: set[str]) -> None:
+        ids = [sub for sub, channel in self.subscriptions.items() if self.channels[channel]["topic"] in topics]
+        self.ws.send(json.dumps({"op": "unsubscribe", "subscriptionIds": ids}))
+        for sub in ids:
+            del self.subscriptions[sub]
 
     def read_in_background(self) -> threading.Thread:
         """Collect messages until the server closes the connection."""
@@ -108,6 +115,17 @@ class FoxgloveClient:
 
     def close(self) -> None:
         self.ws.close()
+
+
+def listening(port: int) -> list[str]:
+    """Local addresses of the TCP sockets listening on ``port`` (/proc/net/tcp, state 0A)."""
+    found = []
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        local, state = line.split()[1], line.split()[3]
+        address, hex_port = local.split(":")
+        if state == "0A" and int(hex_port, 16) == port:
+            found.append(socket.inet_ntoa(bytes.fromhex(address)[::-1]))
+    return found
 
 
 def free_port() -> int:

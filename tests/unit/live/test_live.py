@@ -19,7 +19,7 @@ from like_keras.errors import ConfigError, RunError
 from like_keras.msgs import Image
 
 from conftest import ASSETS, ros2_env, tool
-from foxglove_client import FoxgloveClient, Watcher, free_port
+from foxglove_client import FoxgloveClient, Watcher, free_port, listening
 
 sys.path.insert(0, str(ASSETS))
 from viewer import Frames, Viewer  # noqa: E402
@@ -103,33 +103,23 @@ def test_a_client_that_never_reads_holds_nothing_up(transport):
     watcher.client.close()
 
 
-@pytest.mark.parametrize("host, listening", [(None, "127.0.0.1"), ("0.0.0.0", "0.0.0.0")])
-def test_the_view_listens_on_localhost_unless_told(host, listening):
+@pytest.mark.parametrize("host, address", [(None, "127.0.0.1"), ("0.0.0.0", "0.0.0.0")])
+def test_the_view_listens_on_localhost_unless_told(host, address):
     """The listening socket's own address, from the kernel's table, while the run waits."""
     port = free_port()
     seen = {}
 
     def check():
         FoxgloveClient(f"ws://127.0.0.1:{port}").close()  # the server is up
-        seen["addresses"] = _listening(port)
+        seen["addresses"] = listening(port)
 
     thread = threading.Thread(target=check)
     thread.start()
     live = Live(port=port, wait=2) if host is None else Live(host=host, port=port, wait=2)
     Viewer().launch(iterations=2, live=live)
     thread.join()
-    assert seen["addresses"] == [listening]
+    assert seen["addresses"] == [address]
 
-
-def _listening(port: int) -> list[str]:
-    """Local addresses of the TCP sockets listening on ``port`` (/proc/net/tcp, state 0A)."""
-    found = []
-    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
-        local, state = line.split()[1], line.split()[3]
-        address, hex_port = local.split(":")
-        if state == "0A" and int(hex_port, 16) == port:
-            found.append(socket.inet_ntoa(bytes.fromhex(address)[::-1]))
-    return found
 
 
 def test_a_port_in_use_is_refused_before_anything_runs(tmp_path):

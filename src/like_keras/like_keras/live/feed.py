@@ -10,6 +10,7 @@ oldest message goes: the viewer may lose messages, the system never waits for it
 from __future__ import annotations
 
 import json
+import socket
 import struct
 import sys
 import threading
@@ -104,6 +105,10 @@ class NodeFeed:
         """Send what is queued (for a while), then hang up."""
         self._closing = True
         self._thread.join(_CLOSE_S)
+        if self._thread.is_alive():  # stuck sending to a launcher that reads nothing: cut it off
+            with socket.fromfd(self._conn.fileno(), socket.AF_INET, socket.SOCK_STREAM) as sock:
+                sock.shutdown(socket.SHUT_RDWR)
+            self._thread.join(_CLOSE_S)
         self._conn.close()
         if self.dropped:
             print(f"like-keras live view: {self.dropped} messages were not shown (the viewer lagged)",
