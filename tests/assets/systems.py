@@ -170,6 +170,29 @@ class SlowEcho(Echo):
         return x
 
 
+class Glance(Component):
+    """Looks at the latest number only (``keep_last=1``): it may miss some, by choice."""
+
+    x = Input(int, keep_last=1)
+
+    def step(self, x):
+        pass
+
+
+class MixedReaders(System):
+    """One source read in one node twice: a slow echo that must get every number and a
+    glance that opted into keeping only the latest. The echo keeps the edge lossless."""
+
+    def __init__(self):
+        self.a, self.b = Node("a"), Node("b")
+        self.ticker = FastTicker.from_node(self.a)
+        self.echo = SlowEcho.from_node(self.b)
+        self.glance = Glance.from_node(self.b)
+        self.connect(self.ticker.out, self.echo.x)
+        self.connect(self.ticker.out, self.glance.x)
+        super().__init__(config=System.Config(name="mixed_readers"))
+
+
 class SlowFlood(System):
     """The throughput flood into a slow consumer."""
 

@@ -57,6 +57,17 @@ def test_a_timer_faster_than_its_node_ends_by_itself_losing_nothing(transport):
     assert result.messages("consumer.y") == list(range(1, 20_001))
 
 
+@runs_on(NATIVE_DORA_ROS2)
+def test_a_keep_last_reader_beside_a_lossless_one_loses_the_lossless_one_nothing(transport):
+    """``assets/systems.py:MixedReaders``: a 100 kHz ticker read in one node by a slow echo
+    (lossless) and a glance (``keep_last=1``): the edge stays reliable and flow-controlled,
+    so the echo gets every number, in order. Lossy only when every reader opted in."""
+    system = load_system(f"{SYSTEMS}:MixedReaders")
+    result = system.launch(transport=transport, iterations=2_000, record=["echo.y"], timeout=180)
+    assert result.messages("echo.y") == list(range(1, 2_001))
+    assert result.steps["echo"] == 2_000 and 1 <= result.steps["glance"] <= 2_000
+
+
 @runs_on(DORA_ROS2)
 def test_duration_ends_a_busy_node_losing_nothing(transport):
     """``duration`` on the throughput flood, whose producer's node is never idle: the clock

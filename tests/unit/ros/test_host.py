@@ -10,6 +10,7 @@ from like_keras_examples.bandit import Bandit
 from like_keras_examples.cartpole import CartPole
 from like_keras_ros.host import Qos, parameters, plan_node
 
+from conftest import SYSTEMS
 from ros_loopback import Loopback
 
 
@@ -54,6 +55,14 @@ def test_topic_override_image_and_lossy_qos():
     assert b.subscriptions["/robot/camera/image_raw"] == (
         "sensor_msgs/msg/Image", Qos(reliable=False, keep_all=False, depth=2))
     assert a.readers["/robot/camera/image_raw"] == {"b"}
+
+
+def test_a_lossless_reader_beside_a_keep_last_one_keeps_the_topic_reliable_and_flow_controlled():
+    graph = load_system(f"{SYSTEMS}:MixedReaders").build()
+    a, b = plan_node(graph, "a"), plan_node(graph, "b")
+    topic = next(iter(a.flow))
+    assert b.subscriptions[topic] == ("std_msgs/msg/Int64", Qos())  # reliable, keep_all
+    assert set(a.flow[topic]) == {"b"} and b.ack_every[topic] > 0
 
 
 def test_parameters_come_from_config_fields():

@@ -110,6 +110,14 @@ def test_lossy_inputs_take_no_part():
     assert plans["b"].inputs["cam__out"]["queue_policy"] == "drop_oldest"
 
 
+def test_a_lossless_reader_beside_a_keep_last_one_keeps_the_edge_reliable_and_flow_controlled():
+    plans = plan(load_system(f"{SYSTEMS}:MixedReaders").build())
+    assert plans["b"].inputs["ticker__out"]["queue_policy"] == "backpressure"
+    assert "ticker__out" not in plans["b"].lossy
+    assert set(plans["a"].flow) == {"ticker__out"} and set(plans["a"].flow["ticker__out"]) == {"b"}
+    assert plans["b"].ack_every["ticker__out"] > 0
+
+
 def test_only_small_lossless_messages_between_runners_travel_in_batches():
     assert plan(load_system("like_keras_examples.throughput:Flood").build())["fast"].batched == {"producer__out"}
     assert plan(load_system(f"{SYSTEMS}:BigFlood").build())["fast"].batched == set()  # Arrays: one a send
