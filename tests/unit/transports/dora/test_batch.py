@@ -28,9 +28,12 @@ def test_messages_of_one_output_leave_together_and_in_order():
 def test_a_full_batch_leaves_at_once():
     sent = []
     b = Batch(lambda oid, values: sent.append(len(values)))
-    for v in range(batch.MAX + 1):
+    for v in range(batch.MAX - 1):
         b.add("a__out", v)
+    assert sent == []
+    b.add("a__out", batch.MAX - 1)  # the add that fills it sends it: it waits for no next add
     assert sent == [batch.MAX]
+    b.add("a__out", batch.MAX)
     b.flush()
     assert sent == [batch.MAX, 1]
 
