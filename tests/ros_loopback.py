@@ -32,6 +32,8 @@ class Loopback:
         self.subscribers = defaultdict(list)
         self.types = {}
         self.bytes_sent = 0
+        self.published = defaultdict(list)  # topic -> the messages published on it, in order
+        self.events = 0
         self.bridges = {}
         for node in graph.nodes:
             # Each node rebuilds the system, as separate processes would.
@@ -49,15 +51,18 @@ class Loopback:
     def publish(self, topic, message):
         raw = bytes(self.ts.serialize_cdr(message, self.types[topic]))
         self.bytes_sent += len(raw)
+        self.published[topic].append(message)
         for bridge in self.subscribers[topic]:
             self.queue.append((bridge, topic, raw))
 
     def run(self, order=None, max_events=200_000, max_rounds=200_000):
-        """Start the nodes in ``order`` (default: declaration order), then run to the end
-        (an AssertionError if it does not end within ``max_events`` or ``max_rounds``)."""
+        """Start the nodes in ``order`` (default: declaration order; those a test started are
+        not started again), then run to the end (an AssertionError if it does not end within
+        ``max_events`` or ``max_rounds``)."""
         self.events = 0
         for name in order or list(self.bridges):
-            self.bridges[name].start()
+            if not self.bridges[name].runtime.started:
+                self.bridges[name].start()
             self.deliver(max_events)
         rounds = 0
         while not all(b.leaving for b in self.bridges.values()):
@@ -71,14 +76,20 @@ class Loopback:
             bridge.finish()
         return {name: n for b in self.bridges.values() for name, n in b.runtime.steps.items()}
 
-    def deliver(self, max_events=200_000):
-        """Every queued message to its subscribers (started or not)."""
+    def deliver(self, max_events=200_000, to=None):
+        """Every queued message to its subscribers (started or not); ``to``: only to the
+        node of that name, the others' stay queued."""
+        kept = deque()
         while self.queue:
             bridge, topic, raw = self.queue.popleft()
+            if to is not None and bridge.node != to:
+                kept.append((bridge, topic, raw))
+                continue
             if not bridge.leaving:
                 bridge.on_message(topic, self.ts.deserialize_cdr(raw, self.types[topic]))
             self.events += 1
             assert self.events < max_events, "the run does not end"
+        self.queue = kept
 
 
 class _IO:

@@ -1,6 +1,8 @@
 """The ROS 2 bridge without rclpy: topic plan, QoS, parameters, and whole runs over a
 CDR loopback that match the native transport message for message."""
 
+import json
+
 import numpy as np
 import pytest
 
@@ -63,6 +65,33 @@ def test_a_lossless_reader_beside_a_keep_last_one_keeps_the_topic_reliable_and_f
     topic = next(iter(a.flow))
     assert b.subscriptions[topic] == ("std_msgs/msg/Int64", Qos())  # reliable, keep_all
     assert set(a.flow[topic]) == {"b"} and b.ack_every[topic] > 0
+
+
+def test_the_receiver_acknowledges_and_the_sender_waits_at_its_window():
+    """The throughput flood past the window (500 in flight): the consumer's node takes
+    nothing at first, so the producer's node holds what would overfill the window and
+    stops; then the consumer acknowledges every 125 receipts with running totals, and the
+    producer goes on until all 2,000 have arrived."""
+    from like_keras_examples.throughput import Flood
+
+    bus = Loopback(Flood(), iterations=2000)
+    fast, slow = bus.bridges["fast"], bus.bridges["slow"]
+    out, acks = "flood/producer/out", "flood/_lk/ack"
+    assert fast.topics.flow == {out: {"slow": 500}} and slow.topics.ack_every == {out: 125}
+    fast.start()
+    for _ in range(100):
+        fast.spin()
+    assert len(bus.published[out]) == 500, "the sender did not stop at its window"
+    assert fast.held and fast.credits.blocked(out)
+    bus.deliver(to="slow")  # the consumer takes in the 500
+    totals = [json.loads(m.data)["counts"][out] for m in bus.published[acks]]
+    assert totals == [125, 250, 375, 500], "the receiver did not acknowledge every quarter window"
+    assert json.loads(bus.published[acks][0].data)["from"] == "slow"
+    bus.deliver(to="fast")  # the acknowledgements make room: the held messages leave
+    assert len(bus.published[out]) > 500
+    assert bus.run() == {"producer": 2000, "echo": 2001, "consumer": 2000}
+    assert [m.data for m in bus.published[out]] == list(range(1, 2001))
+    assert json.loads(bus.published[acks][-1].data)["counts"][out] == 2000
 
 
 def test_parameters_come_from_config_fields():
