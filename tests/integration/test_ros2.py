@@ -3,6 +3,7 @@ real ROS 2 (``/opt/ros/jazzy``): rclpy, ``ros2 launch``, ``ros2 run`` and the ro
 Without ROS 2 these tests skip, saying how to get it; under CI=true they fail. What every
 transport keeps is in tests/contract/."""
 
+import json
 import os
 import signal
 import subprocess
@@ -175,13 +176,20 @@ def test_the_ready_barrier_waits_for_the_systems_own_peers(ros, tmp_path):
     # 3 s late: counting subscribers, the first observation was lost and the run hung.
     echo = subprocess.Popen([str(VENV_BIN / "python"), str(ASSETS / "ros_echo.py"), "/late_peer/env/obs",
                              "std_msgs/msg/Float64MultiArray"], env=ros, stdout=subprocess.PIPE, text=True)
+    run_dir = tmp_path / "run"
     try:
         assert echo.stdout.readline().strip() == "ready"
         live = load_system(f"{ROS_SYSTEMS}:LatePeer").launch(transport="ros2", iterations=100,
-                                                             record=CARTPOLE_PORTS, timeout=60)
+                                                             record=CARTPOLE_PORTS, timeout=30, run_dir=run_dir)
+    except RunTimeoutError as exc:
+        pytest.fail(f"the run hung: the first observation, sent before the late peer subscribed, was lost "
+                    f"(the ready barrier did not wait for it): {exc}")
     finally:
         echo.kill()  # a foreign node: how it ends is not under test
         echo.wait(10)
+    times = {n: json.loads((run_dir / "results" / f"{n}.json").read_text())["times"] for n in ("sim", "control")}
+    assert times["sim"]["peers subscribed"] >= times["control"]["subscribed"], \
+        f"sim started before its late peer subscribed: {times}"
     native = load_system(f"{ROS_SYSTEMS}:LatePeer").launch(iterations=100, record=CARTPOLE_PORTS)
     _same(native, live, CARTPOLE_PORTS)
 

@@ -72,9 +72,11 @@ def run(target: str, node: str, kwargs: dict[str, Any] | None = None, argv: list
         for topic, (ros_type, qos) in host.topics.subscriptions.items():
             ros.create_subscription(_message_class(ros_type), topic, lambda m, t=topic: host.on_message(t, m),
                                     _qos(qos), **_quiet(topic in control, SubscriptionEventCallbacks))
+        files.mark("subscribed")
         executor = SingleThreadedExecutor()
         executor.add_node(ros)
         if _wait_for_readers(executor, ros, io, host.topics.readers, stop):
+            files.mark("peers subscribed")
             for name in [*graph.node(node).components, *feeds]:
                 rate = replay.PACE_HZ if name in parts.replayed else graph.component(name).rate_hz
                 if rate:
