@@ -12,12 +12,16 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
+
+import processes
 
 ROOT = Path(__file__).resolve().parents[1]
 VENV_BIN = Path(sys.executable).parent
@@ -35,6 +39,30 @@ def _run_dirs_under_pytests_own_tmp(tmp_path_factory):
     tempfile.tempdir = str(tmp_path_factory.mktemp("runs"))
     yield
     tempfile.tempdir = previous
+
+
+# Every process this test run starts carries its mark: none may be left when it ends.
+RUN_ID = f"{os.getpid()}-{time.time_ns()}"
+os.environ[processes.MARK] = RUN_ID
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """No process of this run's launches remains: each left one is named, killed, and
+    fails the run (whatever the tests said)."""
+    deadline = time.monotonic() + 5  # what the last test stopped may still be exiting
+    while (found := processes.leftovers(RUN_ID)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    if not found:
+        return
+    report = session.config.pluginmanager.get_plugin("terminalreporter")
+    report.write_line(f"\n{len(found)} processes of this test run were left running (now killed):", red=True)
+    for pid, cmdline, cwd in found:
+        report.write_line(f"  pid {pid} in {cwd}: {cmdline[:300]}", red=True)
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 # ROS 2 traffic of the tests stays on this machine and off the default domain.

@@ -14,11 +14,10 @@ from collections import defaultdict, deque
 
 from rosbags.typesys import Stores, get_types_from_msg, get_typestore
 
+from like_keras.msgs.ros_mapping import interfaces_name, msg_definition
 from like_keras.transports.common.target import load_system
 from like_keras_ros.host import Host
-from like_keras.msgs.ros_mapping import interfaces_name
 from like_keras_ros.interfaces import user_msgs
-from like_keras.msgs.ros_mapping import msg_definition
 
 
 class Loopback:

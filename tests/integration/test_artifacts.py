@@ -8,10 +8,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, _missing, ros2_env
-from robots import robots, unavailable
 
 from like_keras.transports.common.target import load_system
+
+from conftest import ROOT, _missing, ros2_env
+from robots import robots, unavailable
 
 # A system as a new user writes one: a file beside a helper module of their own.
 _SYSTEM = """

@@ -11,12 +11,14 @@ import time
 
 import numpy as np
 import pytest
-from conftest import SYSTEMS, VENV_BIN, _missing, ros2_env
-from robots import robots, unavailable
 
 from like_keras import deploy
 from like_keras.errors import RunError, RunTimeoutError, TransportError
 from like_keras.transports.common.target import load_system
+
+import processes
+from conftest import SYSTEMS, VENV_BIN, _missing, ros2_env
+from robots import robots, unavailable
 
 MACHINES = {"robot": "robot", "base": "base"}  # Host aliases of the fleet's ssh config
 PORTS = ["env.obs", "env.reward", "agent.action"]
@@ -67,10 +69,10 @@ def test_the_split_loop_on_two_robots_gives_the_native_trace(site, transport):
 
 
 def test_lk_run_takes_machines_and_an_ssh_config(site):
-    proc = subprocess.run([str(VENV_BIN / "lk"), "run", f"{SYSTEMS}:TwoMachines", "--transport", "dora",
-                           "--machine", "robot=robot", "--machine", "base=base", "--ssh-config", str(site.ssh_config),
-                           "--iterations", "30", "--record", "env.reward", "--timeout", "300"],
-                          capture_output=True, text=True, timeout=400)
+    proc = processes.run([str(VENV_BIN / "lk"), "run", f"{SYSTEMS}:TwoMachines", "--transport", "dora",
+                          "--machine", "robot=robot", "--machine", "base=base", "--ssh-config", str(site.ssh_config),
+                          "--iterations", "30", "--record", "env.reward", "--timeout", "300"],
+                         capture_output=True, text=True, timeout=400)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "ran on dora" in proc.stdout and "env 30, agent 31" in proc.stdout
     assert "[robot] " in proc.stdout and "[base] " in proc.stdout  # each machine's output, named

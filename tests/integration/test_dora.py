@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+from contextlib import ExitStack
 from pathlib import Path
 
 import numpy as np
@@ -24,8 +25,17 @@ from like_keras_examples.cartpole import CartPole
 from like_keras_examples.sensor_pipeline import SensorPipeline
 from like_keras_examples.throughput import Flood
 
+import processes
+from conftest import (
+    ASSETS,
+    SYSTEMS,
+    VENV_BIN,
+    assert_names_the_hang,
+    left_behind,
+    tool,
+    wait_until_running,
+)
 from contract.test_contract import started_beside_the_system
-from conftest import ASSETS, SYSTEMS, VENV_BIN, assert_names_the_hang, left_behind, tool, wait_until_running
 
 EXAMPLES = [
     ("cartpole", CartPole),
@@ -236,36 +246,32 @@ def cluster(dora, tmp_path):
     """A Dora coordinator and two daemons (machines 'robot' and 'base'), all on loopback."""
     env = {**os.environ, "RUST_BACKTRACE": "0"}
     port = _free_port()
-    procs = [subprocess.Popen([dora, "coordinator", "--interface", "127.0.0.1", "--port", str(port),
-                               "--store", "memory", "--quiet"], env=env, cwd=tmp_path)]
-    z1, z2 = _free_port(), _free_port()
-    for machine, listen, connect in (("robot", z1, z2), ("base", z2, z1)):
-        wd = tmp_path / machine
-        wd.mkdir()
-        procs.append(subprocess.Popen(
-            [dora, "daemon", "--machine-id", machine, "--coordinator-addr", "127.0.0.1",
-             "--coordinator-port", str(port), "--local-listen-port", str(_free_port()),
-             "--zenoh-no-multicast", "--zenoh-listen", f"127.0.0.1:{listen}",
-             "--zenoh-connect", f"tcp/127.0.0.1:{connect}"],
-            env=env, cwd=wd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-    status = ""
-    for _ in range(200):
-        status = subprocess.run([dora, "cluster", "status", "--coordinator-addr", "127.0.0.1",
-                                 "--coordinator-port", str(port)], capture_output=True, text=True, env=env).stdout
-        if "robot" in status and "base" in status:
-            break
-        time.sleep(0.1)
-    assert "robot" in status and "base" in status, status
-    yield {"address": f"127.0.0.1:{port}", "daemons": {"robot": procs[1].pid, "base": procs[2].pid}}
-    subprocess.run([dora, "down", "--coordinator-addr", "127.0.0.1", "--coordinator-port", str(port)],
-                   capture_output=True, env=env, timeout=30)
-    for p in procs:
-        p.terminate()
-    for p in procs:
-        try:
-            p.wait(10)
-        except subprocess.TimeoutExpired:
-            p.kill()
+    with ExitStack() as stack:  # each stopped whole, also when the cluster does not come up
+        procs = [stack.enter_context(processes.launched(
+            [dora, "coordinator", "--interface", "127.0.0.1", "--port", str(port), "--store", "memory", "--quiet"],
+            env=env, cwd=tmp_path))]
+        z1, z2 = _free_port(), _free_port()
+        for machine, listen, connect in (("robot", z1, z2), ("base", z2, z1)):
+            wd = tmp_path / machine
+            wd.mkdir()
+            procs.append(stack.enter_context(processes.launched(
+                [dora, "daemon", "--machine-id", machine, "--coordinator-addr", "127.0.0.1",
+                 "--coordinator-port", str(port), "--local-listen-port", str(_free_port()),
+                 "--zenoh-no-multicast", "--zenoh-listen", f"127.0.0.1:{listen}",
+                 "--zenoh-connect", f"tcp/127.0.0.1:{connect}"],
+                env=env, cwd=wd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)))
+        status = ""
+        for _ in range(200):
+            status = processes.run([dora, "cluster", "status", "--coordinator-addr", "127.0.0.1",
+                                    "--coordinator-port", str(port)], capture_output=True, text=True, env=env,
+                                   timeout=30).stdout
+            if "robot" in status and "base" in status:
+                break
+            time.sleep(0.1)
+        assert "robot" in status and "base" in status, status
+        yield {"address": f"127.0.0.1:{port}", "daemons": {"robot": procs[1].pid, "base": procs[2].pid}}
+        processes.run([dora, "down", "--coordinator-addr", "127.0.0.1", "--coordinator-port", str(port)],
+                      capture_output=True, env=env, timeout=30)
 
 
 def test_two_machine_dataflow_runs_across_two_daemons(dora, cluster):
@@ -285,9 +291,9 @@ def test_two_machine_dataflow_runs_across_two_daemons(dora, cluster):
 
 def test_cli_runs_and_compiles_on_dora(dora, tmp_path):
     lk = str(VENV_BIN / "lk")
-    proc = subprocess.run([lk, "run", "like_keras_examples.cartpole:CartPole", "--transport", "dora",
-                           "--iterations", "100", "--record", "env.reward", "--timeout", "60"],
-                          capture_output=True, text=True, timeout=120)
+    proc = processes.run([lk, "run", "like_keras_examples.cartpole:CartPole", "--transport", "dora",
+                          "--iterations", "100", "--record", "env.reward", "--timeout", "60"],
+                         capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert "ran on dora" in proc.stdout and "env 100, agent 101" in proc.stdout
     proc = subprocess.run([lk, "compile", "like_keras_examples.bandit:Bandit", "--transport", "dora",
@@ -298,13 +304,13 @@ def test_cli_runs_and_compiles_on_dora(dora, tmp_path):
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_ctrl_c_stops_a_dora_run_cleanly(dora, tmp_path, sig):
-    proc = subprocess.Popen([str(VENV_BIN / "lk"), "run", "like_keras_examples.cartpole:CartPole",
+    with processes.launched([str(VENV_BIN / "lk"), "run", "like_keras_examples.cartpole:CartPole",
                              "--transport", "dora", "--quiet", "--run-dir", str(tmp_path), "--record", "env.reward"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    wait_until_running(tmp_path, ["sim", "control"], proc)  # the cart-pole loop has no end of its own
-    time.sleep(1.0)
-    proc.send_signal(sig)
-    _, err = proc.communicate(timeout=30)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as proc:
+        wait_until_running(tmp_path, ["sim", "control"], proc)  # the cart-pole loop has no end of its own
+        time.sleep(1.0)
+        proc.send_signal(sig)
+        _, err = proc.communicate(timeout=30)
     assert proc.returncode == 130 and "interrupted" in err
     assert left_behind(tmp_path) == []
     rewards = read_messages(tmp_path / "recording")["env.reward"]  # the recording survives Ctrl-C

@@ -15,13 +15,14 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-import images
 import numpy as np
 import pytest
-from conftest import ROOT, _missing
 
 from like_keras.recording import read_messages
 from like_keras.transports.common.target import load_system
+
+import images
+from conftest import ROOT, _missing
 
 CARTPOLE = "like_keras_examples.cartpole:CartPole"
 PORTS = ["env.obs", "env.reward", "env.done", "agent.action"]  # every output of the cart-pole

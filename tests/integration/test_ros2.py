@@ -9,6 +9,7 @@ import signal
 import subprocess
 import threading
 import time
+from contextlib import ExitStack
 
 import numpy as np
 import pytest
@@ -21,9 +22,17 @@ from like_keras_examples.cartpole import CartPole
 from like_keras_examples.sensor_pipeline import SensorPipeline
 from like_keras_ros.environment import sourced
 
+import processes
 from assets.bags import robot_bag
 from conftest import (
-    ASSETS, ROS2_BUILD, SYSTEMS, VENV_BIN, assert_names_the_hang, left_behind, ros2_env, wait_until_running,
+    ASSETS,
+    ROS2_BUILD,
+    SYSTEMS,
+    VENV_BIN,
+    assert_names_the_hang,
+    left_behind,
+    ros2_env,
+    wait_until_running,
 )
 
 ROS_SYSTEMS = f"{ASSETS / 'ros_systems.py'}"
@@ -120,15 +129,15 @@ def test_ros2_launch_exits_nonzero_when_a_node_fails_and_zero_on_a_clean_end(car
         load_system(f"{SYSTEMS}:Failing").launch(transport="ros2", timeout=60, run_dir=failing,
                                                  iterations=None)
     env = {**sourced(ros2_env(), failing / "ws/install/setup.bash"), "LK_TEST_FAILURE": "raise"}
-    proc = subprocess.run(["ros2", "launch", "failing_bringup", "failing.launch.py"], env=env, cwd=tmp_path,
-                          capture_output=True, text=True, timeout=60)
+    proc = processes.run(["ros2", "launch", "failing_bringup", "failing.launch.py"], env=env, cwd=tmp_path,
+                         capture_output=True, text=True, timeout=60)
     assert proc.returncode != 0, proc.stdout + proc.stderr
     assert "node worker of failing failed (exit code 1)" in proc.stdout + proc.stderr
     # A clean end: exit 0, and no node is reported dead (it was SIGINTed while exiting: -2).
     run_dir, env = cartpole_ws
     for _ in range(3):
-        proc = subprocess.run(["ros2", "launch", "cartpole_bringup", "cartpole.launch.py", "iterations:=200"],
-                              env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60)
+        proc = processes.run(["ros2", "launch", "cartpole_bringup", "cartpole.launch.py", "iterations:=200"],
+                             env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60)
         out = proc.stdout + proc.stderr
         assert proc.returncode == 0 and "[ERROR]" not in out and "Traceback" not in out, out
         assert out.count("process has finished cleanly") == 2, out
@@ -151,15 +160,16 @@ def test_timeout_stops_a_hanging_node_and_leaves_no_process(ros, tmp_path):
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_ctrl_c_and_sigterm_stop_a_ros2_run_cleanly(ros, tmp_path, sig):
     daemons = _daemons()
-    proc = subprocess.Popen([str(VENV_BIN / "lk"), "run", f"{ROS_SYSTEMS}:Chain", "--transport", "ros2",
+    with processes.launched([str(VENV_BIN / "lk"), "run", f"{ROS_SYSTEMS}:Chain", "--transport", "ros2",
                              "--quiet", "--run-dir", str(tmp_path), "--record", "echo.y"], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env={**os.environ, "LK_TEST_LOG": str(tmp_path)})
-    deadline = time.monotonic() + 60
-    while not (tmp_path / "echo").exists():  # running: on_start has run in the last node
-        assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
-        time.sleep(0.1)
-    proc.send_signal(sig)
-    _, err = proc.communicate(timeout=30)
+                            stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "LK_TEST_LOG": str(tmp_path)}) as proc:
+        deadline = time.monotonic() + 60
+        while not (tmp_path / "echo").exists():  # running: on_start has run in the last node
+            assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+            time.sleep(0.1)
+        proc.send_signal(sig)
+        _, err = proc.communicate(timeout=30)
     assert proc.returncode == 130 and "interrupted" in err
     assert left_behind(tmp_path) == []
     assert _daemons() == daemons
@@ -216,12 +226,14 @@ def test_ros2_run_gives_the_launch_files_topics_and_trace(cartpole_ws, tmp_path)
     _, env = cartpole_ws
     params = ["-p", "like_keras.iterations:=150", "-p", f"like_keras.run_dir:={tmp_path}",
               "-p", "like_keras.record:=" + ",".join(CARTPOLE_PORTS)]
-    procs = [subprocess.Popen(["ros2", "run", "cartpole_bringup", node, "--ros-args", *params], env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-             for node in ("sim", "control")]
-    for p in procs:
-        out, _ = p.communicate(timeout=60)
-        assert p.returncode == 0, out
+    with ExitStack() as stack:
+        procs = [stack.enter_context(processes.launched(["ros2", "run", "cartpole_bringup", node, "--ros-args",
+                                                         *params], env=env, stdout=subprocess.PIPE,
+                                                        stderr=subprocess.STDOUT, text=True))
+                 for node in ("sim", "control")]
+        for p in procs:
+            out, _ = p.communicate(timeout=60)
+            assert p.returncode == 0, out
     live = read_messages(write_bag(sorted((tmp_path / "rec").glob("*.mcap")), tmp_path / "all"))
     native = CartPole(seed=3).launch(iterations=150, record=CARTPOLE_PORTS)  # as compiled
     for port in CARTPOLE_PORTS:
@@ -234,19 +246,15 @@ def test_respawn_restarts_a_failed_node_and_the_launch_goes_on(ros, tmp_path, mo
         load_system(f"{SYSTEMS}:Failing").launch(transport="ros2", timeout=60, run_dir=tmp_path)
     env = sourced(ros, tmp_path / "ws/install/setup.bash")
     log = tmp_path / "respawn.log"
-    with open(log, "w") as out:
-        launch = subprocess.Popen(["ros2", "launch", "failing_bringup", "failing.launch.py", "respawn:=true"],
-                                  env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-    try:
+    with open(log, "w") as out, processes.launched(
+            ["ros2", "launch", "failing_bringup", "failing.launch.py", "respawn:=true"], env=env, stdout=out,
+            stderr=subprocess.STDOUT) as launch:
         deadline = time.monotonic() + 60
         while log.read_text().count("[worker-2]: process started") < 2:  # failed, then started again
             assert launch.poll() is None and time.monotonic() < deadline, log.read_text()
             time.sleep(0.2)
         time.sleep(1)
-        assert launch.poll() is None  # the launch runs on
-    finally:
-        os.killpg(launch.pid, signal.SIGINT)
-        launch.wait(30)
+        assert launch.poll() is None  # the launch runs on; Ctrl-C ends it
     assert "failed (exit code" not in log.read_text()  # with respawn, a failure ends nothing
 
 
@@ -295,8 +303,7 @@ def test_the_ros2_cli_sees_and_tunes_a_running_system(ros, tmp_path):
         assert rc == 0 and "Set parameter successful" in out, out
         time.sleep(0.5)  # a few 10 Hz controller steps with the new gain
     finally:
-        os.killpg(launch.pid, signal.SIGINT)  # Ctrl-C: nodes drain and end cleanly
-        launch.wait(30)
+        processes.stop(launch, grace=30)  # Ctrl-C: nodes drain and end cleanly
         subprocess.run(["ros2", "daemon", "stop"], env=env, capture_output=True, timeout=30)
     text = log.read_text()
     assert launch.returncode == 0 and "[ERROR]" not in text, text
@@ -314,10 +321,11 @@ def test_two_launches_one_per_machine_run_the_native_trace(ros, tmp_path):
     run_dir = tmp_path / "run"
     common = ["iterations:=200", f"run_dir:={run_dir}", "record:=" + ",".join(CARTPOLE_PORTS)]
     machines = [["machine_robot:=true", "machine_base:=false"], ["machine_robot:=false", "machine_base:=true"]]
-    procs = [subprocess.Popen(["ros2", "launch", "two_machines_bringup", "two_machines.launch.py", *m, *common],
-                              env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-             for m in machines]
-    outs = [p.communicate(timeout=120)[0] for p in procs]
+    with ExitStack() as stack:
+        procs = [stack.enter_context(processes.launched(
+            ["ros2", "launch", "two_machines_bringup", "two_machines.launch.py", *m, *common], env=env,
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)) for m in machines]
+        outs = [p.communicate(timeout=120)[0] for p in procs]
     assert [p.returncode for p in procs] == [0, 0], outs
     assert "[sim-1]: process started" in outs[0] and "control" not in outs[0]  # each launch ran its node
     assert "[control-1]: process started" in outs[1] and "sim" not in outs[1]
@@ -351,9 +359,9 @@ print(np.__version__, type(deserialize_message(serialize_message(imu), Imu).orie
 
 
 def test_lk_run_on_ros2(ros):
-    proc = subprocess.run([str(VENV_BIN / "lk"), "run", "like_keras_examples.cartpole:CartPole", "--transport",
-                           "ros2", "--iterations", "100", "--record", "env.reward", "--timeout", "120"],
-                          capture_output=True, text=True, timeout=300)
+    proc = processes.run([str(VENV_BIN / "lk"), "run", "like_keras_examples.cartpole:CartPole", "--transport",
+                          "ros2", "--iterations", "100", "--record", "env.reward", "--timeout", "120"],
+                         capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
     assert "ran on ros2" in proc.stdout and "env 100, agent 101" in proc.stdout
 

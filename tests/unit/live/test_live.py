@@ -16,7 +16,6 @@ from websockets.protocol import State
 
 from like_keras import Component, Live, Output, System
 from like_keras.errors import ConfigError, RunError
-from like_keras.msgs import Image
 
 from conftest import ASSETS, ros2_env, tool
 from foxglove_client import FoxgloveClient, Watcher, free_port, listening

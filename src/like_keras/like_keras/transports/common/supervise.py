@@ -77,7 +77,8 @@ class Supervised:
     """``cmd`` (the transport's launcher, called ``what`` in errors) running in ``out``."""
 
     def __init__(self, cmd: list[str], out: Path, env: Mapping[str, str], *, what: str, log: str, grace: float,
-                 stop: Callable[[], None] | None = None, watch: Callable[[bool], RunError | None] | None = None) -> None:
+                 stop: Callable[[], None] | None = None,
+                 watch: Callable[[bool], RunError | None] | None = None) -> None:
         self.out = out
         self._watch = watch
         self.what = what
@@ -149,8 +150,22 @@ class Supervised:
 def end(proc: subprocess.Popen[bytes], out: Path, grace: float, stop: Callable[[], None]) -> None:
     """End ``proc`` (started in a session of its own) and the node processes of run
     directory ``out``: ``stop()``, ``grace`` seconds, then SIGKILL for whatever is left."""
+    end_session(proc, grace, stop)
+    for pid in rundir.pids(out).values():
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+def end_session(proc: subprocess.Popen[bytes], grace: float, stop: Callable[[], None] | None = None) -> None:
+    """End ``proc``, started in a session of its own, and everything in that session:
+    ``stop()`` (else SIGTERM), ``grace`` seconds, then SIGKILL for whatever is left."""
     if proc.poll() is None:
-        stop()
+        if stop is not None:
+            stop()
+        else:
+            proc.terminate()
         try:
             proc.wait(grace)
         except subprocess.TimeoutExpired:
@@ -160,8 +175,3 @@ def end(proc: subprocess.Popen[bytes], out: Path, grace: float, stop: Callable[[
     except (ProcessLookupError, PermissionError):
         pass
     proc.wait()
-    for pid in rundir.pids(out).values():
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass

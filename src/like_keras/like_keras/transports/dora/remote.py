@@ -22,6 +22,7 @@ from like_keras.errors import TransportError
 from like_keras.graph.ir import SystemGraph
 from like_keras.transports.common.artifact import portable
 from like_keras.transports.common.options import RunOptions
+from like_keras.transports.common.supervise import end_session
 from like_keras.transports.dora.compiler import PYTHON, VENV, compile, dataflow
 from like_keras.transports.dora.launcher import coordinator_args, dora_cli
 from like_keras.utils.files import atomic_write
@@ -84,8 +85,8 @@ class Session:
         """(shell set-up, argv) of the machine's part: its Dora daemon."""
         release = self.releases[machine]
         # The launcher's address as this machine reaches it: where ssh came from.
-        setup = (f"cd {shlex.quote(release)} && export RUST_BACKTRACE=0 NO_COLOR=1 PYTHONPATH={shlex.quote(release)}/{PYTHON} "
-                 f"DORA_COORDINATOR_ADDR=${{SSH_CONNECTION%% *}}")
+        setup = (f"cd {shlex.quote(release)} && export RUST_BACKTRACE=0 NO_COLOR=1 "
+                 f"PYTHONPATH={shlex.quote(release)}/{PYTHON} DORA_COORDINATOR_ADDR=${{SSH_CONNECTION%% *}}")
         argv = [f"{release}/{VENV}/bin/dora", "daemon", "--machine-id", machine,
                 "--coordinator-port", str(self.port)]
         return setup, argv
@@ -122,13 +123,8 @@ class Session:
     def close(self) -> None:
         """Stop what runs here: ``dora start`` and the coordinator."""
         for proc in (self.main, self._coordinator):
-            if proc is not None and proc.poll() is None:
-                proc.terminate()
-                try:
-                    proc.wait(5)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
+            if proc is not None:
+                end_session(proc, 5)
         self._log.close()
 
     def _wait_for_daemons(self, timeout: float) -> None:
