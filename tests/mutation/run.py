@@ -33,6 +33,8 @@ BIN = Path(sys.executable).parent
 PACKAGES = ("like_keras", "like_keras_ros", "like_keras_examples")
 TARGET_RATE = 0.90
 
+_LIVE = "tests/unit/live/test_live.py::test"  # the live view's tests that run natively (fast)
+
 # Module -> the tests that hold its guarantees (fast ones: each mutant runs them).
 TARGETS = {
     "src/like_keras/like_keras/transports/common/drain.py": ["tests/unit/transports/common/test_drain.py",
@@ -60,7 +62,19 @@ TARGETS = {
                                                      "tests/unit/system/test_api.py"],
     "src/like_keras/like_keras/cli.py": ["tests/unit/test_cli.py",
                                         "tests/unit/recording/test_replay.py::test_lk_run_replays"],
+    "src/like_keras/like_keras/transports/dora/drops.py": ["tests/unit/transports/dora/test_drops.py"],
+    "src/like_keras/like_keras/live/__init__.py": ["tests/unit/live/test_server.py",
+                                                  f"{_LIVE}_the_view_listens_on_localhost_unless_told",
+                                                  f"{_LIVE}_a_port_in_use_is_refused_before_anything_runs"],
+    "src/like_keras/like_keras/live/feed.py": ["tests/unit/live/test_feed.py", "tests/unit/live/test_server.py"],
+    "src/like_keras/like_keras/live/server.py": ["tests/unit/live/test_server.py",
+                                                f"{_LIVE}_the_view_closes_with_a_failed_run",
+                                                f"{_LIVE}_a_port_in_use_is_refused_before_anything_runs"],
+    "src/like_keras/like_keras/graph/ir.py": ["tests/unit/graph/test_ir.py", "tests/unit/transports/dora/test_flow.py",
+                                             "tests/unit/ros/test_host.py"],
 }
+# Module -> the functions mutated in it, when its guarantee is a few functions of a larger module.
+WITHIN = {"src/like_keras/like_keras/graph/ir.py": ("keep_last", "lossless_readers")}
 KILLED = {"killed", "incompetent"}  # incompetent: the mutant cannot even be imported and run
 
 
@@ -119,7 +133,8 @@ def _lane(i: int, modules: list[str], targets: dict[str, list[str]], work: Path)
         run = lambda *a: subprocess.run([str(BIN / "cosmic-ray"), *a], cwd=tree, env=env,  # noqa: E731
                                         capture_output=True, text=True, check=True)
         run("init", str(config), str(session))
-        subprocess.run([sys.executable, str(HERE / "skip.py"), str(session)], cwd=tree, env=env, check=True)
+        within = ["--within", *WITHIN[module]] if module in WITHIN else []
+        subprocess.run([sys.executable, str(HERE / "skip.py"), str(session), *within], cwd=tree, env=env, check=True)
         print(f"mutating {module} ({tests})", flush=True)
         run("exec", str(config), str(session))
         out[module] = [json.loads(line) for line in run("dump", str(session)).stdout.splitlines()]

@@ -4,9 +4,11 @@
   annotations``);
 - ``is`` <-> ``==`` (and ``is not`` <-> ``!=``) where one side is a class, ``None``,
   ``True``, ``False`` or a small int: CPython gives both the same answer there;
-- lines marked ``# pragma: no mutate``.
+- lines marked ``# pragma: no mutate``;
+- with ``--within NAME...``, everything outside the functions (or methods) of those
+  names: a module's guarantee that lives in a few functions of a larger module.
 
-    python tests/mutation/skip.py SESSION.sqlite
+    python tests/mutation/skip.py SESSION.sqlite [--within NAME ...]
 """
 
 from __future__ import annotations
@@ -66,20 +68,33 @@ def _singleton(node: ast.expr) -> bool:
     return name in {"bytes", "str", "int", "float", "bool", "list", "dict", "tuple", "bool_"} or name[:1].isupper()
 
 
-def skipped(path: str, operator: str, start: tuple[int, int], end: tuple[int, int]) -> bool:
+@lru_cache
+def _functions(path: str, names: tuple[str, ...]) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+    """Spans of the functions and methods called one of ``names``."""
+    return [((n.lineno, n.col_offset), (n.end_lineno, n.end_col_offset))
+            for n in ast.walk(ast.parse(Path(path).read_text()))
+            if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name in names]
+
+
+def skipped(path: str, operator: str, start: tuple[int, int], end: tuple[int, int],
+            within: tuple[str, ...] = ()) -> bool:
     if "pragma: no mutate" in _lines(path)[start[0] - 1]:
         return True
     inside = lambda spans: any(a <= tuple(start) and tuple(end) <= b for a, b in spans)  # noqa: E731
+    if within and not inside(_functions(path, within)):
+        return True
     return inside(_annotations(path)) or (operator in _IDENTITY and inside(_identity_safe(path)))
 
 
-def main(session: str) -> int:
+def main(session: str, within: tuple[str, ...] = ()) -> int:
     with use_db(session) as db:
         for item in db.work_items:
-            if all(skipped(str(m.module_path), m.operator_name, m.start_pos, m.end_pos) for m in item.mutations):
+            if all(skipped(str(m.module_path), m.operator_name, m.start_pos, m.end_pos, within)
+                   for m in item.mutations):
                 db.set_result(item.job_id, WorkResult(worker_outcome=WorkerOutcome.SKIPPED))
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1]))
+    args = sys.argv[1:]
+    sys.exit(main(args[0], tuple(args[2:]) if args[1:2] == ["--within"] else ()))
