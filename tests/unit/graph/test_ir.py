@@ -11,10 +11,11 @@ from conftest import SYSTEMS
 
 class Cam(Component):
     out = Output(int)
+    side = Output(int)
     rate_hz = 10.0
 
     def step(self):
-        return 1
+        return {"out": 1, "side": 2}
 
 
 def reader(keep_last):
@@ -52,3 +53,13 @@ def test_lossless_readers_are_the_other_nodes_sorted_each_judged_alone():
     graph = System(name="g", components=[cam, here, lossy, c, d],
                    connections=[(cam.out, here.x), (cam.out, lossy.x), (cam.out, c.x), (cam.out, d.x)]).build()
     assert graph.lossless_readers("cam", "out") == ["c", "d"]  # not its own node, not b (keep_last only)
+
+
+def test_lossless_readers_are_those_of_that_port_only():
+    cam = Cam(name="cam", node=Node("a"))
+    main, aside = reader(None)(name="main", node=Node("m")), reader(None)(name="aside", node=Node("s"))
+    graph = System(name="g", components=[cam, main, aside],
+                   connections=[(cam.out, main.x), (cam.side, aside.x)]).build()
+    port = "".join(["o", "ut"])  # a name built at run time, as a parsed one is: compared by value
+    assert graph.lossless_readers("cam", port) == ["m"]
+    assert graph.lossless_readers("cam", "side") == ["s"]

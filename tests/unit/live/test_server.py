@@ -6,10 +6,15 @@ watching a port, the nodes stop encoding it."""
 import json
 import os
 import stat
+import threading
 import time
+from multiprocessing.connection import Client
+
+import pytest
 
 from like_keras import Live
-from like_keras.live import live_ports
+from like_keras.live import DEFAULT_PORT, live_ports
+from like_keras.live import serve as serve_view
 from like_keras.live.feed import NodeFeed, address_file
 from like_keras.live.server import LiveServer
 from like_keras.transports.common.target import load_system
@@ -75,3 +80,107 @@ def test_when_the_last_client_unsubscribes_the_nodes_stop_encoding(tmp_path):
         second.close()
         desk.close()
         server.close()
+
+
+@pytest.mark.filterwarnings("error::pytest.PytestUnhandledThreadExceptionWarning")
+def test_a_nodes_values_reach_a_client_and_its_last_ones_are_not_lost_at_close(tmp_path):
+    """What a node process sends (index, time, CDR bytes) is what a client gets, and a node
+    that ends just before the view closes has all it sent shown; the reader of a node
+    that hung up ends without an error."""
+    server, graph = serve(tmp_path)
+    client = FoxgloveClient(server.url)
+    try:
+        client.read_until_advertised({MEAN})
+        client.subscribe({MEAN})
+        desk = NodeFeed(address_file(tmp_path), graph, "desk")
+        until(lambda: desk.watched == {("brightness", "mean")}, "the node never heard the port is watched")
+        reading = client.read_in_background()
+        for k in range(1, 51):
+            desk.write("brightness", "mean", float(k), 1_000 + k)
+        desk.close()  # the node ends: its last messages are on their way
+    finally:
+        server.close()
+    reading.join(10)
+    assert [t for _, t, _ in client.received] == [1_000 + k for k in range(1, 51)]
+    assert [client.decode(MEAN, d).data for _, _, d in client.received] == [float(k) for k in range(1, 51)]
+
+
+def test_a_stranger_without_the_key_is_refused_and_the_nodes_still_connect(tmp_path):
+    server, graph = serve(tmp_path)
+    try:
+        host, port = json.loads(address_file(tmp_path).read_text())["address"]
+        with pytest.raises(Exception):  # multiprocessing's AuthenticationError, or the socket closed
+            Client((host, port), authkey=b"not the key").recv_bytes()
+        desk = NodeFeed(address_file(tmp_path), graph, "desk")  # served after the stranger
+        assert desk.watched == frozenset()
+        desk.close()
+        port_used = port
+        assert port_used >= 1024  # a free port the system chose
+    finally:
+        server.close()
+
+
+def test_closing_hangs_up_on_the_nodes_and_stops_accepting(tmp_path):
+    server, graph = serve(tmp_path)
+    desk = NodeFeed(address_file(tmp_path), graph, "desk")
+    lost: list[frozenset] = []
+    desk.watch(lost.append)
+    threads = {t.name for t in threading.enumerate()}
+    assert "lk-live-accept" in threads
+    server.close()
+    until(lambda: desk._thread.is_alive() is False, "the node's feed still runs after the view closed")
+    until(lambda: "lk-live-accept" not in {t.name for t in threading.enumerate()}, "still accepting nodes")
+    desk.close()
+
+
+def test_a_node_that_ended_does_not_keep_the_others_from_hearing_what_is_watched(tmp_path):
+    server, graph = serve(tmp_path)
+    gone = NodeFeed(address_file(tmp_path), graph, "robot")
+    gone.close()  # its connection is closed: telling it fails
+    time.sleep(0.2)
+    desk = NodeFeed(address_file(tmp_path), graph, "desk")
+    client = FoxgloveClient(server.url)
+    try:
+        client.read_until_advertised({MEAN})
+        client.subscribe({MEAN})
+        until(lambda: desk.watched == {("brightness", "mean")}, "a node ended, and the next was not told")
+    finally:
+        client.close()
+        desk.close()
+        server.close()
+
+
+def test_waiting_for_a_client_says_when_none_came(tmp_path, capsys):
+    server, _ = serve(tmp_path)
+    try:
+        server.wait_for_client(-1)  # no wait asked for: nothing said
+        server.wait_for_client(0)
+        assert "no client" not in capsys.readouterr().err
+        server.wait_for_client(0.5)
+        assert "like-keras live view: no client within 0.5 s, running anyway" in capsys.readouterr().err
+        client = FoxgloveClient(server.url)
+        client.read_until_advertised({MEAN})
+        client.subscribe({MEAN})
+        server.wait_for_client(30)  # returns once subscribed
+        assert "no client" not in capsys.readouterr().err
+        client.close()
+    finally:
+        server.close()
+
+
+def test_closing_says_nothing_of_a_client_that_reads(tmp_path, capsys):
+    server, _ = serve(tmp_path)
+    client = FoxgloveClient(server.url)
+    client.read_in_background()
+    server.close()
+    assert "is not reading" not in capsys.readouterr().err
+
+
+def test_live_true_serves_on_foxglove_s_port_on_localhost_and_false_serves_nothing():
+    graph = load_system(VIEWER).build()
+    assert Live() == Live("127.0.0.1", DEFAULT_PORT, 0.0) and DEFAULT_PORT == 8765  # Foxglove's default
+    with serve_view(graph, False, []) as nothing, serve_view(graph, None, []) as none:
+        assert nothing is None and none is None
+    with serve_view(graph, True, []) as server:
+        assert server.url == "ws://127.0.0.1:8765"
+        assert listening(8765) == ["127.0.0.1"]

@@ -23,7 +23,7 @@ from like_keras.graph.ir import SystemGraph
 
 HEADER = struct.Struct("<HQ")  # the port's index in the launcher's list, the time (ns)
 QUEUE = 64  # messages a node holds for the launcher before dropping the oldest
-_POLL_S = 0.02  # how often the sending thread looks for news when it has nothing to send
+_POLL_S = 0.02  # how often the sending thread looks for news when it has nothing to send  # pragma: no mutate
 _CLOSE_S = 2.0  # how long an ending node may spend sending what it holds
 
 
@@ -106,13 +106,22 @@ class NodeFeed:
         self._closing = True
         self._thread.join(_CLOSE_S)
         if self._thread.is_alive():  # stuck sending to a launcher that reads nothing: cut it off
-            with socket.fromfd(self._conn.fileno(), socket.AF_INET, socket.SOCK_STREAM) as sock:
-                sock.shutdown(socket.SHUT_RDWR)
+            hang_up(self._conn)
             self._thread.join(_CLOSE_S)
         self._conn.close()
         if self.dropped:
             print(f"like-keras live view: {self.dropped} messages were not shown (the viewer lagged)",
                   file=sys.stderr)
+
+
+def hang_up(conn: Connection) -> None:
+    """Shut ``conn``'s socket down both ways: a thread blocked reading or writing it wakes
+    (closing it alone would not), and the other end sees the end of the stream."""
+    try:
+        with socket.fromfd(conn.fileno(), socket.AF_INET, socket.SOCK_STREAM) as sock:
+            sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass  # already gone
 
 
 def connect(run_dir: str | Path | None, graph: SystemGraph, node: str) -> NodeFeed | None:

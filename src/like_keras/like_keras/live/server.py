@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import socket
 import sys
 import threading
 import time
@@ -24,13 +25,14 @@ from foxglove import Channel, Context, Schema
 from like_keras.errors import ConfigError
 from like_keras.graph.ir import SystemGraph
 from like_keras.live import Live
-from like_keras.live.feed import HEADER, address_file
+from like_keras.live.feed import HEADER, address_file, hang_up
 from like_keras.recording.cdr import PortCodec, typestore
 from like_keras.utils.files import atomic_write
 
-BACKLOG = 128  # messages queued per client before Foxglove drops the oldest (memory: 128 frames)
-_JOIN_S = 5.0  # how long closing waits for node processes' last messages
-_STOP_S = 2.0  # how long closing waits for clients to hang up (one that reads nothing never does)
+# Tuning, not behaviour (no test can tell 128 from 129): pragma: no mutate on each.
+BACKLOG = 128  # messages queued per client before Foxglove drops the oldest (memory: 128 frames)  # pragma: no mutate
+_JOIN_S = 5.0  # how long closing waits for node processes' last messages  # pragma: no mutate
+_STOP_S = 2.0  # how long closing waits for clients to hang up  # pragma: no mutate
 
 
 class LiveServer:
@@ -56,6 +58,7 @@ class LiveServer:
         self._callbacks: list[Any] = []  # native runtimes' (runtime.LiveView.watch)
         self._readers: list[threading.Thread] = []
         self._listener: Listener | None = None
+        self._closing = False
         try:
             self._server = foxglove.start_server(
                 name=graph.name, host=live.host, port=live.port, context=self._context,
@@ -130,15 +133,17 @@ class LiveServer:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.parent.chmod(0o700)
         atomic_write(path, json.dumps(info))
-        threading.Thread(target=self._accept, args=(self._listener,), name="lk-live-accept", daemon=True).start()
+        self._acceptor = threading.Thread(target=self._accept, args=(self._listener,), name="lk-live-accept",
+                                          daemon=True)
+        self._acceptor.start()
 
     def _accept(self, listener: Listener) -> None:
-        while True:
+        while not self._closing:
             try:
                 conn = listener.accept()
             except OSError:
                 return  # closed
-            except Exception:  # a stranger without the key: keep serving the nodes
+            except Exception:  # a stranger without the key (or close() waking it): keep serving
                 continue
             with self._lock:
                 self._nodes.append(conn)
@@ -160,11 +165,16 @@ class LiveServer:
     def close(self) -> None:
         """Stop serving: the nodes' last messages first (they have ended), then the server."""
         if self._listener is not None:
+            self._closing = True
+            with socket.create_connection(self._listener.address):  # wakes accept(): closing alone does not
+                pass
+            self._acceptor.join(_JOIN_S)
             self._listener.close()
         for reader in list(self._readers):
             reader.join(_JOIN_S)
         with self._lock:
-            for conn in self._nodes:
+            for conn in self._nodes:  # nodes still running: they stop sending
+                hang_up(conn)
                 conn.close()
             self._nodes.clear()
         # Foxglove's stop waits for every client to hang up, and a client that reads nothing

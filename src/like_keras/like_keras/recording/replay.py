@@ -32,7 +32,7 @@ from like_keras.graph.ir import SystemGraph
 from like_keras.runtime.taps import Paced
 from like_keras.system.component import Component
 
-PACE_HZ = 1000.0  # how often a paced player (Dora, ROS 2) looks for due messages
+PACE_HZ = 1000.0  # how often a paced player (Dora, ROS 2) looks for due messages  # pragma: no mutate
 
 
 @dataclass(frozen=True)
@@ -163,7 +163,7 @@ class Player:
         self._clock = clock
         self._groups: Iterator[tuple[int, dict[str, Any]]] = iter(())
         self._next: tuple[int, dict[str, Any]] | None = None
-        self._t0 = 0
+        self._t0: int  # set by start(), before anything is due
 
     def start(self) -> None:
         self._groups = self.source.groups()
