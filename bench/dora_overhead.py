@@ -26,6 +26,7 @@ from pathlib import Path
 import yaml
 
 from like_keras_examples.throughput import Flood
+
 from pingpong import HEADER, SIZES, WARMUP, PingPong, like_keras_rtts, row, stats
 
 HERE = Path(__file__).resolve().parent
@@ -102,31 +103,33 @@ def main() -> int:
     parser.add_argument("--messages", type=int, default=20_000,
                         help="one-way messages of the small flood (the big one is 3 times as many)")
     parser.add_argument("--only", choices=["rtt", "throughput"], help="run one half")
+    parser.add_argument("--sizes", type=int, nargs="*", default=SIZES, help="payload sizes in bytes")
+    parser.add_argument("--repeat", type=int, default=3, help="one-way runs of each size, the best kept")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="like_keras-bench-"))
     if args.only != "throughput":
-        round_trips(args.count, work)
+        round_trips(args.count, work, args.sizes)
     if args.only != "rtt":
-        one_way(args.messages, work)
+        one_way(args.messages, work, args.repeat)
     print(f"(work files: {work})")
     return 0
 
 
-def round_trips(count_per_size: int, work: Path) -> None:
+def round_trips(count_per_size: int, work: Path, sizes: list[int]) -> None:
     print(f"Dora round trips, {count_per_size} per size (median / p99 in microseconds; first {WARMUP} dropped)")
     print(HEADER)
-    for size in SIZES:
+    for size in sizes:
         count = count_per_size if size < (16 << 20) else max(WARMUP + 20, count_per_size // 3)
         hand = stats(hand_written_rtts(size, count, work)[WARMUP:])
         lk = stats(like_keras_rtts("dora", size, count, work)[WARMUP:])
         print(row(size, hand, lk))
 
 
-def one_way(messages: int, work: Path) -> None:
+def one_way(messages: int, work: Path, repeat: int) -> None:
     small, big = messages, 3 * messages
     print(f"\nOne-way throughput, start-up excluded ({big:,} minus {small:,} int messages, lossless, in order)")
-    hand = throughput(hand_written_flood, small, big, work)
-    lk = throughput(like_keras_flood, small, big, work)
+    hand = throughput(hand_written_flood, small, big, work, repeat)
+    lk = throughput(like_keras_flood, small, big, work, repeat)
     print(f"hand-written Dora {hand:>10,.0f} msg/s")
     print(f"like-keras        {lk:>10,.0f} msg/s   ratio {lk / hand:.2f}")
 

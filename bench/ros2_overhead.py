@@ -27,12 +27,14 @@ import tempfile
 import time
 from pathlib import Path
 
-from mcap.reader import make_reader
+from rosbags.rosbag2 import Reader
 
 from like_keras import System
+from like_keras.msgs.ros_mapping import topic_of
 from like_keras_examples.throughput import Flood
-from like_keras_ros.host import Qos, plan_node
 from like_keras_ros.environment import ros_environment
+from like_keras_ros.host import Qos, plan_node
+
 from pingpong import HEADER, SIZES, WARMUP, PingPong, like_keras_rtts, row, stats
 
 # Everything this bench starts talks on its own domain, on this machine only.
@@ -104,9 +106,9 @@ def like_keras_oneway(messages: int, work: Path) -> tuple[list, float, float]:
     result = Flood().launch(transport="ros2", iterations=messages, timeout=TIMEOUT, record=["consumer.y"],
                             run_dir=work / "oneway")
     elapsed = time.perf_counter() - t0
-    with open(result.recording, "rb") as f:
-        stamps = [m.log_time for _, ch, m in make_reader(f).iter_messages(log_time_order=False)
-                  if ch.topic == "/consumer/y"]
+    topic = "/" + topic_of(result.graph, "consumer", "y").lstrip("/")
+    with Reader(result.recording) as bag:  # a rosbag2 bag: a directory
+        stamps = [t for conn, t, _ in bag.messages() if conn.topic == topic]
     return result.messages("consumer.y"), (max(stamps) - min(stamps)) / 1e9, elapsed
 
 
@@ -153,6 +155,7 @@ def main() -> int:
     parser.add_argument("--count", type=int, default=300, help="round trips per run (a tenth for 16 MB)")
     parser.add_argument("--repeat", type=int, default=3, help="runs of each side per size, pooled (16 MB: 1)")
     parser.add_argument("--messages", type=int, default=20_000, help="one-way messages")
+    parser.add_argument("--sizes", type=int, nargs="*", default=SIZES, help="payload sizes in bytes")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="like_keras-bench-"))
     env = ros_environment()
@@ -160,14 +163,16 @@ def main() -> int:
           f"localhost only")
     print(f"ROS 2 round trips, {args.repeat} x {args.count} per size, 1 x {big_count(args.count)} "
           f"for 16 MB (median / p99 in microseconds; first {WARMUP} of each run dropped)")
-    table(SIZES, args, work)
-    print(f"the same for 1 MB and 16 MB with glibc malloc told to keep freed memory (both sides: "
-          f"GLIBC_TUNABLES={MALLOC}):")
-    os.environ["GLIBC_TUNABLES"] = MALLOC  # the node processes read it at start, this one does not
-    try:
-        table([1 << 20, 16 << 20], args, work)
-    finally:
-        del os.environ["GLIBC_TUNABLES"]
+    table(args.sizes, args, work)
+    big = [size for size in args.sizes if size >= (1 << 20)]
+    if big:
+        print(f"the same for {', '.join(f'{s >> 20} MB' for s in big)} with glibc malloc told to keep freed "
+              f"memory (both sides: GLIBC_TUNABLES={MALLOC}):")
+        os.environ["GLIBC_TUNABLES"] = MALLOC  # the node processes read it at start, this one does not
+        try:
+            table(big, args, work)
+        finally:
+            del os.environ["GLIBC_TUNABLES"]
 
     n = args.messages
     small = max(1, n // 10)
