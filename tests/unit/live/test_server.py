@@ -184,3 +184,19 @@ def test_live_true_serves_on_foxglove_s_port_on_localhost_and_false_serves_nothi
     with serve_view(graph, True, []) as server:
         assert server.url == "ws://127.0.0.1:8765"
         assert listening(8765) == ["127.0.0.1"]
+
+
+def test_the_view_never_keeps_a_process_from_exiting_and_serves_any_run_directory(tmp_path):
+    """Its threads are daemons (a launcher that is interrupted exits whatever they wait
+    for); it serves a run directory not made yet, or one an earlier run left."""
+    graph = load_system(VIEWER).build()
+    for run_dir in (tmp_path / "new" / "run", tmp_path / "new" / "run"):  # the second time, live/ is there
+        server = LiveServer(graph, live_ports(graph, []), Live(port=0))
+        server.serve_nodes(run_dir)
+        desk = NodeFeed(address_file(run_dir), graph, "desk")
+        until(lambda: any(t.name == "lk-live-read" for t in threading.enumerate()), "the node was not accepted")
+        ours = [t for t in threading.enumerate() if t.name.startswith("lk-live")]
+        assert {t.name for t in ours} >= {"lk-live-accept", "lk-live-read", "lk-live-feed"}
+        assert all(t.daemon for t in ours), [t.name for t in ours if not t.daemon]
+        desk.close()
+        server.close()

@@ -105,7 +105,7 @@ class LiveServer:
             return
         if not self._subscribed.wait(seconds):
             print(f"like-keras live view: no client within {seconds} s, running anyway", file=sys.stderr)
-        time.sleep(0.1)  # the client's other subscriptions of the same moment
+        time.sleep(0.1)  # the client's other subscriptions of the same moment  # pragma: no mutate
 
     # --- native runs -------------------------------------------------------------------
 
