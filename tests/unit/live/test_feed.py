@@ -17,7 +17,7 @@ from conftest import ASSETS
 FRAMES = f"{ASSETS / 'viewer.py'}:Frames"  # cam.image: 1 MB frames
 
 
-def test_a_node_never_waits_for_a_launcher_that_reads_nothing(tmp_path):
+def test_a_node_never_waits_for_a_launcher_that_reads_nothing(tmp_path, capsys):
     """The launcher accepts, says the port is watched, and then reads nothing: the socket
     fills, then the node's queue; every write still returns, dropping the oldest."""
     graph = load_system(FRAMES).build()
@@ -54,6 +54,8 @@ def test_a_node_never_waits_for_a_launcher_that_reads_nothing(tmp_path):
         assert writes - QUEUE - 16 <= feed.dropped < writes - QUEUE
         assert [t for _, t, _ in feed._queue] == list(range(writes - QUEUE, writes))  # the newest stay
         feed.close()  # within seconds, though the launcher still reads nothing
+        assert f"like-keras live view: {feed.dropped} messages were not shown (the viewer lagged)" \
+            in capsys.readouterr().err
         assert not feed._thread.is_alive()
         accepted[0].close()
     print(f"{feed.dropped} of {writes} frames dropped for the viewer", file=sys.stderr)

@@ -3,6 +3,7 @@ feeds (``live/feed.py``) over its real socket: the socket the nodes reach listen
 localhost only, whatever the viewer's own address, and when the last client stops
 watching a port, the nodes stop encoding it."""
 
+import dataclasses
 import json
 import os
 import stat
@@ -12,14 +13,14 @@ from multiprocessing.connection import Client
 
 import pytest
 
-from like_keras import Live
+from like_keras import Component, Live, Output, System
 from like_keras.live import DEFAULT_PORT, live_ports
 from like_keras.live import serve as serve_view
 from like_keras.live.feed import NodeFeed, address_file
 from like_keras.live.server import LiveServer
 from like_keras.transports.common.target import load_system
 
-from conftest import ASSETS
+from conftest import ASSETS, SYSTEMS
 from foxglove_client import FoxgloveClient, listening
 
 VIEWER = f"{ASSETS / 'viewer.py'}:Viewer"  # camera (node robot) -> brightness (node desk)
@@ -73,8 +74,9 @@ def test_when_the_last_client_unsubscribes_the_nodes_stop_encoding(tmp_path):
         assert desk.watched == {("brightness", "mean")}
         second.unsubscribe({MEAN})
         until(lambda: desk.watched == frozenset(), "the node still encodes a port nobody watches")
-        assert seen[-1] == frozenset() and native[-1] == frozenset()
-        assert ("brightness", "mean") in seen[-2]
+        watched = frozenset({("brightness", "mean")})
+        assert seen == [frozenset(), watched, frozenset()]  # told each change once, nothing else
+        assert native[-1] == frozenset() and watched in native
     finally:
         first.close()
         second.close()
@@ -92,12 +94,13 @@ def test_a_nodes_values_reach_a_client_and_its_last_ones_are_not_lost_at_close(t
     try:
         client.read_until_advertised({MEAN})
         client.subscribe({MEAN})
-        desk = NodeFeed(address_file(tmp_path), graph, "desk")
+        desk = NodeFeed(address_file(tmp_path), graph, "".join(["de", "sk"]))  # from argv: compared by value
         until(lambda: desk.watched == {("brightness", "mean")}, "the node never heard the port is watched")
         reading = client.read_in_background()
         for k in range(1, 51):
             desk.write("brightness", "mean", float(k), 1_000 + k)
         desk.close()  # the node ends: its last messages are on their way
+        assert desk.dropped == 0
     finally:
         server.close()
     reading.join(10)
@@ -120,6 +123,7 @@ def test_a_stranger_without_the_key_is_refused_and_the_nodes_still_connect(tmp_p
         server.close()
 
 
+@pytest.mark.filterwarnings("error::pytest.PytestUnhandledThreadExceptionWarning")
 def test_closing_hangs_up_on_the_nodes_and_stops_accepting(tmp_path):
     server, graph = serve(tmp_path)
     desk = NodeFeed(address_file(tmp_path), graph, "desk")
@@ -129,6 +133,7 @@ def test_closing_hangs_up_on_the_nodes_and_stops_accepting(tmp_path):
     assert "lk-live-accept" in threads
     server.close()
     until(lambda: desk._thread.is_alive() is False, "the node's feed still runs after the view closed")
+    assert lost[-1] == frozenset()  # the launcher is gone: nothing is watched any more
     until(lambda: "lk-live-accept" not in {t.name for t in threading.enumerate()}, "still accepting nodes")
     desk.close()
 
@@ -200,3 +205,23 @@ def test_the_view_never_keeps_a_process_from_exiting_and_serves_any_run_director
         assert all(t.daemon for t in ours), [t.name for t in ours if not t.daemon]
         desk.close()
         server.close()
+
+
+def test_live_is_a_frozen_value_and_serves_only_ports_with_a_ros_message():
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        Live().port = 1
+
+    class Raw(Component):
+        words = Output(list[str])  # no ROS 2 message: not shown
+        x = Output(int)
+        rate_hz = 10.0
+
+        def step(self):
+            return {"words": ["a"], "x": 1}
+
+    raw = Raw(name="raw")
+    assert live_ports(System(name="r", components=[raw]).build(), []) == {("raw", "x")}
+    external = load_system(f"{SYSTEMS}:WithExternal").build()
+    ports = live_ports(external, [])
+    assert not any(c == "doubler" for c, _ in ports)  # an external process: never through like-keras
+    assert {c for c, _ in ports} == {c.name for c in external.components if c.outputs} - {"doubler"}

@@ -22,9 +22,9 @@ from typing import Any
 from like_keras.graph.ir import SystemGraph
 
 HEADER = struct.Struct("<HQ")  # the port's index in the launcher's list, the time (ns)
-QUEUE = 64  # messages a node holds for the launcher before dropping the oldest
+QUEUE = 64  # messages a node holds for the launcher before dropping the oldest  # pragma: no mutate
 _POLL_S = 0.02  # how often the sending thread looks for news when it has nothing to send  # pragma: no mutate
-_CLOSE_S = 2.0  # how long an ending node may spend sending what it holds
+_CLOSE_S = 2.0  # how long an ending node may spend sending what it holds  # pragma: no mutate
 
 
 def address_file(run_dir: Path) -> Path:
