@@ -1,5 +1,5 @@
-"""A stand-in for rclpy in the tests: topics inside one process, every message
-CDR-encoded and decoded with rosbags on the way, as DDS would carry it.
+"""A stand-in for rclpy in the tests: topics inside one process, carrying the CDR bytes
+the hosts publish, as DDS would carry them.
 
 Only the rclpy layer is replaced; the bridges, mappings and drain protocol are the real
 ones. Timers are not simulated: systems under test here are message-driven. Nodes start
@@ -47,10 +47,10 @@ class Loopback:
                 self.types[topic] = ros_type
             self.bridges[node.name] = bridge
 
-    def publish(self, topic, message):
-        raw = bytes(self.ts.serialize_cdr(message, self.types[topic]))
+    def publish(self, topic, raw):
+        assert isinstance(raw, bytes), f"{topic}: rclpy publishes bytes raw, not {type(raw).__name__}"
         self.bytes_sent += len(raw)
-        self.published[topic].append(message)
+        self.published[topic].append(self.ts.deserialize_cdr(raw, self.types[topic]))
         for bridge in self.subscribers[topic]:
             self.queue.append((bridge, topic, raw))
 
@@ -85,7 +85,7 @@ class Loopback:
                 kept.append((bridge, topic, raw))
                 continue
             if not bridge.leaving:
-                bridge.on_message(topic, self.ts.deserialize_cdr(raw, self.types[topic]))
+                bridge.on_message(topic, raw)
             self.events += 1
             assert self.events < max_events, "the run does not end"
         self.queue = kept
@@ -96,8 +96,5 @@ class _IO:
         self.bus = bus
         self.node = node
 
-    def publish(self, topic, message):
-        self.bus.publish(topic, message)
-
-    def make(self, typename, /, **fields):
-        return self.bus.ts.types[typename](**fields)
+    def publish(self, topic, raw):
+        self.bus.publish(topic, raw)

@@ -6,6 +6,11 @@ messages, timer ticks and the stop-and-drain probes into runtime calls. The rclp
 adapter (``runner.py``) only creates the publishers, subscriptions and timers the plan
 lists and forwards their callbacks; anything else is here, where it is tested.
 
+Messages cross the adapter as CDR bytes (``like_keras.msgs.cdr``): raw publishers and
+subscriptions carry the standard message of each port, byte for byte what rclpy would
+have sent, so a foreign node or ``ros2 topic echo`` reads it as usual, and no rclpy
+message object is made on either side.
+
 - Topics: one per cross-node source port, ``<system>/<component>/<port>`` unless the
   port overrides it (``Output(T, topic=...)``). The names are relative, so a launch
   namespace (``namespace:=robot_a``) moves the whole system, and the node itself uses
@@ -36,7 +41,8 @@ from typing import Any, Protocol
 
 from like_keras.errors import RunError
 from like_keras.graph.ir import ConnectionSpec, SystemGraph
-from like_keras.msgs.ros_mapping import input_mapping, port_mapping, topic_of
+from like_keras.msgs.cdr import Codec, typestore
+from like_keras.msgs.ros_mapping import input_mapping, mapping, port_mapping, topic_of
 from like_keras.recording.replay import Feed
 from like_keras.runtime.taps import Recorder
 from like_keras.system import types
@@ -186,9 +192,8 @@ def _is_param(value: Any) -> bool:
 class RosIO(Protocol):
     """What the host needs from rclpy (or from a test's loopback)."""
 
-    def publish(self, topic: str, message: Any) -> None: ...
-
-    def make(self, typename: str, /, **fields: Any) -> Any: ...
+    def publish(self, topic: str, data: bytes) -> None:
+        """Publish ``data``, the CDR bytes of a message of the topic's type."""
 
 
 class Host(NodeHost):
@@ -209,9 +214,12 @@ class Host(NodeHost):
         self.ack_topic = ack_topic(graph)
         self.credits = Credits(node, self.topics.flow, self.topics.ack_every,
                                lambda payload: self._publish_control(self.ack_topic, payload))
-        self.held: deque[tuple[str, Any]] = deque()  # (topic, message) sent while waiting for room
-        self.mappings = {topic: port_mapping(graph, *src) for topic, src in self.topics.origins.items()}
-        self.mappings.update({topic: input_mapping(graph, *dst) for topic, dst in self.topics.foreign.items()})
+        self.held: deque[tuple[str, bytes]] = deque()  # (topic, message) sent while waiting for room
+        store = typestore(graph)
+        self.codecs = {topic: Codec(port_mapping(graph, *src), store) for topic, src in self.topics.origins.items()}
+        self.codecs.update({topic: Codec(input_mapping(graph, *dst), store)
+                            for topic, dst in self.topics.foreign.items()})
+        self._control = Codec(mapping(str), store)
         self.checks = {
             topic: types.coercer(types.from_json(graph.component(c).input(p).type))
             for topic, ((c, p), *_) in self.topics.routes.items()
@@ -232,21 +240,21 @@ class Host(NodeHost):
         self.runtime.start()
         self.spin()
 
-    def on_message(self, topic: str, message: Any) -> None:
-        """A message arrived on a subscribed topic (data or control)."""
+    def on_message(self, topic: str, data: bytes) -> None:
+        """A message arrived on a subscribed topic (data or control), as CDR bytes."""
         if topic == self.probe_topic:
-            self.drain.on_probe(message.data)
+            self.drain.on_probe(self._control.decode(data))
         elif topic == self.report_topic:
-            self.drain.on_report(message.data)
+            self.drain.on_report(self._control.decode(data))
         elif topic == self.ack_topic:
-            self.credits.on_ack(message.data)
+            self.credits.on_ack(self._control.decode(data))
             self._release()
         else:
             self.credits.received(topic)
             self.credits.send_due()
             (comp, port), *_ = self.topics.routes[topic]
             try:
-                value = self.checks[topic](self.mappings[topic].from_ros(message))
+                value = self.checks[topic](self.codecs[topic].decode(data))
             except TypeError as exc:
                 raise RunError(f"node '{self.node}' received a value for {comp}.{port} on {topic} that does "
                                f"not fit the port: {exc}", component=comp, node=self.node) from None
@@ -297,14 +305,14 @@ class Host(NodeHost):
 
     def _send(self, component: str, port: str, value: Any, connections: list[ConnectionSpec]) -> None:
         topic = self.topics.sources[(component, port)]
-        message = self.mappings[topic].to_ros(value, self.io.make)
+        data = bytes(self.codecs[topic].encode(value))
         if self.held or self.credits.blocked(topic):
-            self.held.append((topic, message))  # in order, once the receivers make room
+            self.held.append((topic, data))  # in order, once the receivers make room
         else:
-            self._publish(topic, message)
+            self._publish(topic, data)
 
-    def _publish(self, topic: str, message: Any) -> None:
-        self.io.publish(topic, message)
+    def _publish(self, topic: str, data: bytes) -> None:
+        self.io.publish(topic, data)
         self.credits.sent(topic)
         self.drain.sent += len(self.topics.readers[topic])
 
@@ -320,4 +328,4 @@ class Host(NodeHost):
         self._publish_control(self.report_topic, payload)
 
     def _publish_control(self, topic: str, payload: str) -> None:
-        self.io.publish(topic, self.io.make(CONTROL_TYPE, data=payload))
+        self.io.publish(topic, bytes(self._control.encode(payload)))

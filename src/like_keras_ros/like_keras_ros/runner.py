@@ -1,15 +1,18 @@
-"""The rclpy runner: one like-keras Node as one ROS 2 node. The only module that imports rclpy.
+"""The rclpy runner: one like-keras Node as one ROS 2 node. With ``waitset.py``, the only
+module that imports rclpy.
 
     ros2 run <system>_bringup <node> [--ros-args ...]
     python -m like_keras_ros.runner --target T --node N [--kwargs JSON] [--ros-args ...]
 
 It creates exactly what ``Host`` lists (publishers, subscriptions, timers, parameters)
-and forwards callbacks to it. Before starting it waits until every publisher is matched
-with the system's own nodes that read it (a ``ros2 topic echo`` does not count), so
-nothing sent at start is lost. Parameters ``like_keras.iterations`` (0: until stopped),
-``like_keras.duration`` (seconds, 0: none), ``like_keras.run_dir`` and
-``like_keras.record`` bound and record the run; with a run directory the node reports
-its pid, results and failures there (``like_keras.transports.common.rundir``) for a launcher.
+and forwards callbacks to it: messages as CDR bytes, through raw publishers and
+subscriptions, waited on by ``waitset.WaitSetLoop`` rather than rclpy's executor.
+Before starting it waits until every publisher is matched with the system's own nodes
+that read it (a ``ros2 topic echo`` does not count), so nothing sent at start is lost.
+Parameters ``like_keras.iterations`` (0: until stopped), ``like_keras.duration``
+(seconds, 0: none), ``like_keras.run_dir`` and ``like_keras.record`` bound and record
+the run; with a run directory the node reports its pid, results and failures there
+(``like_keras.transports.common.rundir``) for a launcher.
 
 SIGINT and SIGTERM (the launch shutting down, Ctrl-C) stop the clock and drain like the
 end of a duration, then ``on_stop`` runs once and the process exits 0. A failure exits 1.
@@ -17,14 +20,11 @@ end of a duration, then ``on_stop`` runs once and the process exits 0. A failure
 
 from __future__ import annotations
 
-import array
 import importlib
 import signal
 import sys
 import time
 from typing import Any
-
-import numpy as np
 
 from like_keras.errors import RunError
 from like_keras.recording import replay
@@ -33,12 +33,11 @@ from like_keras.transports.common.host import rebuild_node
 from like_keras.transports.common.rundir import NodeFiles
 from like_keras.transports.common.target import node_arguments
 from like_keras_ros.host import RUN_PARAMETERS, Host, Qos, parameters
+from like_keras_ros.waitset import WaitSetLoop
 
 _READY_TIMEOUT = 30.0
 _STOP_GRACE = 1.5  # seconds a stop request waits for the drain (ms when peers live) before leaving anyway
 _RUN = "like_keras."
-_TYPECODES = {"float64": "d", "float32": "f", "int8": "b", "uint8": "B", "int16": "h", "uint16": "H",
-              "int32": "i", "uint32": "I", "int64": "q", "uint64": "Q"}
 
 
 def run(target: str, node: str, kwargs: dict[str, Any] | None = None, argv: list[str] | None = None,
@@ -57,6 +56,9 @@ def run(target: str, node: str, kwargs: dict[str, Any] | None = None, argv: list
     files = NodeFiles(bounds["run_dir"], node)
     files.started()
     host: Host | None = None
+    executor = SingleThreadedExecutor()
+    executor.add_node(ros)
+    loop = WaitSetLoop(ros, executor)
     try:
         parts = rebuild_node(files, target, kwargs or {}, node, digest, record=bounds["record"],
                              replays=bounds["replay"])
@@ -70,19 +72,17 @@ def run(target: str, node: str, kwargs: dict[str, Any] | None = None, argv: list
             io.publishers[topic] = ros.create_publisher(
                 _message_class(ros_type), topic, _qos(qos), **_quiet(topic in control, PublisherEventCallbacks))
         for topic, (ros_type, qos) in host.topics.subscriptions.items():
-            ros.create_subscription(_message_class(ros_type), topic, lambda m, t=topic: host.on_message(t, m),
-                                    _qos(qos), **_quiet(topic in control, SubscriptionEventCallbacks))
+            loop.subscribe(_message_class(ros_type), topic, _qos(qos), lambda m, t=topic: host.on_message(t, m),
+                           **_quiet(topic in control, SubscriptionEventCallbacks))
         files.mark("subscribed")
-        executor = SingleThreadedExecutor()
-        executor.add_node(ros)
-        if _wait_for_readers(executor, ros, io, host.topics.readers, stop):
+        if _wait_for_readers(loop, ros, io, host.topics.readers, stop):
             files.mark("peers subscribed")
             for name in [*graph.node(node).components, *feeds]:
                 rate = replay.PACE_HZ if name in parts.replayed else graph.component(name).rate_hz
                 if rate:
-                    ros.create_timer(1.0 / rate, lambda c=name: host.on_timer(c))
+                    loop.timer(1.0 / rate, lambda c=name: host.on_timer(c))
             host.start()
-            _spin(executor, host, stop, bounds["duration"] if host.drain.coordinator else 0.0, parts.recorder)
+            _spin(loop, host, stop, bounds["duration"] if host.drain.coordinator else 0.0, parts.recorder)
         host.finish()
         files.finished(host.runtime.steps)
         return 0
@@ -94,12 +94,14 @@ def run(target: str, node: str, kwargs: dict[str, Any] | None = None, argv: list
     finally:
         # Stop requests stay handled until the node is gone: a service stopped by systemd gets
         # SIGINT from launch and from systemd itself, and a second one must not break teardown.
+        loop.close()
+        executor.shutdown(timeout_sec=0)
         ros.destroy_node()
         rclpy.try_shutdown()
         stop.restore()
 
 
-def _spin(executor: Any, host: Host, stop: _StopRequest, duration: float, recorder: Any) -> None:
+def _spin(loop: WaitSetLoop, host: Host, stop: _StopRequest, duration: float, recorder: Any) -> None:
     """Until the drain says leave. The end of ``duration`` or a stop request stops the
     clock and drains; after a stop request the node leaves within ``_STOP_GRACE`` even if
     its peers are gone. While draining, the coordinator's probe waves need a look every
@@ -118,7 +120,7 @@ def _spin(executor: Any, host: Host, stop: _StopRequest, duration: float, record
         if leave_by is not None and now > leave_by:
             return
         draining, busy = host.drain.draining, host.busy
-        executor.spin_once(timeout_sec=0 if busy else drain.WAVE_INTERVAL if draining else 0.05)
+        loop.spin_once(0 if busy else drain.WAVE_INTERVAL if draining else 0.05)
         if draining or busy:
             host.spin()
         if recorder is not None:
@@ -173,20 +175,8 @@ class _RclpyIO:
         self.ros = ros
         self.publishers: dict[str, Any] = {}
 
-    def publish(self, topic: str, message: Any) -> None:
-        self.publishers[topic].publish(message)
-
-    def make(self, typename: str, /, **fields: Any) -> Any:
-        # rclpy's sequence fields take array.array; numpy arrays are converted here.
-        for key, value in fields.items():
-            if isinstance(value, np.ndarray):
-                code = _TYPECODES.get(value.dtype.name)
-                if code:
-                    fields[key] = array.array(code)
-                    fields[key].frombytes(np.ascontiguousarray(value).view(np.uint8))  # one copy
-                else:
-                    fields[key] = value.tolist()
-        return _message_class(typename)(**fields)
+    def publish(self, topic: str, data: bytes) -> None:
+        self.publishers[topic].publish(data)  # bytes: rclpy publishes them as they are
 
 
 def _message_class(typename: str) -> Any:
@@ -204,7 +194,7 @@ def _qos(qos: Qos) -> Any:
     )
 
 
-def _wait_for_readers(executor: Any, ros: Any, io: _RclpyIO, readers: dict[str, frozenset[str]],
+def _wait_for_readers(loop: WaitSetLoop, ros: Any, io: _RclpyIO, readers: dict[str, frozenset[str]],
                       stop: _StopRequest) -> bool:
     """Until every publisher is matched with the system's nodes that read it; False when
     a stop request came first. Foreign subscribers (``ros2 topic echo``) are not counted
@@ -226,7 +216,7 @@ def _wait_for_readers(executor: Any, ros: Any, io: _RclpyIO, readers: dict[str, 
             raise RunError(f"node '{ros.get_name()}': its peers did not subscribe within {_READY_TIMEOUT:g} s "
                            f"({waits}); are all nodes of the system launched, in the same namespace?",
                            node=ros.get_name())
-        executor.spin_once(timeout_sec=0.02)
+        loop.spin_once(0.02)
     return False
 
 

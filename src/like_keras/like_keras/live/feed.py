@@ -77,7 +77,8 @@ class NodeFeed:
     def _make_codecs(self, ports: frozenset[tuple[str, str]]) -> None:
         """Codecs of ``ports``, made before the runtime is told they are watched (here, not in
         a step: the typestore takes a while, and only a client's first look needs it)."""
-        from like_keras.recording.cdr import PortCodec, typestore
+        from like_keras.msgs.cdr import typestore
+        from like_keras.recording.cdr import PortCodec
 
         for key in ports - self._codecs.keys():
             if self._store is None:

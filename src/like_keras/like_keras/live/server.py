@@ -26,7 +26,8 @@ from like_keras.errors import ConfigError
 from like_keras.graph.ir import SystemGraph
 from like_keras.live import Live
 from like_keras.live.feed import HEADER, address_file, hang_up
-from like_keras.recording.cdr import PortCodec, typestore
+from like_keras.msgs.cdr import typestore
+from like_keras.recording.cdr import PortCodec
 from like_keras.utils.files import atomic_write
 
 # Tuning, not behaviour (no test can tell 128 from 129): pragma: no mutate on each.

@@ -21,8 +21,9 @@ import yaml
 from rosbags.highlevel import AnyReader
 from rosbags.rosbag2 import StoragePlugin, Writer
 
+from like_keras.msgs.cdr import typestore
 from like_keras.msgs.ros_mapping import mapping
-from like_keras.recording.cdr import PortCodec, typestore
+from like_keras.recording.cdr import PortCodec
 from like_keras.recording.part import read_part
 
 PORTS_KEY = "like_keras.ports"

@@ -23,7 +23,8 @@ from mcap.stream_reader import StreamReader
 from mcap.writer import Writer
 
 from like_keras.graph.ir import SystemGraph
-from like_keras.recording.cdr import PortCodec, typestore
+from like_keras.msgs.cdr import typestore
+from like_keras.recording.cdr import PortCodec
 
 FLUSH_S = 0.5
 
