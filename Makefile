@@ -47,15 +47,13 @@ demo: setup
 test: setup
 	$(BIN)/python -m pytest tests
 
+# The headline ratios, five runs each, in one table (docs/benchmarks.md keeps the last one);
+# then the benches with figures of their own.
 bench: setup
-	$(BIN)/python bench/native_overhead.py
-	$(BIN)/python bench/dora_overhead.py
+	$(BIN)/python bench/summary.py --runs 5
 	$(BIN)/python bench/dora_startup.py
-	$(BIN)/python bench/ros2_overhead.py
-	$(BIN)/python bench/recording_cost.py
 	$(BIN)/python bench/live_view.py
 	$(BIN)/python bench/scale.py
-	$(BIN)/python bench/peers.py
 
 # Mutation testing of the modules that carry the guarantees (not in `make test`: ~20 min).
 mutants: setup

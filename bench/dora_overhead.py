@@ -27,7 +27,8 @@ import yaml
 
 from like_keras_examples.throughput import Flood
 
-from pingpong import HEADER, SIZES, WARMUP, PingPong, like_keras_rtts, row, stats
+from figures import report
+from pingpong import HEADER, SIZES, WARMUP, PingPong, like_keras_rtts, report_rtt, row, stats
 
 HERE = Path(__file__).resolve().parent
 
@@ -123,6 +124,7 @@ def round_trips(count_per_size: int, work: Path, sizes: list[int]) -> None:
         hand = stats(hand_written_rtts(size, count, work)[WARMUP:])
         lk = stats(like_keras_rtts("dora", size, count, work)[WARMUP:])
         print(row(size, hand, lk))
+        report_rtt("Dora", size, hand, lk)
 
 
 def one_way(messages: int, work: Path, repeat: int) -> None:
@@ -132,6 +134,7 @@ def one_way(messages: int, work: Path, repeat: int) -> None:
     lk = throughput(like_keras_flood, small, big, work, repeat)
     print(f"hand-written Dora {hand:>10,.0f} msg/s")
     print(f"like-keras        {lk:>10,.0f} msg/s   ratio {lk / hand:.2f}")
+    report("Dora: one-way msg/s, like-keras / hand-written", lk / hand)
 
 
 if __name__ == "__main__":

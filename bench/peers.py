@@ -17,6 +17,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from figures import report
+
 HERE = Path(__file__).resolve().parent / "peers"
 HOPS = 2
 
@@ -56,6 +58,7 @@ def main() -> None:
             ours = like_keras(n, processes, tmp) / n / HOPS * 1e6
             theirs = ezmsg(n, processes, tmp) / n / HOPS * 1e6
             print(f"{label + ' (' + lk_name + ')':<26}{ours:>12.1f}{theirs:>12.1f}{ours / theirs:>8.2f}")
+            report(f"{lk_name}: ezmsg / like-keras, time a hop ({label})", theirs / ours)
 
 
 if __name__ == "__main__":

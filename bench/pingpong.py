@@ -12,6 +12,8 @@ import numpy as np
 
 from like_keras import Array, Component, Input, Node, Output, System
 
+from figures import report
+
 SIZES = [8, 64 * 1024, 1 << 20, 16 << 20]
 WARMUP = 10  # first round trips of a run, dropped
 HEADER = f"{'payload':>9} {'hand-written':>22} {'like-keras':>22} {'ratio (median)':>15} {'ratio (p99)':>12}"
@@ -78,7 +80,15 @@ def stats(rtts: list[float]) -> tuple[float, float]:
     return float(np.median(us)), float(np.percentile(us, 99))
 
 
+def label(size: int) -> str:
+    return f"{size} B" if size < 1024 else (f"{size >> 10} KB" if size < (1 << 20) else f"{size >> 20} MB")
+
+
 def row(size: int, hand: tuple[float, float], lk: tuple[float, float]) -> str:
-    label = f"{size} B" if size < 1024 else (f"{size >> 10} KB" if size < (1 << 20) else f"{size >> 20} MB")
-    return (f"{label:>9} {hand[0]:>10.0f} / {hand[1]:>9.0f} {lk[0]:>10.0f} / {lk[1]:>9.0f} "
+    return (f"{label(size):>9} {hand[0]:>10.0f} / {hand[1]:>9.0f} {lk[0]:>10.0f} / {lk[1]:>9.0f} "
             f"{lk[0] / hand[0]:>15.2f} {lk[1] / hand[1]:>12.2f}")
+
+
+def report_rtt(transport: str, size: int, hand: tuple[float, float], lk: tuple[float, float]) -> None:
+    """The median round trip's ratio as a headline figure."""
+    report(f"{transport}: round trip {label(size)}, like-keras / hand-written", lk[0] / hand[0])

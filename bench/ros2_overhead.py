@@ -35,7 +35,8 @@ from like_keras_examples.throughput import Flood
 from like_keras_ros.environment import ros_environment
 from like_keras_ros.host import Qos, plan_node
 
-from pingpong import HEADER, SIZES, WARMUP, PingPong, like_keras_rtts, row, stats
+from figures import report
+from pingpong import HEADER, SIZES, WARMUP, PingPong, like_keras_rtts, report_rtt, row, stats
 
 # Everything this bench starts talks on its own domain, on this machine only.
 os.environ["ROS_DOMAIN_ID"] = "42"
@@ -148,6 +149,7 @@ def table(sizes: list[int], args: argparse.Namespace, work: Path) -> None:
         count = big_count(args.count) if big else args.count
         hand, lk = (stats(r) for r in round_trips(size, count, 1 if big else args.repeat, work))
         print(row(size, hand, lk), flush=True)
+        report_rtt("ROS 2", size, hand, lk)
 
 
 def main() -> int:
@@ -198,6 +200,7 @@ def main() -> int:
           f"{small}); lost {bare_lost} (consumer steps)")
     print(f"  ratio like-keras / hand-written (msg/s): {lk_rate / hand_rate:.2f} recorded, "
           f"{bare_rate / hand_rate:.2f} not recorded")
+    report("ROS 2: one-way msg/s, like-keras / hand-written", bare_rate / hand_rate)
     print(f"(work files: {work})")
     return 0 if lk_lost == 0 == bare_lost and in_order and hand_lost == 0 and hand["in_order"] else 1
 
