@@ -75,11 +75,11 @@ def main() -> int:
     print(f"{platform.node()}: {os.cpu_count()} cores, {platform.platform()}, Python {platform.python_version()}"
           f"{' (smoke run: sizes too small to quote)' if args.smoke else ''}")
     width = max(map(len, figures), default=10)
-    print(f"| {'figure':<{width}} | median | spread (min-max) | runs | goal |")
-    print(f"|{'-' * (width + 2)}|-------:|-----------------:|-----:|------|")
+    print(f"| {'figure':<{width}} | median | spread (min to max) | runs | goal |")
+    print(f"|{'-' * (width + 2)}|-------:|-------------------:|-----:|------|")
     for name, values in figures.items():
-        spread = f"{min(values):.2f}-{max(values):.2f}"
-        print(f"| {name:<{width}} | {statistics.median(values):>6.2f} | {spread:>16} | {len(values):>4} | "
+        spread = f"{min(values):.2f} to {max(values):.2f}"
+        print(f"| {name:<{width}} | {statistics.median(values):>6.2f} | {spread:>18} | {len(values):>4} | "
               f"{goal(name)} |")
     return 0
 

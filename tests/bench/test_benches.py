@@ -59,5 +59,5 @@ def test_every_headline_bench_reports_its_figures_to_the_summary(script):
         row = next((r for r in rows if r.startswith(f"| {name}")), None)
         assert row is not None, f"{name} is not in the summary:\n{table}"
         median, spread, runs = (cell.strip() for cell in row.split("|")[2:5])
-        low, high = (float(x) for x in spread.split("-"))
+        low, high = (float(x) for x in spread.split(" to "))
         assert low <= float(median) <= high and int(runs) == (2 if needs is None else 1), row
