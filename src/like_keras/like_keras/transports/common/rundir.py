@@ -4,7 +4,7 @@ launcher of a multi-process transport (Dora, ROS 2).
     <run_dir>/pids/<node>.json      {"pid": N, "parent": P}    a node process started (P: by whom)
     <run_dir>/results/<node>.json   {"steps": {...}}           it ended cleanly
     <run_dir>/failures/<node>.json  {"node", "message", ...}   it failed, with the traceback
-    <run_dir>/rec/<node>.mcap       what it recorded (a part: recording/part.py)
+    <run_dir>/rec/<node>.mcap       what it recorded (a part: recording/part.py), until merged
     <run_dir>/recording/            the parts merged: the run's rosbag2 bag
     <run_dir>/live/address.json     where the launcher's live view takes the nodes' values
 
@@ -221,10 +221,17 @@ def steps(graph: SystemGraph, out: Path, log: Path) -> dict[str, int]:
 
 
 def recording(out: Path) -> Path:
-    """Every node's part merged into the bag ``<out>/recording``."""
+    """Every node's part merged into the bag ``<out>/recording``. The parts are removed
+    once the bag is whole, so a recording is on disk once; asked again with the parts
+    gone, the bag they made is the answer."""
     from like_keras.recording import write_bag
 
-    return write_bag(sorted((out / "rec").glob("*.mcap")), out / "recording")
+    parts, bag = sorted((out / "rec").glob("*.mcap")), out / "recording"
+    if not parts and (bag / "metadata.yaml").is_file():
+        return bag
+    write_bag(parts, bag)
+    shutil.rmtree(out / "rec", ignore_errors=True)
+    return bag
 
 
 def alive(pid: int) -> bool:
