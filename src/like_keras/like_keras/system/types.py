@@ -286,10 +286,14 @@ def _number_coercer(t: type) -> Coercer:
 
 
 def _array_coercer(spec: Array) -> Coercer:
+    shape = tuple(spec.shape)
+    fixed = None not in shape  # then one tuple comparison checks the shape
+
     def coerce(v: Any) -> Any:
         if not isinstance(v, np.ndarray):
             raise TypeError(f"expected {spec!r}, got {type(v).__name__} {_short(v)}")
-        if v.ndim != len(spec.shape) or any(d is not None and d != n for d, n in zip(spec.shape, v.shape)):
+        if (v.shape != shape) if fixed else (
+                v.ndim != len(shape) or any(d is not None and d != n for d, n in zip(shape, v.shape))):
             raise TypeError(f"expected {spec!r}, got an array of shape {v.shape}")
         if v.dtype != spec.dtype:
             if not np.can_cast(v.dtype, spec.dtype, casting="safe"):

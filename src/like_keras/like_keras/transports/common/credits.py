@@ -31,6 +31,7 @@ class Credits:
         self.node = node
         self.windows = windows
         self.in_flight = {(out, r): 0 for out, rs in windows.items() for r in rs}
+        self._limits = {out: [((out, r), w) for r, w in rs.items()] for out, rs in windows.items()}
         self.acked = dict(self.in_flight)
         self.ack_every = ack_every
         self.receipts = dict.fromkeys(ack_every, 0)
@@ -47,10 +48,10 @@ class Credits:
 
     def blocked(self, out: str) -> bool:
         """True while one more message on ``out`` would overfill some receiver's window."""
-        windows = self.windows.get(out)
-        return bool(windows) and any(
-            self.in_flight[(out, r)] - self.acked[(out, r)] >= w for r, w in windows.items()
-        )
+        for key, window in self._limits.get(out, ()):
+            if self.in_flight[key] - self.acked[key] >= window:
+                return True
+        return False
 
     def apply(self, receiver: str, counts: dict[str, int]) -> None:
         """An acknowledgement from ``receiver``: its running totals per input."""
