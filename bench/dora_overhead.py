@@ -4,12 +4,13 @@
     queue settings and shared memory pool like-keras generates for the same edge;
 (b) the same ping-pong as a like-keras system compiled to Dora.
 Payloads: float32 arrays of 8 B, 64 KB, 1 MB, 16 MB. Prints median and p99 round trip
-for both and the ratio (b)/(a). Then one-way throughput of small int messages, start-up
-excluded (the time of a 60,000-message flood minus that of a 20,000 one): two
-hand-written Dora nodes (bench/dora_flood/, one send per message, a backpressure queue)
-against like-keras' Flood example, lossless and checked in order.
+for both and the ratio (b)/(a), each side run ``--repeat-rtt`` times in turn and pooled.
+Then one-way throughput of small int messages, start-up excluded (the time of a
+60,000-message flood minus that of a 20,000 one): two hand-written Dora nodes
+(bench/dora_flood/, one send per message, a backpressure queue) against like-keras'
+Flood example, lossless and checked in order.
 
-    .venv/bin/python bench/dora_overhead.py [--count N]
+    .venv/bin/python bench/dora_overhead.py [--count N] [--repeat-rtt N] [--sizes B ...] [--only rtt|throughput]
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ import yaml
 from like_keras_examples.throughput import Flood
 
 from figures import report
-from pingpong import HEADER, SIZES, WARMUP, PingPong, like_keras_rtts, report_rtt, row, stats
+from pingpong import HEADER, SIZES, WARMUP, PingPong, like_keras_rtts, pooled, report_rtt, row, stats
 
 HERE = Path(__file__).resolve().parent
 
@@ -106,23 +107,27 @@ def main() -> int:
     parser.add_argument("--only", choices=["rtt", "throughput"], help="run one half")
     parser.add_argument("--sizes", type=int, nargs="*", default=SIZES, help="payload sizes in bytes")
     parser.add_argument("--repeat", type=int, default=3, help="one-way runs of each size, the best kept")
+    parser.add_argument("--repeat-rtt", type=int, default=3, help="round-trip runs of each side per size, pooled")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="like_keras-bench-"))
     if args.only != "throughput":
-        round_trips(args.count, work, args.sizes)
+        round_trips(args.count, work, args.sizes, args.repeat_rtt)
     if args.only != "rtt":
         one_way(args.messages, work, args.repeat)
     print(f"(work files: {work})")
     return 0
 
 
-def round_trips(count_per_size: int, work: Path, sizes: list[int]) -> None:
-    print(f"Dora round trips, {count_per_size} per size (median / p99 in microseconds; first {WARMUP} dropped)")
+def round_trips(count_per_size: int, work: Path, sizes: list[int], repeat: int) -> None:
+    print(f"Dora round trips, {repeat} x {count_per_size} per size, each side's runs in turn and pooled "
+          f"(16 MB: 1 x a third; median / p99 in microseconds; first {WARMUP} of each run dropped)")
     print(HEADER)
     for size in sizes:
-        count = count_per_size if size < (16 << 20) else max(WARMUP + 20, count_per_size // 3)
-        hand = stats(hand_written_rtts(size, count, work)[WARMUP:])
-        lk = stats(like_keras_rtts("dora", size, count, work)[WARMUP:])
+        big = size >= (16 << 20)
+        count = max(WARMUP + 20, count_per_size // 3) if big else count_per_size
+        hand, lk = (stats(r) for r in pooled(lambda: hand_written_rtts(size, count, work),
+                                             lambda: like_keras_rtts("dora", size, count, work),
+                                             1 if big else repeat))
         print(row(size, hand, lk))
         report_rtt("Dora", size, hand, lk)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -72,6 +73,18 @@ def like_keras_rtts(transport: str, size: int, count: int, work: Path) -> list[f
     system = PingPong(size=size, out=str(out))
     system.launch(transport=transport, iterations=count, timeout=600, run_dir=work / f"lk-{size}")
     return json.loads(out.read_text())
+
+
+def pooled(hand: Callable[[], list[float]], lk: Callable[[], list[float]], repeat: int
+           ) -> tuple[list[float], list[float]]:
+    """Hand-written and like-keras runs in turn, ``repeat`` times, pooled (first WARMUP of each
+    dropped): one unlucky process placement on 2 cores does not decide a ratio."""
+    hand_rtts: list[float] = []
+    lk_rtts: list[float] = []
+    for _ in range(repeat):
+        hand_rtts += hand()[WARMUP:]
+        lk_rtts += lk()[WARMUP:]
+    return hand_rtts, lk_rtts
 
 
 def stats(rtts: list[float]) -> tuple[float, float]:

@@ -36,7 +36,7 @@ from like_keras_ros.environment import ros_environment
 from like_keras_ros.host import Qos, plan_node
 
 from figures import report
-from pingpong import HEADER, SIZES, WARMUP, PingPong, like_keras_rtts, report_rtt, row, stats
+from pingpong import HEADER, SIZES, WARMUP, PingPong, like_keras_rtts, pooled, report_rtt, row, stats
 
 # Everything this bench starts talks on its own domain, on this machine only.
 os.environ["ROS_DOMAIN_ID"] = "42"
@@ -126,17 +126,6 @@ def rmw(env: dict[str, str]) -> str:
     return proc.stdout.strip() or "rmw unknown"
 
 
-def round_trips(size: int, count: int, repeat: int, work: Path) -> tuple[list[float], list[float]]:
-    """Hand-written and like-keras runs in turn, ``repeat`` times, pooled (first WARMUP of each
-    dropped): one unlucky process placement on 2 cores does not decide a ratio."""
-    hand: list[float] = []
-    lk: list[float] = []
-    for _ in range(repeat):
-        hand += hand_written_rtts(size, count, work)[WARMUP:]
-        lk += like_keras_rtts("ros2", size, count, work)[WARMUP:]
-    return hand, lk
-
-
 def big_count(count: int) -> int:
     """16 MB round trips: fewer, as DDS retransmission stalls of seconds make each run long."""
     return max(WARMUP + 20, count // 10)
@@ -147,7 +136,9 @@ def table(sizes: list[int], args: argparse.Namespace, work: Path) -> None:
     for size in sizes:
         big = size >= (16 << 20)
         count = big_count(args.count) if big else args.count
-        hand, lk = (stats(r) for r in round_trips(size, count, 1 if big else args.repeat, work))
+        hand, lk = (stats(r) for r in pooled(lambda: hand_written_rtts(size, count, work),
+                                             lambda: like_keras_rtts("ros2", size, count, work),
+                                             1 if big else args.repeat))
         print(row(size, hand, lk), flush=True)
         report_rtt("ROS 2", size, hand, lk)
 

@@ -27,7 +27,7 @@ BENCHES = {
     "native_overhead.py": ([], ["--messages", "2000", "--repeats", "1"]),
     "peers.py": ([], ["--messages", "300"]),
     "dora_overhead.py": (["--sizes", "8", "1048576"], ["--count", "15", "--sizes", "8", "--messages", "200",
-                                                      "--repeat", "1"]),
+                                                      "--repeat", "1", "--repeat-rtt", "1"]),
     "ros2_overhead.py": (["--sizes", "8", "65536"], ["--count", "15", "--repeat", "1", "--sizes", "8",
                                                     "--messages", "200"]),
     "recording_cost.py": ([], ["--frames", "3", "--repeat", "1"]),
