@@ -18,7 +18,7 @@ OTHERS = [
 ]
 # headline bench -> what it needs, the figures it reports
 HEADLINES = {
-    "native_overhead.py": (None, ["native: overhead per hop (us)"]),
+    "native_overhead.py": (None, ["native: overhead per hop, 3-component chain (us)"]),
     "peers.py": (None, ["native: ezmsg / like-keras", "Dora: ezmsg / like-keras"]),
     "recording_cost.py": (None, ["recording a camera in simulated time: recorded / unrecorded"]),
     "dora_overhead.py": ("dora", ["Dora: round trip 8 B, like-keras / hand-written",
