@@ -302,6 +302,8 @@ def _array_coercer(spec: Array) -> Coercer:
                     f"convert it with .astype(np.{spec.dtype.name})"
                 )
             v = v.astype(spec.dtype)
+        elif not v.flags.writeable:
+            return v  # read-only already: a view of Dora's shared memory, or checked before
         else:
             v = v.view()
         # Receivers get a read-only view, as they would from shared memory.
