@@ -31,7 +31,7 @@ class WaitSetLoop:
         self._timers: list[tuple[Any, Callable[[], None]]] = []
         self._handles = ExitStack()
         self._wait_set: Any = None
-        self._services = 0
+        self._services: list[Any] = []  # the handles of the node's services, taken with the wait set
         self._next_turn = 0.0
 
     def subscribe(self, msg_class: Any, topic: str, qos: Any, handler: Callable[[bytes], None],
@@ -48,23 +48,15 @@ class WaitSetLoop:
 
     def spin_once(self, timeout: float) -> None:
         """Wait up to ``timeout`` seconds, then handle what is ready."""
-        from rclpy.impl.implementation_singleton import rclpy_implementation as _rclpy
-
-        services = [srv.handle for srv in self._ros.services]
-        if self._wait_set is None or len(services) != self._services:
-            self._services = len(services)
-            self._handles.close()
-            for entity, _ in (*self._subs, *self._timers):
-                self._handles.enter_context(entity.handle)
-            context = self._ros.context.handle
-            self._wait_set = _rclpy.WaitSet(len(self._subs), 0, len(self._timers), 0, len(services), 0, context)
+        if self._wait_set is None:
+            self._build()
         wait_set = self._wait_set
         wait_set.clear_entities()
         for sub, _ in self._subs:
             wait_set.add_subscription(sub.handle)
         for tmr, _ in self._timers:
             wait_set.add_timer(tmr.handle)
-        for handle in services:
+        for handle in self._services:
             wait_set.add_service(handle)
         wait_set.wait(int(timeout * 1e9))
         ready = wait_set.get_ready_entities("timer")
@@ -84,6 +76,20 @@ class WaitSetLoop:
         if wait_set.get_ready_entities("service") or now >= self._next_turn:
             self._next_turn = now + _EXECUTOR_EVERY
             self._executor.spin_once(timeout_sec=0)
+
+    def _build(self) -> None:
+        """The wait set of the subscriptions, the timers and the node's services (those rclpy
+        makes with the node, such as the parameter services; one made later still gets the
+        executor's turns), their handles held until ``close``."""
+        from rclpy.impl.implementation_singleton import rclpy_implementation as _rclpy
+
+        self._handles.close()
+        services = list(self._ros.services)
+        for entity in (*(sub for sub, _ in self._subs), *(tmr for tmr, _ in self._timers), *services):
+            self._handles.enter_context(entity.handle)
+        self._services = [srv.handle for srv in services]
+        self._wait_set = _rclpy.WaitSet(len(self._subs), 0, len(self._timers), 0, len(services), 0,
+                                        self._ros.context.handle)
 
     def close(self) -> None:
         """Give the handles back, so that the node can destroy them."""
