@@ -14,8 +14,7 @@ from pathlib import Path
 
 from like_keras.errors import InvalidNameError
 from like_keras.graph.ir import SystemGraph
-from like_keras.msgs.ros_mapping import catalog_type, interfaces_name, msg_classes, msg_definition, user_msg_types
-from like_keras.system import types
+from like_keras.msgs.ros_mapping import catalog_type, graph_user_msgs, interfaces_name, msg_classes, msg_definition
 from like_keras.utils.files import replace_tree
 
 _MSG_NAME = re.compile(r"[A-Z][A-Za-z0-9]*\Z")
@@ -24,13 +23,9 @@ _MAINTAINER = ("like-keras team", "team@like-keras.dev")
 
 
 def user_msgs(graph: SystemGraph) -> list[type]:
-    """The user Msg classes the system's ports carry, each once, dependencies first."""
-    out: list[type] = []
-    for comp in graph.components:
-        for port in (*comp.inputs, *comp.outputs):
-            for cls in user_msg_types(types.from_json(port.type)):
-                if cls not in out:
-                    out.append(cls)
+    """The user Msg classes the system's ports carry, each once, dependencies first, their
+    names checked for ROS 2."""
+    out = graph_user_msgs(graph)
     names = {}
     for cls in out:
         _check_names(cls)

@@ -15,8 +15,7 @@ from rosbags.typesys import Stores, get_types_from_msg, get_typestore
 from rosbags.typesys.store import Typestore
 
 from like_keras.graph.ir import SystemGraph
-from like_keras.msgs.ros_mapping import RosMapping, interfaces_name, msg_definition, user_msg_types
-from like_keras.system import types
+from like_keras.msgs.ros_mapping import RosMapping, graph_user_msgs, interfaces_name, msg_definition
 
 
 def typestore(graph: SystemGraph | None = None) -> Typestore:
@@ -24,14 +23,8 @@ def typestore(graph: SystemGraph | None = None) -> Typestore:
     store = get_typestore(Stores.ROS2_JAZZY)
     if graph is not None:
         package = interfaces_name(graph)
-        seen: set[type] = set()
-        for comp in graph.components:
-            for port in (*comp.inputs, *comp.outputs):
-                for cls in user_msg_types(types.from_json(port.type)):
-                    if cls not in seen:
-                        seen.add(cls)
-                        store.register(get_types_from_msg(msg_definition(cls, package),
-                                                          f"{package}/msg/{cls.__name__}"))
+        for cls in graph_user_msgs(graph):
+            store.register(get_types_from_msg(msg_definition(cls, package), f"{package}/msg/{cls.__name__}"))
     return store
 
 
