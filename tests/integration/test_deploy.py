@@ -312,7 +312,10 @@ def test_lk_deploy_installs_a_service_that_runs_the_current_release_and_rolls_ba
     # What the unit runs, run by hand on both robots: the two nodes find each other.
     starts = {name: site[name].ssh(f"sed -n 's/^ExecStart=//p' {unit}").stdout.strip() for name in MACHINES}
     assert starts["robot"].endswith("/current/start-robot.sh")
-    procs = [subprocess.Popen(["ssh", "-F", str(site.ssh_config), name, f"timeout -s INT 25 {start}"],
+    # Stopped as the unit stops it: SIGINT, then SIGKILL after TimeoutStopSec, which also ends
+    # a `ros2 launch` that hangs once its nodes have finished (ros2/launch_ros#199).
+    grace = site["robot"].ssh(f"sed -n 's/^TimeoutStopSec=//p' {unit}").stdout.strip()
+    procs = [subprocess.Popen(["ssh", "-F", str(site.ssh_config), name, f"timeout -s INT -k {grace} 25 {start}"],
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
              for name, start in starts.items()]
     try:
@@ -324,6 +327,7 @@ def test_lk_deploy_installs_a_service_that_runs_the_current_release_and_rolls_ba
         outputs = [p.communicate(timeout=60)[0] for p in procs]
     for out, node in zip(outputs, ("ticks", "works")):  # each ran its node until stopped (SIGINT, as systemd does)
         assert f"[{node}-1]: process started" in out and "Traceback" not in out, out
+        assert f"[{node}-1]: process has finished cleanly" in out, out
     _nothing_left(site, "robot", "base", within=10)
 
     second = subprocess.run(lk, capture_output=True, text=True, timeout=600)
