@@ -81,6 +81,24 @@ class FedFromOutside(System):
         super().__init__(config=System.Config(name="fed"))
 
 
+class FloatDoubler(Component):
+    """Doubles the std_msgs/Float64 a plain ROS node publishes on /floats."""
+
+    x = Input(float, topic="/floats")
+    y = Output(float)
+
+    def step(self, x):
+        return 2 * x
+
+
+class FloatsFromOutside(System):
+    """Nothing but /floats feeds it: replayed from a bag, it ends with the bag."""
+
+    def __init__(self):
+        self.doubler = FloatDoubler()
+        super().__init__(config=System.Config(name="floats"))
+
+
 class CountedFromOutside(System):
     """FedFromOutside with the doubler as its clock: ``iterations`` counts what arrives."""
 

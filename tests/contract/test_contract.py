@@ -254,6 +254,17 @@ def test_an_input_fed_by_a_topic_is_fed_by_a_bag(transport, tmp_path):
     assert result.messages("doubler.y") == [2 * n for n in range(1, 11)]
 
 
+@runs_on(NATIVE_DORA_ROS2)
+def test_a_run_fed_only_by_a_bag_ends_when_the_bag_is_exhausted(transport, tmp_path):
+    """No iterations, no duration: nothing but the bag feeds the run, so it ends once the
+    bag's last message has been played and drained, with every value."""
+    system = load_system(f"{ASSETS / 'ros_systems.py'}:FedFromOutside")
+    result = system.launch(transport=transport, replay={"doubler.x": numbers_bag(tmp_path / "bag", count=30)},
+                           record=["doubler.y"], timeout=60 + STARTUP[transport])
+    assert result.messages("doubler.y") == [2 * n for n in range(1, 31)]
+    assert result.steps == {"doubler": 30}
+
+
 @runs_on(DORA_ROS2)
 def test_replaying_the_recorded_camera_gives_the_runs_downstream_trace(transport):
     """A native run's recorded camera, replayed, gives that run's downstream trace

@@ -203,14 +203,15 @@ class Host(NodeHost):
         self, graph: SystemGraph, node: str, components: dict[str, Component], io: RosIO, *,
         iterations: int | None = None, on_exit: Callable[[], None] | None = None,
         recorder: Recorder | None = None, record: frozenset[tuple[str, str]] = frozenset(),
-        live: Any = None, feeds: dict[str, Feed] | None = None,
+        live: Any = None, feeds: dict[str, Feed] | None = None, replayed: frozenset[str] = frozenset(),
     ) -> None:
-        """``live``: the node's feed of the launcher's live view (``like_keras.live.feed``)."""
+        """``live``: the node's feed of the launcher's live view (``like_keras.live.feed``);
+        ``replayed``: every replay key of the run."""
         self.io = io
         self.topics = plan_node(graph, node, replayed=frozenset(feeds or ()))
         self.probe_topic, self.report_topic = control_topics(graph)
         super().__init__(graph, node, components, iterations=iterations, recorder=recorder, record=record,
-                         live=live, feeds=feeds, publish=frozenset(self.topics.sources))
+                         live=live, feeds=feeds, publish=frozenset(self.topics.sources), replayed=replayed)
         self.ack_topic = ack_topic(graph)
         self.credits = Credits(node, self.topics.flow, self.topics.ack_every,
                                lambda payload: self._publish_control(self.ack_topic, payload))

@@ -65,7 +65,8 @@ def run(target: str, node: str, kwargs: dict[str, Any] | None = None, argv: list
         graph, feeds = parts.graph, parts.feeds
         io = _RclpyIO(ros)
         host = Host(graph, node, parts.components, io, feeds=feeds, iterations=bounds["iterations"] or None,
-                      recorder=parts.recorder, record=parts.record, live=files.live_feed(graph))
+                    recorder=parts.recorder, record=parts.record, live=files.live_feed(graph),
+                    replayed=parts.replayed)
         _parameters(ros, host, parameters(graph, node))
         control = {host.probe_topic, host.report_topic, host.ack_topic}
         for topic, (ros_type, qos) in host.topics.publishers.items():

@@ -178,6 +178,7 @@ def test_a_paced_message_is_due_at_its_offset_and_not_1_ns_before(viewer_bag):
     now = [3]  # a clock that started a moment ago: offsets are not times modulo it
     source = Source(load_system(VIEWER).build(), "camera", Replay(viewer_bag))
     player = Player(source, paced=True, clock=lambda: now[0])
+    assert not player.done  # not started: nothing taken yet
     player.start()
     t0 = now[0]
     for k, offset in enumerate(source.offsets(), 1):
@@ -185,7 +186,9 @@ def test_a_paced_message_is_due_at_its_offset_and_not_1_ns_before(viewer_bag):
         assert not player.due(), f"message {k} was due 1 ns before its offset {offset} ns"
         now[0] = t0 + offset
         assert player.due(), f"message {k} was not due at its offset {offset} ns"
+        assert not player.done, f"done before message {k} was taken"
         assert player.take()["image"].data[0] == k
+    assert player.done  # the last group taken: the run need not wait for this bag
     now[0] += 10**9
     assert not player.due() and player.take() is None
 

@@ -11,7 +11,8 @@ Dora and ROS 2 (to the millisecond). Messages to its inputs are dropped. A repla
 input (``"component.port"``, an input with a ``topic`` and no connection) gets the bag's
 messages of that topic the same way, instead of what ROS nodes publish. Everything else
 runs as usual. When the clock component is replayed, the run ends when the bag is
-exhausted (``iterations`` counts its messages then).
+exhausted (``iterations`` counts its messages then); so does a run that only bags feed
+(``transports.common.drain.ends_when_quiet``).
 
 A port reads the topic ``topics`` names, else the topic the bag recorded that port
 on (a like-keras recording), else its own ROS 2 topic. The bag's type on that topic
@@ -163,17 +164,24 @@ class Player:
         self._clock = clock
         self._groups: Iterator[tuple[int, dict[str, Any]]] = iter(())
         self._next: tuple[int, dict[str, Any]] | None = None
+        self._started = False
         self._t0: int  # set by start(), before anything is due
 
     def start(self) -> None:
         self._groups = self.source.groups()
         self._next = next(self._groups, None)  # the bag is open and read before the clock starts
         self._t0 = self._clock()
+        self._started = True
 
     def due(self) -> bool:
         if self._next is None:
             return False
         return not self._paced or self._clock() - self._t0 >= self._next[0]
+
+    @property
+    def done(self) -> bool:
+        """Started, and every group taken."""
+        return self._started and self._next is None
 
     def take(self) -> dict[str, Any] | None:
         if self._next is None:
@@ -196,6 +204,10 @@ class Replayer(Paced):
     def due(self) -> bool:
         return self.player.due()
 
+    @property
+    def done(self) -> bool:
+        return self.player.done
+
     def step(self, **inputs: Any) -> dict[str, Any] | None:
         return self.player.take()
 
@@ -216,6 +228,10 @@ class Feed:
 
     def take(self) -> Any:
         return self.player.take()[self.port]  # type: ignore[index]
+
+    @property
+    def done(self) -> bool:
+        return self.player.done
 
 
 def install(graph: SystemGraph, instances: dict[str, Any], replays: Mapping[str, Replay], paced: bool,

@@ -193,6 +193,13 @@ class NodeRuntime:
         except RunError:
             pass
 
+    @property
+    def fed_out(self) -> bool:
+        """Started, and every feed and paced component of this node has run out (replayed
+        bags played to their end): nothing more comes from them."""
+        return self.started and all(f.done for f in self.feeds.values()) and all(
+            c.done for c in self.components.values() if isinstance(c, Paced))
+
     def halt(self, component: str | None = None) -> None:
         """Stop ``component`` (default: every component of this node) from stepping again."""
         self._halted.update([component] if component else self.components)

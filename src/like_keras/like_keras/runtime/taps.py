@@ -43,9 +43,19 @@ class Feed(Protocol):
 
     def take(self) -> Any: ...
 
+    @property
+    def done(self) -> bool:
+        """Nothing is left to take: the run need not wait for this feed any more."""
+        ...
+
 
 class Paced(Component):
-    """A component whose timer ticks step it only when ``due()`` says so."""
+    """A component whose timer ticks step it only when ``due()`` says so, and that may
+    run out (``done``) of what it sends."""
 
     def due(self) -> bool:
         raise NotImplementedError
+
+    @property
+    def done(self) -> bool:
+        return False

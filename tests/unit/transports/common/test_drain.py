@@ -267,3 +267,84 @@ def test_an_external_process_never_coordinates():
     flooded = load_system(f"{SYSTEMS}:Flooded").build()
     assert [n.name for n in flooded.nodes][0] == "flooder" and flooded.clock is None
     assert drain.coordinator_of(flooded) == "slow" and drain.peers(flooded) == []
+
+
+# --- a run fed only by bags ------------------------------------------------------------------
+
+
+class Heard(Component):
+    """Fed by a topic, from outside the system."""
+
+    x = Input(int, topic="/numbers")
+    y = Output(int)
+
+    def step(self, x):
+        return x
+
+
+def fed(timers=False):
+    """tick (node a, a 10 Hz timer, or an on_start starter) -> pass (node b); heard (node c,
+    fed by /numbers) -> eat (node a). Node a coordinates."""
+    tick = (Tick if timers else Starter)(name="tick", node=Node("a"))
+    comps = [tick, Pass(name="pass", node=Node("b")), Heard(name="heard", node=Node("c")),
+             Eat(name="eat", node=tick.node)]
+    return System(name="fed", components=comps, connections=[(tick.out, comps[1].x), (comps[2].y, comps[3].x)]
+                  ).build()
+
+
+def test_a_run_ends_when_quiet_only_if_bags_replace_every_timer_and_input_from_outside():
+    assert not drain.ends_when_quiet(fed())  # heard.x is fed from outside
+    assert drain.ends_when_quiet(fed(), frozenset({"heard.x"}))
+    assert drain.ends_when_quiet(fed(), frozenset({"heard"}))  # a replayed component reads nothing
+    assert not drain.ends_when_quiet(fed(timers=True), frozenset({"heard.x"}))  # tick's timer
+    assert drain.ends_when_quiet(fed(timers=True), frozenset({"heard.x", "tick"}))
+    assert drain.players(fed(timers=True), frozenset({"heard.x", "tick"})) == {"a", "c"}
+
+
+class Played(FakeRuntime):
+    fed_out = False
+
+
+def played(graph, node, replayed, iterations=None):
+    sent = {"probe": [], "report": []}
+    d = drain.Drain(graph, node, Played(graph.node(node).components), iterations=iterations, replayed=replayed,
+                    send_probe=sent["probe"].append, send_report=sent["report"].append)
+    return d, sent
+
+
+def test_the_coordinator_drains_once_every_process_playing_a_bag_is_played_out():
+    graph, replayed = fed(timers=True), frozenset({"heard.x", "tick"})
+    coord, sent = played(graph, "a", replayed)
+    peer, told = played(graph, "c", replayed)
+    bystander, quiet = played(graph, "b", replayed)
+    assert not coord.draining
+    coord.idle(0.0)
+    peer.idle(0.0)
+    assert sent["probe"] == [] and told["report"] == []  # bags still playing
+    coord.runtime.fed_out = True
+    coord.idle(1.0)
+    assert not coord.draining and sent["probe"] == []  # c's bag is still playing
+    peer.runtime.fed_out = True
+    peer.idle(2.0)
+    peer.idle(3.0)
+    assert [json.loads(r) for r in told["report"]] == [{"node": "c", "fed_out": True}]  # said once
+    coord.on_report(told["report"][0])
+    assert coord.draining
+    coord.idle(4.0)
+    assert json.loads(sent["probe"][-1]) == {"wave": 1, "exit": False}
+    bystander.idle(5.0)
+    assert quiet["report"] == []  # it plays nothing: nothing to say
+
+
+def test_bags_never_start_the_drain_when_something_else_feeds_the_run():
+    graph = fed(timers=True)
+    coord, sent = played(graph, "a", frozenset({"heard.x"}))  # tick's timer still runs
+    coord.runtime.fed_out = True
+    coord.on_report(drain.fed_out("c"))
+    coord.idle(0.0)
+    assert not coord.draining and sent["probe"] == []
+    coord, _ = played(graph, "a", frozenset({"heard.x", "tick"}), iterations=5)  # the clock's steps end it
+    coord.runtime.fed_out = True
+    coord.on_report(drain.fed_out("c"))
+    coord.idle(0.0)
+    assert not coord.draining

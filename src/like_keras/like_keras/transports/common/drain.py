@@ -8,6 +8,10 @@ cross-process messages it has sent and received so far. When two consecutive wav
 give the same totals and sent == received, nothing was sent or received between them
 and nothing is in flight: the coordinator sends the exit probe and everyone stops.
 
+A run that nothing but the system and its bags feeds, without iterations, drains once
+the bags are played out: every process that plays one tells the coordinator when its
+last message is out (a ``fed_out`` report), and the waves start when all have.
+
 Transport adapters (the Dora host, the ROS 2 host) carry the small JSON payloads;
 the decisions are here.
 """
@@ -38,12 +42,31 @@ def peers(graph: SystemGraph) -> list[str]:
     return [n.name for n in graph.nodes if n.name != coordinator and n.executable is None]
 
 
+def ends_when_quiet(graph: SystemGraph, replayed: frozenset[str] = frozenset()) -> bool:
+    """Nothing but the system itself and the ``replayed`` bags makes messages: no timer on
+    a component that is not replayed, no input fed from outside that no bag replays, no
+    external process that sends. Without iterations such a run ends when it is quiet."""
+    timers = any(c.rate_hz and c.name not in replayed for c in graph.components)
+    live = any(c not in replayed and f"{c}.{p}" not in replayed for c, p, _ in graph.foreign_inputs())
+    external = any(graph.is_external(c.src) for c in graph.connections)
+    return not (timers or live or external)
+
+
+def players(graph: SystemGraph, replayed: frozenset[str]) -> frozenset[str]:
+    """The processes that play bags: those of the replayed components and inputs."""
+    return frozenset(graph.node_of(key.partition(".")[0]) for key in replayed)
+
+
 def probe(wave: int, exit: bool = False) -> str:
     return json.dumps({"wave": wave, "exit": exit})
 
 
 def report(node: str, wave: int, sent: int, received: int) -> str:
     return json.dumps({"node": node, "wave": wave, "sent": sent, "received": received})
+
+
+def fed_out(node: str) -> str:
+    return json.dumps({"node": node, "fed_out": True})
 
 
 def parse(payload: str) -> dict[str, Any]:
@@ -103,18 +126,22 @@ class Drain:
     def __init__(
         self, graph: SystemGraph, node: str, runtime: Any, *, iterations: int | None,
         send_probe: Callable[[str], None], send_report: Callable[[str], None],
+        replayed: frozenset[str] = frozenset(),
     ) -> None:
+        """``replayed``: every replay key of the run (``runtime.fed_out`` says when this
+        process's bags are played out)."""
         coordinator = coordinator_of(graph)
         self.node = node
         self.runtime = runtime
         self.clock = graph.clock
         self.peers = peers(graph)
         self.coordinator = Coordinator(self.peers) if node == coordinator else None
-        # Without iterations, timers, inputs fed from outside or external processes that
-        # send, a run ends when it is quiet: drain from the start.
-        self.draining = self.coordinator is not None and iterations is None and not any(
-            c.rate_hz for c in graph.components) and not graph.foreign_inputs() and not any(
-            graph.is_external(c.src) for c in graph.connections)
+        # A run that ends when quiet drains from the start, or once its bags are played out.
+        quiet = self.coordinator is not None and iterations is None and ends_when_quiet(graph, replayed)
+        self.players = players(graph, replayed)
+        self._awaited = set(self.players) if quiet else set()  # players not yet fed out
+        self._told = node not in self.players  # this process's own bags: played out, and said so
+        self.draining = quiet and not self.players
         self.sent = 0
         self.received = 0
         self.stopping = False  # timers off
@@ -145,10 +172,21 @@ class Drain:
 
     def on_report(self, payload: str) -> None:
         if self.coordinator is not None:
-            self.coordinator.on_report(parse(payload))
+            msg = parse(payload)
+            if msg.get("fed_out"):
+                self._fed_out(msg["node"])
+            else:
+                self.coordinator.on_report(msg)
 
     def idle(self, now: float) -> None:
-        """With an empty inbox: answer a probe; the coordinator runs its waves."""
+        """With an empty inbox: say when this process's bags are played out, answer a probe;
+        the coordinator runs its waves."""
+        if not self._told and self.runtime.fed_out:
+            self._told = True
+            if self.coordinator is None:
+                self._send_report(fed_out(self.node))
+            else:
+                self._fed_out(self.node)
         if self._pending is not None:
             self._send_report(report(self.node, self._pending, self.sent, self.received))
             self._pending = None
@@ -170,6 +208,13 @@ class Drain:
         if not self.draining or c is None:
             return None
         return 0.05 if c.open else max(0.0005, c.next_at - now)
+
+    def _fed_out(self, node: str) -> None:
+        """``node``'s bags are played out; once every player's are, the drain starts."""
+        if node in self._awaited:
+            self._awaited.discard(node)
+            if not self._awaited:
+                self.draining = True
 
     def _close(self, now: float) -> None:
         c = self.coordinator

@@ -57,14 +57,16 @@ class NodeHost:
     def __init__(self, graph: SystemGraph, node: str, components: dict[str, Component], *,
                  iterations: int | None = None, recorder: Recorder | None = None,
                  record: frozenset[tuple[str, str]] = frozenset(), live: LiveView | None = None,
-                 feeds: dict[str, Feed] | None = None, publish: frozenset[tuple[str, str]] = frozenset()) -> None:
+                 feeds: dict[str, Feed] | None = None, publish: frozenset[tuple[str, str]] = frozenset(),
+                 replayed: frozenset[str] = frozenset()) -> None:
+        """``replayed``: every replay key of the run, this node's or not."""
         self.graph = graph
         self.node = node
         self.runtime = NodeRuntime(graph, node, components, send_remote=self._send, recorder=recorder,
                                    record=record, live=live, time_ns=time.time_ns, iterations=iterations,
                                    on_clock_done=lambda: self.drain.clock_done(), publish=publish, feeds=feeds)
         self.drain = Drain(graph, node, self.runtime, iterations=iterations,
-                           send_probe=self._send_probe, send_report=self._send_report)
+                           send_probe=self._send_probe, send_report=self._send_report, replayed=replayed)
 
     def _send(self, component: str, port: str, value: Any, connections: list[ConnectionSpec]) -> None:
         raise NotImplementedError

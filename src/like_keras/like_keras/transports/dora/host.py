@@ -50,7 +50,7 @@ class Host(NodeHost):
         self.dora = dora
         self.recorder = recorder
         super().__init__(graph, node, components, iterations=iterations, recorder=recorder, record=record,
-                         live=live, feeds=feeds)
+                         live=live, feeds=feeds, replayed=replayed)
         self.out_types = {
             oid: types.from_json(graph.component(c).output(p).type) for oid, (c, p) in self.plan.outputs.items()
         }
