@@ -279,6 +279,39 @@ def test_replaying_the_recorded_camera_gives_the_runs_downstream_trace(transport
         assert again.messages(port) == recorded.messages(port), port
 
 
+# --- stamps and frames -----------------------------------------------------------------------
+
+
+def _ns(header) -> int:
+    return header.stamp.sec * 1_000_000_000 + header.stamp.nanosec
+
+
+@runs_on(NATIVE_DORA_ROS2)
+def test_messages_with_a_header_leave_their_step_stamped_and_framed(transport):
+    """Stamped with the step's time and framed by the port, the same for the receiver and in
+    the bag (where log times and stamps agree); a header the component filled stays as it is."""
+    from rosbags.highlevel import AnyReader
+
+    from assets.stamps import Stamped
+
+    result = Stamped().launch(transport=transport, iterations=10, timeout=60 + STARTUP[transport],
+                              record=["poses.pose", "poses.own", "poses.image", "listener.heard"])
+    poses = result.messages("poses.pose")
+    stamps = [_ns(p.header) for p in poses]
+    assert [p.header.frame_id for p in poses] == ["map"] * 10
+    assert stamps[0] > 0 and stamps == sorted(set(stamps)), stamps
+    assert result.messages("listener.heard") == [f"map {s // 10**9} {s % 10**9}" for s in stamps]
+    assert [(o.header.frame_id, _ns(o.header)) for o in result.messages("poses.own")] == [
+        ("odom", 7_000_000_000 + n) for n in range(1, 11)]
+    with AnyReader([result.recording]) as reader:
+        bag = {}
+        for conn, t, raw in reader.messages([c for c in reader.connections if c.topic.startswith("/stamped/poses/")]):
+            header = reader.deserialize(raw, conn.msgtype).header
+            bag.setdefault(conn.topic, []).append((t, header.frame_id, _ns(header)))
+    assert bag["/stamped/poses/pose"] == [(t, "map", t) for t in stamps]
+    assert bag["/stamped/poses/image"] == [(t, "camera", t) for t in stamps]  # sent by the same steps
+
+
 # --- a system beside the program -------------------------------------------------------------
 
 

@@ -448,6 +448,43 @@ def test_a_robots_bag_replays_on_ros2_at_its_times(ros, tmp_path):
     assert all(abs((t - times[0]) - o) < 20_000_000 for t, o in zip(times, offsets)), (times, offsets)
 
 
+def test_plain_ros_tools_read_the_cameras_stamps_and_frame(ros):
+    """A plain rclpy node and `ros2 topic echo` get a camera's images stamped with their
+    steps' times (as in the bag, where they are the log times) and framed 'camera'."""
+    from assets.stamps import Stamped
+
+    topic = "/stamped/poses/image"
+    listener = subprocess.Popen([str(VENV_BIN / "python"), str(ASSETS / "ros_image_stamps.py"), topic, "20"],
+                                env=ros, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    echoed = {}
+
+    def echo():
+        time.sleep(ROS2_BUILD + 2)
+        echoed["out"] = subprocess.run(["ros2", "topic", "echo", "--once", "--field", "header", topic], env=ros,
+                                       capture_output=True, text=True, timeout=60).stdout
+
+    thread = threading.Thread(target=echo)
+    thread.start()
+    try:
+        result = Stamped().launch(transport="ros2", iterations=200, record=["poses.image"], timeout=300)
+    finally:
+        thread.join(90)
+        out, err = listener.communicate(timeout=90)
+        subprocess.run(["ros2", "daemon", "stop"], env=ros, capture_output=True, timeout=30)
+    heard = [line.split() for line in out.splitlines()]
+    assert len(heard) == 20 and {frame for _, _, frame in heard} == {"camera"}, out + err
+    stamps = [int(sec) * 10**9 + int(nsec) for sec, nsec, _ in heard]
+    assert stamps[0] > 0 and stamps == sorted(set(stamps)), stamps
+    from rosbags.highlevel import AnyReader
+
+    with AnyReader([result.recording]) as reader:
+        bag = {t: reader.deserialize(raw, c.msgtype).header for c, t, raw in reader.messages()}
+    assert all(t in bag for t in stamps)  # what ROS nodes read is what was recorded, at those times
+    assert {(h.stamp.sec * 10**9 + h.stamp.nanosec, h.frame_id) for h in bag.values()} == {
+        (t, "camera") for t in bag}
+    assert "frame_id: camera" in echoed["out"] and "sec: 0\n" not in echoed["out"], echoed["out"]
+
+
 def test_keep_last_is_sensor_data_qos_and_a_reliable_publisher_reaches_it(ros):
     talker = subprocess.Popen([str(VENV_BIN / "python"), str(ASSETS / "ros_talker.py"), "50"], env=ros,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

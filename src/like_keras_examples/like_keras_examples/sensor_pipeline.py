@@ -38,7 +38,8 @@ class Track(Msg):
 class Camera(Component):
     """Renders frame k at time k / rate_hz with a square at ``position(k)``."""
 
-    image = Output(Image, image=True)  # a sensor_msgs/Image on ROS 2, in bags and in Foxglove
+    # A sensor_msgs/Image on ROS 2, in bags and in Foxglove, stamped with its step's time.
+    image = Output(Image, image=True, frame_id="camera")
 
     @dataclass
     class Config:

@@ -304,9 +304,10 @@ class Host(NodeHost):
 
     # --- internals ----------------------------------------------------------------
 
-    def _send(self, component: str, port: str, value: Any, connections: list[ConnectionSpec]) -> None:
+    def _send(self, component: str, port: str, value: Any, connections: list[ConnectionSpec],
+              header: tuple[int, str] | None = None) -> None:
         topic = self.topics.sources[(component, port)]
-        data = bytes(self.codecs[topic].encode(value))
+        data = bytes(self.codecs[topic].encode(value, header))
         if self.held or self.credits.blocked(topic):
             self.held.append((topic, data))  # in order, once the receivers make room
         else:

@@ -71,6 +71,32 @@ def test_a_foxglove_client_gets_what_the_recording_holds(transport):
                      "/viewer/brightness/frame": "std_msgs/msg/String"}
 
 
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_a_foxglove_client_gets_the_stamps_and_frames_the_bag_has(transport):
+    """Messages with a header, decoded as Foxglove's 3D and image panels do: stamped with
+    their step's time (the log time) and framed, in the live view as in the bag."""
+    from assets.stamps import Stamped
+
+    needs(transport)
+    port = free_port()
+    topics = {"/stamped/poses/pose", "/stamped/poses/image"}
+    watcher = Watcher(port, topics)
+    result = Stamped().launch(transport=transport, iterations=10, record=["poses.pose", "poses.image"],
+                              timeout=180, live=Live(port=port, wait=60))
+    client = watcher.got()
+    live = {topic: [] for topic in topics}
+    for topic, t, data in client.received:
+        if topic in topics:
+            header = client.decode(topic, data).header
+            live[topic].append((t, header.frame_id, header.stamp.sec * 10**9 + header.stamp.nanosec))
+    stamps = [t for t, _, _ in live["/stamped/poses/pose"]]
+    assert len(stamps) == 10 and stamps == sorted(set(stamps))
+    assert live == {"/stamped/poses/pose": [(t, "map", t) for t in stamps],
+                    "/stamped/poses/image": [(t, "camera", t) for t in stamps]}
+    recorded = bag_messages(result.recording)
+    assert [t for t, _ in recorded["/stamped/poses/image"]] == stamps
+
+
 @pytest.mark.parametrize("transport", ["native", "dora"])
 def test_without_record_every_output_is_served_and_only_watched_ones_sent(transport):
     needs(transport)

@@ -2,6 +2,7 @@
 component, port or node and says what to do, before anything runs where possible."""
 
 import re
+from dataclasses import dataclass
 
 import numpy as np
 import pytest
@@ -177,6 +178,40 @@ def test_output_topics_must_be_ros2_topic_names(topic, ok):
     else:
         with pytest.raises(InvalidNameError, match=re.escape(f"topic '{topic}' of pub.out is not a valid ROS 2")):
             system.build()
+
+
+@pytest.mark.parametrize("frame, ok", [("camera", True), ("robot1/base_link", True), ("_tmp", True),
+                                       ("/map", False), ("2d", False), ("has space", False), ("a//b", False),
+                                       ("a/", False)])
+def test_frame_ids_must_be_ros_frame_names_on_the_port_and_in_config(frame, ok):
+    from like_keras.msgs import PoseStamped
+
+    class Pose(Component):
+        pose = Output(PoseStamped, frame_id=frame)
+
+        @dataclass
+        class Config:
+            frame_id: str = "odom"
+
+    class Framed(Pose):
+        pose = Output(PoseStamped)
+
+    for system, named in ((System(name="s", components=[Pose(name="p")]), f"frame_id '{frame}' of p.pose"),
+                          (System(name="s", components=[Framed(name="p", config={"frame_id": frame})]),
+                           f"p.config.frame_id = '{frame}'")):
+        if ok:
+            system.build()
+        else:
+            with pytest.raises(InvalidNameError, match=re.escape(f"{named} is not a valid ROS frame name")):
+                system.build()
+
+
+def test_a_frame_needs_a_port_whose_message_has_a_header():
+    with pytest.raises(TypeError, match=r"frame_id='map'\): a float has no std_msgs/Header"):
+        Output(float, frame_id="map")
+    Output(Array(np.uint8, (4, 4)), image=True, frame_id="camera")  # an image's message has one
+    with pytest.raises(TypeError, match="has no std_msgs/Header"):
+        Output(Array(np.uint8, (4, 4)), frame_id="camera")  # not an image: a plain UInt8MultiArray
 
 
 def test_duplicate_names_are_named():

@@ -17,7 +17,7 @@ from typing import Any
 @dataclass(frozen=True)
 class PortSpec:
     """A port: its name, JSON type (see ``like_keras.system.types.to_json``) and delivery options
-    (inputs: trigger, default, keep_last; outputs: topic override, image)."""
+    (inputs: trigger, default, keep_last; outputs: topic override, image, frame)."""
 
     name: str
     type: dict[str, Any]
@@ -26,6 +26,7 @@ class PortSpec:
     keep_last: int | None = None
     topic: str | None = None
     image: bool = False
+    frame_id: str | None = None
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,8 @@ from like_keras.errors import (
     NoClockError,
     UnstartableCycleError,
 )
-from like_keras.graph.ir import SystemGraph
+from like_keras.graph.ir import ComponentSpec, SystemGraph
+from like_keras.msgs.header import valid_frame_id
 
 # The intersection of a Dora id ([A-Za-z0-9_.-]) and a ROS 2 name token
 # ([A-Za-z][A-Za-z0-9_]*, and no '__', which ROS reserves).
@@ -75,6 +76,7 @@ def validate(graph: SystemGraph) -> None:
                     f"topic '{p.topic}' of {c.name}.{p.name} is not a valid ROS 2 topic name: use tokens "
                     f"of letters, digits and '_' separated by '/', e.g. '/robot/camera/image'"
                 )
+        _check_frames(c)
     _check_fan_in(graph)
     _check_cycles(graph)
     if graph.clock is not None and graph.clock not in {c.name for c in graph.components}:
@@ -82,6 +84,20 @@ def validate(graph: SystemGraph) -> None:
             f"System.Config.clock = '{graph.clock}' is not a component of system '{graph.name}'; "
             f"choose one of: {', '.join(c.name for c in graph.components)}"
         )
+
+
+def _check_frames(c: ComponentSpec) -> None:
+    """Every frame a component's outputs may be given (the port's, its Config's) is a valid
+    frame name."""
+    given = [(f"frame_id {p.frame_id!r} of {c.name}.{p.name}", p.frame_id) for p in c.outputs if p.frame_id]
+    given += [(f"{c.name}.config.{k} = {v!r}", v) for k, v in c.config.items()
+              if (k == "frame_id" or k.endswith("_frame_id")) and v]
+    for what, frame in given:
+        if not valid_frame_id(frame):
+            raise InvalidNameError(
+                f"{what} is not a valid ROS frame name: letters, digits and '_', segments separated "
+                f"by '/', not starting with a digit or '/' (e.g. 'camera_optical', 'robot1/base_link')"
+            )
 
 
 def _check_unique(kind: str, names: list[str]) -> None:

@@ -59,11 +59,13 @@ class NodeFeed:
         self._callbacks.append(callback)
         callback(self.watched)
 
-    def write(self, component: str, port: str, value: Any, time_ns: int) -> None:
+    def write(self, component: str, port: str, value: Any, time_ns: int,
+              header: tuple[int, str] | None = None) -> None:
         """A value sent on a watched ``component.port``: queued for the launcher."""
         if len(self._queue) == QUEUE:
             self.dropped += 1
-        self._queue.append((self._index[(component, port)], time_ns, self._codecs[(component, port)].encode(value)))
+        self._queue.append((self._index[(component, port)], time_ns,
+                            self._codecs[(component, port)].encode(value, header)))
 
     def _news(self) -> None:
         while self._conn.poll():

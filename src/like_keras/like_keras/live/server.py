@@ -116,10 +116,11 @@ class LiveServer:
             self._callbacks.append(callback)
             callback(self._watched_ports())
 
-    def write(self, component: str, port: str, value: Any, time_ns: int) -> None:
+    def write(self, component: str, port: str, value: Any, time_ns: int,
+              header: tuple[int, str] | None = None) -> None:
         """A value sent on a watched ``component.port`` in this process: to its clients."""
         channel, codec = self._channels[self._by_key[(component, port)]]
-        channel.log(bytes(codec.encode(value)), log_time=time_ns)
+        channel.log(bytes(codec.encode(value, header)), log_time=time_ns)
 
     # --- node processes --------------------------------------------------------------
 

@@ -39,8 +39,11 @@ class Codec:
     def ros_type(self) -> str:
         return self.mapping.ros_type
 
-    def encode(self, value: Any) -> memoryview:
-        return self.store.serialize_cdr(self.mapping.to_ros(value, self._make), self.ros_type)
+    def encode(self, value: Any, header: tuple[int, str] | None = None) -> memoryview:
+        """CDR bytes of ``value``; ``header`` (time in ns, frame): an image's message's header."""
+        ros = self.mapping.to_ros(value, self._make) if header is None else self.mapping.to_ros(value, self._make,
+                                                                                                header)
+        return self.store.serialize_cdr(ros, self.ros_type)
 
     def decode(self, data: bytes | memoryview) -> Any:
         return self.mapping.from_ros(self.store.deserialize_cdr(data, self.ros_type))

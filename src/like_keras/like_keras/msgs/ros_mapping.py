@@ -6,7 +6,7 @@
   ``dim<i>``, size, stride); bool arrays travel as UInt8MultiArray. A ``list`` of
   numbers is a one-dimensional ``*MultiArray`` too. With
   ``image=True`` a uint8 (H, W, 3) or (H, W) array is a sensor_msgs/Image
-  (``rgb8`` / ``mono8``).
+  (``rgb8`` / ``mono8``), its header stamped and framed as ``msgs.header`` says.
 - the ROS catalog (``like_keras.msgs.ros``) -> the ROS type each class is.
 - user ``Msg`` types -> ``<package>/msg/<Name>`` of the generated interfaces package
   (``msg_definition`` writes its ``.msg``); an ``Array`` field becomes ``<name>``
@@ -58,7 +58,7 @@ class RosMapping:
     """How one port type travels on ROS 2."""
 
     ros_type: str
-    to_ros: Callable[[Any, Factory], Any]
+    to_ros: Callable[..., Any]  # (value, make[, header]): an image's takes its header
     from_ros: Callable[[Any], Any]
 
 
@@ -81,7 +81,7 @@ def mapping(t: Any, *, image: bool = False, interfaces: str | None = None) -> Ro
     if isinstance(t, Array):
         if image:
             _check_image_type(t)
-            return RosMapping("sensor_msgs/msg/Image", lambda v, make: _image(v, make),
+            return RosMapping("sensor_msgs/msg/Image", lambda v, make, header=(0, ""): _image(v, make, header),
                               lambda m, t=t: _pixels(m)[:, :, 0] if len(t.shape) == 2 else _pixels(m))
         name = f"std_msgs/msg/{_MULTIARRAY[t.dtype.name]}"
         return RosMapping(name, lambda v, make: _multiarray(v, name, make),
@@ -228,16 +228,18 @@ def _check_image_type(t: Array) -> None:
         raise TypeError(f"{t!r} cannot be a sensor_msgs/Image: use Array(np.uint8, (H, W, 3)) or (H, W)")
 
 
-def _image(pixels: np.ndarray, make: Factory) -> Any:
+def _image(pixels: np.ndarray, make: Factory, header: tuple[int, str]) -> Any:
     if pixels.ndim == 2:
         pixels = pixels[:, :, None]
     height, width, channels = pixels.shape
     if channels not in _ENCODINGS:
         raise TypeError(f"an image has 1 or 3 channels, got {channels}")
-    header = make("std_msgs/msg/Header", stamp=make("builtin_interfaces/msg/Time", sec=0, nanosec=0), frame_id="")
+    ns, frame = header
+    stamp = make("builtin_interfaces/msg/Time", sec=ns // 1_000_000_000, nanosec=ns % 1_000_000_000)
     return make(
-        "sensor_msgs/msg/Image", header=header, height=height, width=width, encoding=_ENCODINGS[channels],
-        is_bigendian=0, step=width * channels, data=np.ascontiguousarray(pixels, np.uint8).reshape(-1),
+        "sensor_msgs/msg/Image", header=make("std_msgs/msg/Header", stamp=stamp, frame_id=frame), height=height,
+        width=width, encoding=_ENCODINGS[channels], is_bigendian=0, step=width * channels,
+        data=np.ascontiguousarray(pixels, np.uint8).reshape(-1),
     )
 
 

@@ -55,11 +55,12 @@ class PartWriter:
         self._pending = False  # written since the last flush
         self._closed = False
 
-    def write(self, component: str, port: str, value: Any, time_ns: int) -> None:
+    def write(self, component: str, port: str, value: Any, time_ns: int,
+              header: tuple[int, str] | None = None) -> None:
         channel, codec = self._ports[(component, port)]
         # Never before the part's previous message, and after the port's previous one.
         t = self._last = self._last_ns[channel] = max(time_ns, self._last, self._last_ns[channel] + 1)
-        self._writer.add_message(channel, log_time=t, data=codec.encode(value), publish_time=t)
+        self._writer.add_message(channel, log_time=t, data=codec.encode(value, header), publish_time=t)
         self._pending = True
         self.flush_due()
 

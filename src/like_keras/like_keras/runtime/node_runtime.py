@@ -16,6 +16,7 @@ from typing import Any
 
 from like_keras.errors import RunError, UndeclaredOutputError, ValueTypeError
 from like_keras.graph.ir import ConnectionSpec, SystemGraph
+from like_keras.msgs.header import frame_of, has_header, stamped
 from like_keras.runtime.taps import Feed, LiveView, Paced, Recorder
 from like_keras.system import types
 from like_keras.system.component import Component
@@ -27,10 +28,11 @@ class NodeRuntime:
     """Runs the components of node ``node`` of ``graph``.
 
     ``components`` maps the names of this node's components to live instances.
-    ``send_remote(component, port, value, connections)`` carries one value sent on
+    ``send_remote(component, port, value, connections, header)`` carries one value sent on
     ``component.port`` to the components of other nodes (``connections``), or to the
     world outside the system for the ports in ``publish`` (then ``connections`` may be
-    empty); a transport with topics or named outputs sends it once. ``inbox`` holds
+    empty); a transport with topics or named outputs sends it once. ``header`` (time in
+    ns, frame) is the header of an image port's ROS message, else None. ``inbox`` holds
     pending local events; a transport may share one deque between runtimes (the
     native transport does, for one global FIFO).
     ``recorder`` takes a copy of what is sent on the ports in ``record``; ``live``, of what
@@ -46,7 +48,7 @@ class NodeRuntime:
         node: str,
         components: Mapping[str, Component],
         *,
-        send_remote: Callable[[str, str, Any, list[ConnectionSpec]], None],
+        send_remote: Callable[[str, str, Any, list[ConnectionSpec], tuple[int, str] | None], None],
         inbox: deque[Event] | None = None,
         recorder: Recorder | None = None,
         record: frozenset[tuple[str, str]] = frozenset(),
@@ -94,7 +96,8 @@ class NodeRuntime:
                     remote[conn.src_port].append(conn)
             self._outputs[name] = {
                 p: (types.coercer(port.type), local[p], remote[p], self._copies(name, p, frozenset()),
-                    bool(remote[p]) or (name, p) in publish)
+                    bool(remote[p]) or (name, p) in publish,
+                    (port.image, port.frame_id) if has_header(port.type, port.image) else None)
                 for p, port in cls.outputs.items()
             }
         # A component with one output may return the bare value: the port it goes to.
@@ -116,8 +119,8 @@ class NodeRuntime:
     def _watched(self, watched: frozenset[tuple[str, str]]) -> None:
         """The live view's clients now watch ``watched`` (called from the view's thread)."""
         for name, outputs in self._outputs.items():
-            for port, (coerce, local, remote, _, sent) in list(outputs.items()):
-                outputs[port] = (coerce, local, remote, self._copies(name, port, watched), sent)
+            for port, (coerce, local, remote, _, sent, framing) in list(outputs.items()):
+                outputs[port] = (coerce, local, remote, self._copies(name, port, watched), sent, framing)
 
     # --- events ------------------------------------------------------------------------
 
@@ -254,6 +257,7 @@ class NodeRuntime:
             items: Any = ((port, out),)
         else:
             items = out.items()
+        now = None  # the step's time, taken once: every message it sends has the same
         for port, value in items:
             entry = outputs.get(port)
             if entry is None:
@@ -265,7 +269,7 @@ class NodeRuntime:
                 )
             if value is None:
                 continue
-            coerce, local, remote, copies, sent = entry
+            coerce, local, remote, copies, sent, framing = entry
             try:
                 value = coerce(value)
             except TypeError as exc:
@@ -274,14 +278,25 @@ class NodeRuntime:
                     f"component '{name}' sent a wrong value on output '{port}' in {where}: {exc}",
                     component=name, node=self.node, step=step,
                 ) from None
+            header = None
+            if framing is not None:  # stamped with this step's time, and framed
+                if now is None:
+                    now = self._time_ns()
+                image, frame = framing
+                frame = frame_of(self.components[name].config, port, frame)
+                if image:
+                    header = (now, frame)  # an array has none: its ROS message gets this one
+                else:
+                    value = stamped(value, now, frame)
             if copies:
-                now = self._time_ns()
+                if now is None:
+                    now = self._time_ns()
                 for copy in copies:
-                    copy(name, port, value, now)
+                    copy(name, port, value, now, header)
             for dst, dst_port in local:
                 self.inbox.append((dst, dst_port, value))
             if sent:
-                self._send_remote(name, port, value, remote)
+                self._send_remote(name, port, value, remote, header)
 
 
 def busy(frame: Any) -> dict[str, Any] | None:

@@ -18,9 +18,11 @@ from like_keras.system.component import Component
 
 
 class Recorder(Protocol):
-    """Takes a copy of each value sent on some ports."""
+    """Takes a copy of each value sent on some ports; ``header`` (time in ns, frame) is the
+    header of an image port's ROS message (``like_keras.msgs.header``), else None."""
 
-    def write(self, component: str, port: str, value: Any, time_ns: int) -> None: ...
+    def write(self, component: str, port: str, value: Any, time_ns: int,
+              header: tuple[int, str] | None = None) -> None: ...
 
 
 class LiveView(Recorder, Protocol):

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from like_keras.errors import PortTypeError
+from like_keras.msgs.header import has_header
 from like_keras.system import types
 
 if TYPE_CHECKING:
@@ -87,11 +88,16 @@ class Output(_Port):
             ``/<system>/<component>/<port>``; ROS nodes like-keras did not write read it there.
         image: mark a uint8 (H, W, 3) or (H, W) Array as an image (sensor_msgs/Image on
             ROS 2, in recordings and in the live view).
+        frame_id: the frame of what it sends, for a port whose message has a
+            ``std_msgs/Header`` (an image, ``PoseStamped``...): every message leaves stamped
+            with its step's time and framed so (``like_keras.msgs.header``; a Config field
+            ``frame_id`` or ``<port>_frame_id`` overrides it).
     """
 
     direction = "output"
 
-    def __init__(self, type_: Any, *, topic: str | None = None, image: bool = False) -> None:
+    def __init__(self, type_: Any, *, topic: str | None = None, image: bool = False,
+                 frame_id: str | None = None) -> None:
         super().__init__(type_)
         if image:
             t = self.type
@@ -99,8 +105,14 @@ class Output(_Port):
                 len(t.shape) == 2 or (len(t.shape) == 3 and t.shape[2] in (1, 3, None)))
             if not ok:
                 raise TypeError(f"Output(image=True) needs Array(np.uint8, (H, W, 3)) or (H, W), got {t!r}")
+        if frame_id is not None:  # its name is checked with the port's (graph.validation)
+            if not has_header(self.type, image):
+                raise TypeError(f"Output(frame_id={frame_id!r}): a {types.describe(self.type)} has no "
+                                f"std_msgs/Header to put a frame in; frame_id is for images (image=True) "
+                                f"and messages with a header (Image, PoseStamped, TransformStamped...)")
         self.topic = topic
         self.image = bool(image)
+        self.frame_id = frame_id
 
 
 class PortRef:

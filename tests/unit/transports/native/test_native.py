@@ -238,3 +238,15 @@ def test_timeout_names_the_step_that_never_returned():
     with pytest.raises(RunTimeoutError, match="did not finish within timeout=1") as info:
         system.launch(timeout=1)
     assert_names_the_hang(info.value)
+
+
+def test_stamps_are_the_runs_simulated_time_and_a_config_field_sets_a_frame():
+    from assets.stamps import Stamped
+
+    result = Stamped(image_frame="optical").launch(iterations=3, record=["poses.pose", "poses.image"])
+    stamps = [p.header.stamp.sec * 10**9 + p.header.stamp.nanosec for p in result.messages("poses.pose")]
+    assert [b - a for a, b in zip(stamps, stamps[1:])] == [50_000_000, 50_000_000]  # 20 Hz, simulated exactly
+    with AnyReader([result.recording]) as reader:
+        conns = [c for c in reader.connections if c.topic == "/stamped/poses/image"]
+        frames = [reader.deserialize(raw, c.msgtype).header.frame_id for c, _, raw in reader.messages(conns)]
+    assert frames == ["optical"] * 3  # Poses.Config.image_frame_id, over the port's 'camera'

@@ -68,7 +68,8 @@ class NodeHost:
         self.drain = Drain(graph, node, self.runtime, iterations=iterations,
                            send_probe=self._send_probe, send_report=self._send_report, replayed=replayed)
 
-    def _send(self, component: str, port: str, value: Any, connections: list[ConnectionSpec]) -> None:
+    def _send(self, component: str, port: str, value: Any, connections: list[ConnectionSpec],
+              header: tuple[int, str] | None = None) -> None:
         raise NotImplementedError
 
     def _send_probe(self, payload: str) -> None:

@@ -76,7 +76,8 @@ class Host(NodeHost):
 
     # --- sending ----------------------------------------------------------------------
 
-    def _send(self, component: str, port: str, value: Any, connections: list[ConnectionSpec]) -> None:
+    def _send(self, component: str, port: str, value: Any, connections: list[ConnectionSpec],
+              header: tuple[int, str] | None = None) -> None:
         oid = data_id(component, port)
         if oid in self.plan.batched:
             self.batch.add(oid, value)

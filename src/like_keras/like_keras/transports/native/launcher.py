@@ -138,7 +138,8 @@ class _Loop:
         self.started = False
         self.stopped = False
 
-    def _send(self, component: str, port: str, value: Any, connections: list[ConnectionSpec]) -> None:
+    def _send(self, component: str, port: str, value: Any, connections: list[ConnectionSpec],
+              header: tuple[int, str] | None = None) -> None:
         for conn in connections:
             self.queue.append((conn.dst, conn.dst_port, value))
 
