@@ -1,5 +1,6 @@
 """rosbag2 as ROS developers use it, with the real ``ros2 bag`` CLI: bags that ``ros2 bag
-record`` wrote replay into a system on every transport."""
+record`` wrote replay into a system on every transport, and ``ros2 bag info`` and ``ros2
+bag play`` read like-keras recordings, stamps included."""
 
 import os
 import signal
@@ -48,3 +49,30 @@ def test_a_bag_ros2_bag_recorded_feeds_a_run_that_ends_with_it(floats_bag, trans
                                         record=["doubler.y"], timeout=60 + ROS2_BUILD)
     assert result.messages("doubler.y") == [float(n) for n in range(1, 31)]
     assert result.steps == {"doubler": 30}
+
+
+def test_ros2_bag_reads_a_recording_and_plays_back_its_stamps(ros, tmp_path):
+    """A like-keras recording with stamped headers: `ros2 bag info` reads it, and what `ros2
+    bag play` publishes carries the stamps and frame that were recorded."""
+    from rosbags.highlevel import AnyReader
+
+    from assets.stamps import Stamped
+
+    result = Stamped().launch(iterations=10, record=["poses.pose", "poses.image"])
+    info = subprocess.run(["ros2", "bag", "info", str(result.recording)], env=ros, capture_output=True, text=True,
+                          timeout=60)
+    assert info.returncode == 0 and "Messages:          20" in info.stdout, info.stdout + info.stderr
+    assert "/stamped/poses/image | Type: sensor_msgs/msg/Image | Count: 10" in info.stdout, info.stdout
+    with AnyReader([result.recording]) as reader:
+        conns = [c for c in reader.connections if c.topic == "/stamped/poses/image"]
+        recorded = [reader.deserialize(raw, c.msgtype).header for c, _, raw in reader.messages(conns)]
+    listener = subprocess.Popen([str(VENV_BIN / "python"), str(ASSETS / "ros_image_stamps.py"),
+                                 "/stamped/poses/image", "10"], env=ros, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+    try:
+        play = subprocess.run(["ros2", "bag", "play", "--delay", "3", str(result.recording)], env=ros,
+                              capture_output=True, text=True, timeout=60)
+        assert play.returncode == 0, play.stdout + play.stderr
+    finally:
+        out, err = listener.communicate(timeout=90)
+    assert out.split("\n")[:-1] == [f"{h.stamp.sec} {h.stamp.nanosec} camera" for h in recorded], out + err
