@@ -117,3 +117,39 @@ class SensorFed(System):
     def __init__(self):
         self.doubler = SensorDoubler()
         super().__init__(config=System.Config(name="sensor_fed"))
+
+
+class MapServer(Component):
+    """Sends a map once, at start, and then its status: on ROS 2 the map's topic is latched,
+    and the status faces outside on /status (its QoS can be overridden)."""
+
+    map = Output(str, latched=True)
+    version = Output(int, latched=True)
+    status = Output(int, topic="/status")
+    rate_hz = 50.0
+
+    def on_start(self):
+        self.n = 0
+        return {"map": "the map"}
+
+    def step(self):
+        self.n += 1
+        return {"version": self.n, "status": self.n}
+
+
+class Versions(Component):
+    version = Input(int)
+    seen = Output(int)
+
+    def step(self, version):
+        return version
+
+
+class Latched(System):
+    """The map server in node 'server'; a reader of every map version in node 'reader'."""
+
+    def __init__(self):
+        self.server = MapServer.from_node(Node("server"))
+        self.versions = Versions.from_node(Node("reader"))
+        self.connect(self.server.version, self.versions.version)
+        super().__init__(config=System.Config(name="latched", clock="server"))

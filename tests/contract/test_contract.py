@@ -312,6 +312,15 @@ def test_messages_with_a_header_leave_their_step_stamped_and_framed(transport):
     assert bag["/stamped/poses/image"] == [(t, "camera", t) for t in stamps]  # sent by the same steps
 
 
+@runs_on(NATIVE_DORA_ROS2)
+def test_a_latched_output_loses_nothing_inside_the_system(transport):
+    """On ROS 2 a latched topic's publisher keeps only its last message (keep last 1); the
+    like-keras node reading it still gets every one, in order."""
+    system = load_system(f"{ASSETS / 'ros_systems.py'}:Latched")
+    result = system.launch(transport=transport, iterations=200, record=["versions.seen"], timeout=60 + STARTUP[transport])
+    assert result.messages("versions.seen") == list(range(1, 201))
+
+
 # --- a system beside the program -------------------------------------------------------------
 
 

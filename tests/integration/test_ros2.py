@@ -13,6 +13,7 @@ from contextlib import ExitStack
 
 import numpy as np
 import pytest
+import yaml
 
 from like_keras.errors import RunError, RunTimeoutError
 from like_keras.recording import read_messages, write_bag
@@ -483,6 +484,58 @@ def test_plain_ros_tools_read_the_cameras_stamps_and_frame(ros):
     assert {(h.stamp.sec * 10**9 + h.stamp.nanosec, h.frame_id) for h in bag.values()} == {
         (t, "camera") for t in bag}
     assert "frame_id: camera" in echoed["out"] and "sec: 0\n" not in echoed["out"], echoed["out"]
+
+
+def test_a_latched_output_reaches_a_subscriber_that_comes_later(ros):
+    """The map is sent once, at start; `ros2 topic echo` started 2 s later still gets it
+    (transient local), as it would from map_server."""
+    echoed = {}
+
+    def late():
+        time.sleep(ROS2_BUILD + 4)
+        echoed["map"] = subprocess.run(
+            ["ros2", "topic", "echo", "--once", "--qos-durability", "transient_local", "--qos-reliability",
+             "reliable", "/latched/server/map", "std_msgs/msg/String"], env=ros, capture_output=True, text=True,
+            timeout=60)
+        echoed["info"] = subprocess.run(["ros2", "topic", "info", "--verbose", "/latched/server/map"], env=ros,
+                                        capture_output=True, text=True, timeout=60).stdout
+
+    thread = threading.Thread(target=late)
+    thread.start()
+    try:
+        load_system(f"{ROS_SYSTEMS}:Latched").launch(transport="ros2", duration=12, timeout=90)
+    finally:
+        thread.join(90)
+        subprocess.run(["ros2", "daemon", "stop"], env=ros, capture_output=True, timeout=30)
+    assert echoed["map"].returncode == 0 and "data: the map" in echoed["map"].stdout, echoed["map"]
+    publisher = echoed["info"].split("Subscription count")[0]
+    assert "TRANSIENT_LOCAL" in publisher and "KEEP_LAST (1)" in publisher and "RELIABLE" in publisher, publisher
+
+
+def test_the_parameter_file_overrides_the_qos_of_a_topic_facing_outside(ros, tmp_path):
+    """qos_overrides in the generated parameter file, as rclpy reads them: an integrator's
+    edit of /status's publisher shows in `ros2 topic info --verbose`."""
+    built = tmp_path / "built"
+    load_system(f"{ROS_SYSTEMS}:Latched").launch(transport="ros2", iterations=3, run_dir=built, timeout=300)
+    config = built / "ws/install/latched_bringup/share/latched_bringup/config/latched.yaml"
+    params = yaml.safe_load(config.read_text())
+    status = params["/**/server"]["ros__parameters"]["qos_overrides"]["/status"]["publisher"]
+    assert status == {"reliability": "reliable", "history": "keep_all", "depth": 1000, "durability": "volatile"}
+    status.update(history="keep_last", depth=7, reliability="best_effort")
+    config.write_text(yaml.safe_dump(params))
+    env = sourced(ros, built / "ws/install/setup.bash")
+    run_dir = tmp_path / "run"
+    launch = subprocess.Popen(["ros2", "launch", "latched_bringup", "latched.launch.py", f"run_dir:={run_dir}"],
+                              env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                              start_new_session=True)
+    try:
+        wait_until_running(run_dir, ["server", "reader"], launch)
+        info = subprocess.run(["ros2", "topic", "info", "--verbose", "/status"], env=env, capture_output=True,
+                              text=True, timeout=60).stdout
+    finally:
+        processes.stop(launch, grace=30)
+        subprocess.run(["ros2", "daemon", "stop"], env=env, capture_output=True, timeout=30)
+    assert "KEEP_LAST (7)" in info and "BEST_EFFORT" in info, info
 
 
 def test_keep_last_is_sensor_data_qos_and_a_reliable_publisher_reaches_it(ros):

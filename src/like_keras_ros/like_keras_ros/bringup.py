@@ -23,7 +23,7 @@ from like_keras.errors import TransportError
 from like_keras.graph.ir import SystemGraph
 from like_keras.msgs.ros_mapping import interfaces_name
 from like_keras_ros.app import app_name
-from like_keras_ros.host import RUN_PARAMETERS, parameters, plan
+from like_keras_ros.host import RUN_PARAMETERS, NodePlan, parameters, plan
 from like_keras_ros.interfaces import package_xml, user_msgs
 from like_keras_ros.launch_file import launch_file
 from like_keras_ros.templates import LINT_TESTS, copyright_header
@@ -165,8 +165,10 @@ def _pieces(text: str, width: int) -> list[str]:
 
 
 def _parameters_yaml(graph: SystemGraph) -> str:
-    """``/**/<node>: ros__parameters: {like_keras: {...}, component: {field: value}}`` per node."""
+    """``/**/<node>: ros__parameters: {like_keras: {...}, component: {field: value},
+    qos_overrides: {topic: {publisher: {...}}}}`` per node."""
     doc: dict[str, Any] = {}
+    plans = plan(graph)
     for node in graph.nodes:
         if node.executable is not None:
             continue
@@ -175,9 +177,30 @@ def _parameters_yaml(graph: SystemGraph) -> str:
         for key, value in parameters(graph, node.name).items():
             comp, _, field = key.partition(".")
             nested.setdefault(comp, {})[field] = _Quoted(value) if isinstance(value, str) else value
+        overrides = _qos_overrides(plans[node.name])
+        if overrides:
+            nested["qos_overrides"] = overrides
         doc[f"/**/{node.name}"] = {"ros__parameters": nested}
-    header = f"# Parameters of the like-keras system '{graph.name}' (generated): component Config fields.\n"
+    header = (f"# Parameters of the like-keras system '{graph.name}' (generated): component Config fields,\n"
+              f"# and the QoS of the topics that face outside, as rclpy reads qos_overrides (topics\n"
+              f"# without a launch namespace).\n")
     return header + yaml.dump(doc, Dumper=_ParameterDumper, sort_keys=False)
+
+
+def _qos_overrides(node_plan: NodePlan) -> dict[str, Any]:
+    """``{/topic: {publisher|subscription: {reliability, history, depth, durability}}}`` of
+    the node's publishers and subscriptions an integrator may override."""
+    out: dict[str, Any] = {}
+    for role, entities in (("publisher", node_plan.publishers), ("subscription", node_plan.subscriptions)):
+        for topic, (_, qos) in entities.items():
+            if qos.overridable:
+                out.setdefault(topic if topic.startswith("/") else f"/{topic}", {})[role] = {
+                    "reliability": _Quoted("reliable" if qos.reliable else "best_effort"),
+                    "history": _Quoted("keep_all" if qos.keep_all else "keep_last"),
+                    "depth": qos.depth,
+                    "durability": _Quoted("transient_local" if qos.latched else "volatile"),
+                }
+    return out
 
 
 class _Quoted(str):

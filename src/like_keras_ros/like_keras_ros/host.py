@@ -36,7 +36,7 @@ import dataclasses
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from like_keras.errors import RunError
@@ -69,9 +69,14 @@ class Qos:
     reliable: bool = True
     keep_all: bool = True
     depth: int = 1000  # keep_all ignores it; keep_last keeps this many
+    latched: bool = False  # transient local: a later subscriber gets what is kept
+    # Facing outside (no like-keras node reads what it publishes, or it reads a topic from
+    # outside): an integrator may override it, qos_overrides.<topic>.publisher.depth...
+    overridable: bool = False
 
 
 LOSSLESS = Qos()
+LATCHED = Qos(keep_all=False, depth=1, latched=True)  # what ROS calls latched
 
 
 @dataclass
@@ -103,8 +108,12 @@ def ack_topic(graph: SystemGraph) -> str:
 
 
 def _window(graph: SystemGraph, component: str, port: str) -> int:
-    """Messages of ``component.port`` a sender keeps in flight to one node."""
-    nbytes = types.max_nbytes(types.from_json(graph.component(component).output(port).type))
+    """Messages of ``component.port`` a sender keeps in flight to one node (one when
+    latched: its publisher keeps only the last)."""
+    spec = graph.component(component).output(port)
+    if spec.latched:
+        return 1
+    nbytes = types.max_nbytes(types.from_json(spec.type))
     return max(1, min(_SMALL_WINDOW, _WINDOW_BYTES // nbytes)) if nbytes else _SMALL_WINDOW
 
 
@@ -118,31 +127,35 @@ def plan_node(graph: SystemGraph, node: str, replayed: frozenset[str] = frozense
     for conn in graph.cross_node_connections(node):
         topic = topic_of(graph, conn.src, conn.src_port)
         ros_type = port_mapping(graph, conn.src, conn.src_port).ros_type
+        latched = graph.component(conn.src).output(conn.src_port).latched
         out.origins[topic] = (conn.src, conn.src_port)
         if graph.node_of(conn.src) == node:
-            out.publishers[topic] = (ros_type, LOSSLESS)
+            out.publishers[topic] = (ros_type, LATCHED if latched else LOSSLESS)
             out.sources[(conn.src, conn.src_port)] = topic
             out.readers[topic] = graph.reader_nodes(conn.src, conn.src_port)
         if graph.node_of(conn.dst) == node:
             out.routes.setdefault(topic, []).append((conn.dst, conn.dst_port))
-            out.subscriptions[topic] = (ros_type, LOSSLESS)
-    for comp in graph.node(node).components:  # outputs named for the world outside
+            out.subscriptions[topic] = (ros_type, Qos(latched=latched))
+    for comp in graph.node(node).components:  # outputs for the world outside
         for spec in graph.component(comp).outputs:
-            if spec.topic is not None and (comp, spec.name) not in out.sources:
-                out.publishers[spec.topic] = (port_mapping(graph, comp, spec.name).ros_type, LOSSLESS)
-                out.sources[(comp, spec.name)] = spec.topic
-                out.origins[spec.topic] = (comp, spec.name)
-                out.readers[spec.topic] = frozenset()
+            if (spec.topic is not None or spec.latched) and (comp, spec.name) not in out.sources:
+                topic = topic_of(graph, comp, spec.name)
+                qos = LATCHED if spec.latched else LOSSLESS
+                out.publishers[topic] = (port_mapping(graph, comp, spec.name).ros_type, replace(qos, overridable=True))
+                out.sources[(comp, spec.name)] = topic
+                out.origins[topic] = (comp, spec.name)
+                out.readers[topic] = frozenset()
     for comp, port, topic in graph.foreign_inputs(node):  # fed by ROS nodes like-keras did not write
         if f"{comp}.{port}" in replayed:
             continue  # its bag feeds it instead
         out.foreign.setdefault(topic, (comp, port))
         out.routes.setdefault(topic, []).append((comp, port))
-        out.subscriptions[topic] = (input_mapping(graph, comp, port).ros_type, LOSSLESS)
+        out.subscriptions[topic] = (input_mapping(graph, comp, port).ros_type, Qos(overridable=True))
     for topic, dests in out.routes.items():
         keep = graph.keep_last(dests)
         if keep:
-            out.subscriptions[topic] = (out.subscriptions[topic][0], Qos(False, False, keep))
+            ros_type, qos = out.subscriptions[topic]
+            out.subscriptions[topic] = (ros_type, replace(qos, reliable=False, keep_all=False, depth=keep))
     for topic, (comp, port) in out.origins.items():
         if (comp, port) in out.sources:
             readers = graph.lossless_readers(comp, port)

@@ -71,10 +71,11 @@ def run(target: str, node: str, kwargs: dict[str, Any] | None = None, argv: list
         control = {host.probe_topic, host.report_topic, host.ack_topic}
         for topic, (ros_type, qos) in host.topics.publishers.items():
             io.publishers[topic] = ros.create_publisher(
-                _message_class(ros_type), topic, _qos(qos), **_quiet(topic in control, PublisherEventCallbacks))
+                _message_class(ros_type), topic, _qos(qos), **_quiet(topic in control, PublisherEventCallbacks),
+                **_overriding(qos))
         for topic, (ros_type, qos) in host.topics.subscriptions.items():
             loop.subscribe(_message_class(ros_type), topic, _qos(qos), lambda m, t=topic: host.on_message(t, m),
-                           **_quiet(topic in control, SubscriptionEventCallbacks))
+                           **_quiet(topic in control, SubscriptionEventCallbacks), **_overriding(qos))
         files.mark("subscribed")
         if _wait_for_readers(loop, ros, io, host.topics.readers, stop):
             files.mark("peers subscribed")
@@ -186,13 +187,26 @@ def _message_class(typename: str) -> Any:
 
 
 def _qos(qos: Qos) -> Any:
-    from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
+    from rclpy.qos import DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy
 
     return QoSProfile(
         reliability=ReliabilityPolicy.RELIABLE if qos.reliable else ReliabilityPolicy.BEST_EFFORT,
         history=HistoryPolicy.KEEP_ALL if qos.keep_all else HistoryPolicy.KEEP_LAST,
         depth=qos.depth,
+        durability=DurabilityPolicy.TRANSIENT_LOCAL if qos.latched else DurabilityPolicy.VOLATILE,
     )
+
+
+def _overriding(qos: Qos) -> dict[str, Any]:
+    """rclpy's QoS overrides (``qos_overrides.<topic>.publisher.depth``...: read from the
+    node's parameters) for what faces outside the system."""
+    if not qos.overridable:
+        return {}
+    from rclpy.qos import QoSPolicyKind
+    from rclpy.qos_overriding_options import QoSOverridingOptions
+
+    kinds = [QoSPolicyKind.RELIABILITY, QoSPolicyKind.HISTORY, QoSPolicyKind.DEPTH, QoSPolicyKind.DURABILITY]
+    return {"qos_overriding_options": QoSOverridingOptions(kinds)}
 
 
 def _wait_for_readers(loop: WaitSetLoop, ros: Any, io: _RclpyIO, readers: dict[str, frozenset[str]],

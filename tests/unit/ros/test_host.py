@@ -2,9 +2,11 @@
 CDR loopback that match the native transport message for message."""
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
+import yaml
 
 from like_keras import Array, Component, Input, Node, Output, System
 from like_keras.transports.common.target import load_system
@@ -12,7 +14,7 @@ from like_keras_examples.bandit import Bandit
 from like_keras_examples.cartpole import CartPole
 from like_keras_ros.host import Qos, parameters, plan_node
 
-from conftest import SYSTEMS
+from conftest import ASSETS, SYSTEMS
 from ros_loopback import Loopback
 
 
@@ -178,10 +180,12 @@ def test_inputs_fed_from_outside_subscribe_to_their_topic_and_take_no_part_in_th
 
     graph = System(name="robot", components=[Scanner(name="scanner"), Other(name="other")]).build()
     plan = plan_node(graph, graph.nodes[0].name)
-    assert plan.subscriptions["/scan"] == ("std_msgs/msg/Float64", Qos(reliable=False, keep_all=False, depth=5))
-    assert plan.subscriptions["cmd_vel"] == ("std_msgs/msg/Int64", Qos())
+    facing_out = Qos(overridable=True)  # an integrator may override what faces outside
+    assert plan.subscriptions["/scan"] == ("std_msgs/msg/Float64", Qos(reliable=False, keep_all=False, depth=5,
+                                                                       overridable=True))
+    assert plan.subscriptions["cmd_vel"] == ("std_msgs/msg/Int64", facing_out)
     assert plan.routes["cmd_vel"] == [("scanner", "cmd"), ("other", "cmd")]
-    assert plan.publishers["/status"] == ("std_msgs/msg/Int64", Qos()) and plan.readers["/status"] == frozenset()
+    assert plan.publishers["/status"] == ("std_msgs/msg/Int64", facing_out) and plan.readers["/status"] == frozenset()
     from like_keras_ros.bringup import ros_dependencies
 
     assert ros_dependencies(graph) == ["std_msgs"]
@@ -233,3 +237,36 @@ def test_a_sender_holds_what_overfills_a_window_and_steps_nothing_until_acknowle
     assert len([t for t, _ in io.sent if t == "cams/cam/frame"]) == 3 and not bridge.held
     bridge.on_timer("cam")
     assert cam.n == 4 and len(bridge.held) == 1  # two in flight again: the fourth waits
+
+
+def test_a_latched_output_keeps_its_last_message_and_is_read_one_at_a_time():
+    """Latched: reliable, transient local, keep last 1, published even when only the world
+    outside reads it; a like-keras reader subscribes transient local and acknowledges each."""
+    from like_keras_ros.host import LATCHED
+
+    graph = load_system(f"{ASSETS / 'ros_systems.py'}:Latched").build()
+    server, reader = plan_node(graph, "server"), plan_node(graph, "reader")
+    assert LATCHED == Qos(reliable=True, keep_all=False, depth=1, latched=True)
+    assert server.publishers["latched/server/version"] == ("std_msgs/msg/Int64", LATCHED)
+    assert server.publishers["latched/server/map"] == ("std_msgs/msg/String", replace(LATCHED, overridable=True))
+    assert server.readers["latched/server/map"] == frozenset()  # nobody inside: published for the outside
+    assert reader.subscriptions["latched/server/version"] == ("std_msgs/msg/Int64", Qos(latched=True))
+    assert server.flow["latched/server/version"] == {"reader": 1}
+
+
+def test_the_parameter_file_lists_the_qos_of_what_faces_outside():
+    from like_keras_ros.bringup import _parameters_yaml
+
+    params = yaml.safe_load(_parameters_yaml(load_system(f"{ASSETS / 'ros_systems.py'}:Latched").build()))
+    assert params["/**/server"]["ros__parameters"]["qos_overrides"] == {
+        "/latched/server/map": {"publisher": {"reliability": "reliable", "history": "keep_last", "depth": 1,
+                                              "durability": "transient_local"}},
+        "/status": {"publisher": {"reliability": "reliable", "history": "keep_all", "depth": 1000,
+                                  "durability": "volatile"}},
+    }
+    assert "qos_overrides" not in params["/**/reader"]["ros__parameters"]  # its topics are the system's own
+
+
+def test_latched_is_refused_on_an_input_saying_what_to_do():
+    with pytest.raises(ValueError, match=r"qos_overrides\./map\.subscription\.durability: transient_local"):
+        Input(str, topic="/map", latched=True)

@@ -61,15 +61,23 @@ class Input(_Port):
             topic, which ROS nodes like-keras did not write publish (an input with a
             topic takes no connection); elsewhere it stays at its default unless a run
             replays it.
+        latched: not for inputs (an error that says what to do instead).
     """
 
     direction = "input"
 
     def __init__(
         self, type_: Any, *, trigger: bool = True, default: Any = _NO_DEFAULT, keep_last: int | None = None,
-        topic: str | None = None,
+        topic: str | None = None, latched: bool = False,
     ) -> None:
         super().__init__(type_)
+        if latched:
+            raise ValueError(
+                "Input(latched=True): latching is an output's promise (Output(T, latched=True)). An input "
+                "connected to a latched output gets every message anyway; to read a latched topic from "
+                "outside (e.g. /map), set its subscription's durability in the parameter file: "
+                "qos_overrides./map.subscription.durability: transient_local"
+            )
         if keep_last is not None and (not isinstance(keep_last, int) or keep_last < 1):
             raise ValueError(f"Input: keep_last must be a positive int or None, got {keep_last!r}")
         self.trigger = bool(trigger)
@@ -92,12 +100,16 @@ class Output(_Port):
             ``std_msgs/Header`` (an image, ``PoseStamped``...): every message leaves stamped
             with its step's time and framed so (``like_keras.msgs.header``; a Config field
             ``frame_id`` or ``<port>_frame_id`` overrides it).
+        latched: keep the last message for subscribers that come later, as ROS latches
+            maps, robot descriptions and /tf_static (on ROS 2: reliable, transient local,
+            keep last 1, published even when no like-keras node reads it). Inside a
+            system every message arrives anyway, so native and Dora runs are unchanged.
     """
 
     direction = "output"
 
     def __init__(self, type_: Any, *, topic: str | None = None, image: bool = False,
-                 frame_id: str | None = None) -> None:
+                 frame_id: str | None = None, latched: bool = False) -> None:
         super().__init__(type_)
         if image:
             t = self.type
@@ -113,6 +125,7 @@ class Output(_Port):
         self.topic = topic
         self.image = bool(image)
         self.frame_id = frame_id
+        self.latched = bool(latched)
 
 
 class PortRef:
