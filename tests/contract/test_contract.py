@@ -184,6 +184,9 @@ def test_a_failed_run_keeps_its_recording(transport, how, monkeypatch, tmp_path)
     monkeypatch.setenv("LK_TEST_FAILURE", how)
     system = load_system(f"{SYSTEMS}:Chronicle")
     options = {"iterations": 80} if how == "on_stop" else {"timeout": 4 if how == "hang" else 60}
+    # By the wall clock, as the bound on what a killed process loses is (in simulated time
+    # the 60 ticks before the failure would take a fraction of a second).
+    options["realtime"] = transport != "native"
     with pytest.raises(RunTimeoutError if how == "hang" else RunError) as info:
         system.launch(transport=transport, run_dir=tmp_path, record=["ticker.out", "victim.seen"], **options)
     got = read_messages(info.value.recording)

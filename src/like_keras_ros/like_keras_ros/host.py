@@ -39,6 +39,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
+from rosbags.typesys.store import Typestore
+
 from like_keras.errors import RunError
 from like_keras.graph.ir import ConnectionSpec, SystemGraph
 from like_keras.msgs.cdr import Codec, typestore
@@ -57,7 +59,9 @@ _WINDOW_BYTES = 32 << 20  # for messages with arrays: about this many bytes in f
 
 CONTROL_TYPE = "std_msgs/msg/String"
 # What a launch tells every node (ROS parameters like_keras.<name>), with their defaults.
-RUN_PARAMETERS: dict[str, Any] = {"iterations": 0, "duration": 0.0, "run_dir": "", "record": "", "replay": ""}
+RUN_PARAMETERS: dict[str, Any] = {"iterations": 0, "duration": 0.0, "run_dir": "", "record": "", "replay": "",
+                                  "lockstep": False}
+CLOCK_TOPIC, CLOCK_TYPE = "/clock", "rosgraph_msgs/msg/Clock"
 _PARAM_TYPES = (bool, int, float, str)
 _INT64 = (-(2**63), 2**63 - 1)
 
@@ -92,6 +96,12 @@ class NodePlan:
     foreign: dict[str, tuple[str, str]] = field(default_factory=dict)  # topic from outside -> first (comp, port)
     flow: dict[str, dict[str, int]] = field(default_factory=dict)  # published topic -> {node: max in flight}
     ack_every: dict[str, int] = field(default_factory=dict)  # subscribed topic -> receipts per acknowledgement
+
+
+def clock_message(store: Typestore, t_ns: int) -> bytes:
+    """The CDR bytes of a rosgraph_msgs/Clock at ``t_ns``."""
+    stamp = store.types["builtin_interfaces/msg/Time"](sec=t_ns // 1_000_000_000, nanosec=t_ns % 1_000_000_000)
+    return bytes(store.serialize_cdr(store.types[CLOCK_TYPE](clock=stamp), CLOCK_TYPE))
 
 
 def plan(graph: SystemGraph, replayed: frozenset[str] = frozenset()) -> dict[str, NodePlan]:
@@ -217,19 +227,25 @@ class Host(NodeHost):
         iterations: int | None = None, on_exit: Callable[[], None] | None = None,
         recorder: Recorder | None = None, record: frozenset[tuple[str, str]] = frozenset(),
         live: Any = None, feeds: dict[str, Feed] | None = None, replayed: frozenset[str] = frozenset(),
+        lockstep: bool = False, duration: float | None = None,
     ) -> None:
         """``live``: the node's feed of the launcher's live view (``like_keras.live.feed``);
-        ``replayed``: every replay key of the run."""
+        ``replayed``: every replay key of the run; ``lockstep``: simulated time, for
+        ``duration`` seconds of it (the coordinator publishes it on /clock)."""
         self.io = io
         self.topics = plan_node(graph, node, replayed=frozenset(feeds or ()))
         self.probe_topic, self.report_topic = control_topics(graph)
         super().__init__(graph, node, components, iterations=iterations, recorder=recorder, record=record,
-                         live=live, feeds=feeds, publish=frozenset(self.topics.sources), replayed=replayed)
+                         live=live, feeds=feeds, publish=frozenset(self.topics.sources), replayed=replayed,
+                         lockstep=lockstep, duration=duration)
+        if self.drain.schedule is not None:  # this node runs the simulated clock
+            self.topics.publishers[CLOCK_TOPIC] = (CLOCK_TYPE, Qos(keep_all=False, depth=1))
+            self.topics.readers[CLOCK_TOPIC] = frozenset()
         self.ack_topic = ack_topic(graph)
         self.credits = Credits(node, self.topics.flow, self.topics.ack_every,
                                lambda payload: self._publish_control(self.ack_topic, payload))
         self.held: deque[tuple[str, bytes]] = deque()  # (topic, message) sent while waiting for room
-        store = typestore(graph)
+        self.store = store = typestore(graph)
         self.codecs = {topic: Codec(port_mapping(graph, *src), store) for topic, src in self.topics.origins.items()}
         self.codecs.update({topic: Codec(input_mapping(graph, *dst), store)
                             for topic, dst in self.topics.foreign.items()})
@@ -335,6 +351,9 @@ class Host(NodeHost):
         """Publish what was held, in order, while there is room."""
         while self.held and not self.credits.blocked(self.held[0][0]):
             self._publish(*self.held.popleft())
+
+    def _on_time(self, t_ns: int) -> None:
+        self.io.publish(CLOCK_TOPIC, clock_message(self.store, t_ns))
 
     def _send_probe(self, payload: str) -> None:
         self._publish_control(self.probe_topic, payload)

@@ -41,6 +41,8 @@ ARGUMENTS = [
     ('run_dir', '', 'Folder for results, failures and recordings (empty: none).'),
     ('record', '', 'Output ports to record, as component.port,... (needs run_dir).'),
     ('replay', '', 'Components whose outputs come from rosbag2 bags (JSON: like_keras.Replay).'),
+    ('lockstep', 'false', 'Simulated time, published on /clock: the native trace.'),
+    ('use_sim_time', 'false', 'Follow /clock from outside (a simulator, ros2 bag play --clock).'),
     ('output', 'screen', 'Where node output goes.'),
     ('respawn', 'false', 'Restart nodes that exit; a failed node then ends nothing.'),
 ]
@@ -63,6 +65,7 @@ def generate_launch_description():
         'like_keras.' + key: ParameterValue(LaunchConfiguration(key), value_type=kind)
         for key, kind in RUN_PARAMETERS
     }
+    run['use_sim_time'] = ParameterValue(LaunchConfiguration('use_sim_time'), value_type=bool)
     actions = [
         DeclareLaunchArgument(key, default_value=value, description=text)
         for key, value, text in ARGUMENTS

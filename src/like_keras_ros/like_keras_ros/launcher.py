@@ -18,7 +18,7 @@ from like_keras.errors import TransportError
 from like_keras.graph.ir import SystemGraph
 from like_keras.recording.replay import to_arg
 from like_keras.result import RunResult
-from like_keras.transports.common import rundir
+from like_keras.transports.common import lockstep, rundir
 from like_keras.transports.common.options import RunOptions
 from like_keras.transports.common.supervise import prepare, supervise
 from like_keras.utils.files import tail
@@ -30,8 +30,9 @@ _GRACE = 5.0  # seconds a stopped launch gets to drain and end before it is kill
 
 
 def launch(system: Any, graph: SystemGraph, options: RunOptions, *, namespace: str = "") -> RunResult:
-    """Run ``graph`` on ROS 2 on this machine. ROS timers are wall-clock: ``duration`` is
-    real seconds. ``namespace`` puts the whole system under one (``robot_a``)."""
+    """Run ``graph`` on ROS 2 on this machine: in simulated time unless ``realtime`` (then
+    ``duration`` is simulated seconds, published on /clock; ``common.lockstep`` says when
+    the wall clock is kept instead). ``namespace`` puts the whole system under one."""
     out, iterations, replays = prepare(graph, options)
     ws = out / "ws"
     with open(out / "colcon.log", "w") as log:
@@ -46,7 +47,8 @@ def launch(system: Any, graph: SystemGraph, options: RunOptions, *, namespace: s
     if ros2 is None:
         raise TransportError("the ros2 command is not on PATH after sourcing ROS 2: install ros2launch")
     args = {"iterations": iterations or 0, "duration": float(options.duration or 0.0), "run_dir": out,
-            "record": ",".join(options.record), "namespace": namespace, "replay": to_arg(replays) if replays else ""}
+            "record": ",".join(options.record), "namespace": namespace, "replay": to_arg(replays) if replays else "",
+            "lockstep": "true" if lockstep.applies(graph, options.realtime, set(replays)) else "false"}
     cmd = [ros2, "launch", bringup_name(graph), f"{graph.name}.launch.py",
            *(f"{key}:={value}" for key, value in args.items() if value != "")]  # launch takes no empty value
     return supervise(graph, "ros2", cmd, out, env, options, what="ROS 2 launch", log="launch.log", grace=_GRACE)

@@ -47,6 +47,7 @@ def run(target: str, node: str, kwargs: dict[str, Any] | None = None, argv: list
     from rclpy.event_handler import PublisherEventCallbacks, SubscriptionEventCallbacks
     from rclpy.executors import SingleThreadedExecutor
     from rclpy.node import Node as RosNode
+    from rclpy.parameter import Parameter
     from rclpy.signals import SignalHandlerOptions
 
     rclpy.init(args=argv if argv is not None else sys.argv, signal_handler_options=SignalHandlerOptions.NO)
@@ -64,9 +65,12 @@ def run(target: str, node: str, kwargs: dict[str, Any] | None = None, argv: list
                              replays=bounds["replay"])
         graph, feeds = parts.graph, parts.feeds
         io = _RclpyIO(ros)
+        lockstep = bool(bounds["lockstep"])
         host = Host(graph, node, parts.components, io, feeds=feeds, iterations=bounds["iterations"] or None,
                     recorder=parts.recorder, record=parts.record, live=files.live_feed(graph),
-                    replayed=parts.replayed)
+                    replayed=parts.replayed, lockstep=lockstep, duration=bounds["duration"] or None)
+        if lockstep:  # ROS time is the simulated clock the coordinator publishes on /clock
+            ros.set_parameters([Parameter("use_sim_time", Parameter.Type.BOOL, True)])
         _parameters(ros, host, parameters(graph, node))
         control = {host.probe_topic, host.report_topic, host.ack_topic}
         for topic, (ros_type, qos) in host.topics.publishers.items():
@@ -81,10 +85,11 @@ def run(target: str, node: str, kwargs: dict[str, Any] | None = None, argv: list
             files.mark("peers subscribed")
             for name in [*graph.node(node).components, *feeds]:
                 rate = replay.PACE_HZ if name in parts.replayed else graph.component(name).rate_hz
-                if rate:
+                if rate and not lockstep:  # in lockstep the coordinator's ticks step them
                     loop.timer(1.0 / rate, lambda c=name: host.on_timer(c))
             host.start()
-            _spin(loop, host, stop, bounds["duration"] if host.drain.coordinator else 0.0, parts.recorder)
+            wall = bounds["duration"] if host.drain.coordinator and not lockstep else 0.0
+            _spin(loop, host, stop, wall, parts.recorder)
         host.finish()
         files.finished(host.runtime.steps)
         return 0

@@ -4,9 +4,10 @@ rclpy's executor builds a new wait set, and a generator and a task per callback,
 time it runs one: most of what a message costs in Python before any user code. A
 like-keras node waits on its subscriptions and timers in one wait set made once, takes
 messages raw (CDR bytes, a burst per wake) and calls its handlers directly. What the
-loop does not own, the parameter services ``ros2 param`` calls and QoS event handlers,
-stays with rclpy's executor, which runs a turn when one of the node's services is ready
-and every ``_EXECUTOR_EVERY`` seconds.
+loop does not own, the parameter services ``ros2 param`` calls, the /clock subscription
+of a node on ROS time (``use_sim_time``) and QoS event handlers, stays with rclpy's
+executor, which runs a turn when one of those services or subscriptions is ready and
+every ``_EXECUTOR_EVERY`` seconds.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ class WaitSetLoop:
         self._handles = ExitStack()
         self._wait_set: Any = None
         self._services: list[Any] = []  # the handles of the node's services, taken with the wait set
+        self._others: list[Any] = []  # and of its subscriptions that the executor serves (/clock)
         self._next_turn = 0.0
 
     def subscribe(self, msg_class: Any, topic: str, qos: Any, handler: Callable[[bytes], None],
@@ -58,6 +60,8 @@ class WaitSetLoop:
             wait_set.add_timer(tmr.handle)
         for handle in self._services:
             wait_set.add_service(handle)
+        for handle in self._others:
+            wait_set.add_subscription(handle)
         wait_set.wait(int(timeout * 1e9))
         ready = wait_set.get_ready_entities("timer")
         for tmr, handler in self._timers:
@@ -73,22 +77,28 @@ class WaitSetLoop:
                         break
                     handler(taken[0])
         now = time.monotonic()
-        if wait_set.get_ready_entities("service") or now >= self._next_turn:
+        theirs = wait_set.get_ready_entities("service") or (
+            self._others and any(handle.pointer in ready for handle in self._others))
+        if theirs or now >= self._next_turn:
             self._next_turn = now + _EXECUTOR_EVERY
             self._executor.spin_once(timeout_sec=0)
 
     def _build(self) -> None:
-        """The wait set of the subscriptions, the timers and the node's services (those rclpy
-        makes with the node, such as the parameter services; one made later still gets the
-        executor's turns), their handles held until ``close``."""
+        """The wait set of the subscriptions, the timers, and what the executor serves: the
+        node's services (those rclpy makes with the node, such as the parameter services;
+        one made later still gets the executor's turns) and its other subscriptions; their
+        handles held until ``close``."""
         from rclpy.impl.implementation_singleton import rclpy_implementation as _rclpy
 
         self._handles.close()
         services = list(self._ros.services)
-        for entity in (*(sub for sub, _ in self._subs), *(tmr for tmr, _ in self._timers), *services):
+        own = {id(sub) for sub, _ in self._subs}
+        others = [sub for sub in self._ros.subscriptions if id(sub) not in own]
+        for entity in (*(sub for sub, _ in self._subs), *(tmr for tmr, _ in self._timers), *services, *others):
             self._handles.enter_context(entity.handle)
         self._services = [srv.handle for srv in services]
-        self._wait_set = _rclpy.WaitSet(len(self._subs), 0, len(self._timers), 0, len(services), 0,
+        self._others = [sub.handle for sub in others]
+        self._wait_set = _rclpy.WaitSet(len(self._subs) + len(others), 0, len(self._timers), 0, len(services), 0,
                                         self._ros.context.handle)
 
     def close(self) -> None:

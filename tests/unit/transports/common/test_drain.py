@@ -202,12 +202,12 @@ def test_the_coordinator_probes_closes_and_sends_the_exit():
     for wave in (1, 2):
         now = wave * 1.0
         coord.idle(now)
-        assert json.loads(sent["probe"][-1]) == {"wave": wave, "exit": False}
+        assert json.loads(sent["probe"][-1]) == {"wave": wave, "exit": False, "stop": True}
         assert coord.wait(now) == 0.05  # a wave is open: look again soon
         coord.on_report(drain.report("b", wave, 1, 2))  # a sent 2 to b, b 1 to c: 3 sent, 3 received
         coord.on_report(drain.report("c", wave, 0, 1))
         coord.idle(now + 0.5)
-    assert json.loads(sent["probe"][-1]) == {"wave": 2, "exit": True} and coord.leaving
+    assert json.loads(sent["probe"][-1]) == {"wave": 2, "exit": True, "stop": True} and coord.leaving
     coord.idle(9.0)
     assert len(sent["probe"]) == 3  # nothing after leaving
 
@@ -331,7 +331,7 @@ def test_the_coordinator_drains_once_every_process_playing_a_bag_is_played_out()
     coord.on_report(told["report"][0])
     assert coord.draining
     coord.idle(4.0)
-    assert json.loads(sent["probe"][-1]) == {"wave": 1, "exit": False}
+    assert json.loads(sent["probe"][-1]) == {"wave": 1, "exit": False, "stop": True}
     bystander.idle(5.0)
     assert quiet["report"] == []  # it plays nothing: nothing to say
 

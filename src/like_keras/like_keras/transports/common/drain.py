@@ -19,10 +19,12 @@ the decisions are here.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from typing import Any
 
 from like_keras.graph.ir import SystemGraph
+from like_keras.transports.common.lockstep import Schedule
 
 WAVE_INTERVAL = 0.002  # seconds between two probe waves
 
@@ -57,8 +59,14 @@ def players(graph: SystemGraph, replayed: frozenset[str]) -> frozenset[str]:
     return frozenset(graph.node_of(key.partition(".")[0]) for key in replayed)
 
 
-def probe(wave: int, exit: bool = False) -> str:
-    return json.dumps({"wave": wave, "exit": exit})
+def probe(wave: int, exit: bool = False, stop: bool = True) -> str:
+    """A wave's probe; ``stop``: the clock stops at it (not while lockstep looks for quiet)."""
+    return json.dumps({"wave": wave, "exit": exit, "stop": stop})
+
+
+def tick(t_ns: int, component: str) -> str:
+    """Lockstep: the simulated clock is at ``t_ns`` and ``component`` ticks."""
+    return json.dumps({"tick": component, "t": t_ns})
 
 
 def report(node: str, wave: int, sent: int, received: int) -> str:
@@ -126,10 +134,13 @@ class Drain:
     def __init__(
         self, graph: SystemGraph, node: str, runtime: Any, *, iterations: int | None,
         send_probe: Callable[[str], None], send_report: Callable[[str], None],
-        replayed: frozenset[str] = frozenset(),
+        replayed: frozenset[str] = frozenset(), lockstep: bool = False, duration: float | None = None,
+        on_time: Callable[[int], None] | None = None,
     ) -> None:
         """``replayed``: every replay key of the run (``runtime.fed_out`` says when this
-        process's bags are played out)."""
+        process's bags are played out). ``lockstep``: the coordinator ticks every timer in
+        simulated time (``lockstep.Schedule``) until ``duration`` simulated seconds, calling
+        ``on_time`` with each new time; ``sim_ns`` is the simulated clock, once it ticked."""
         coordinator = coordinator_of(graph)
         self.node = node
         self.runtime = runtime
@@ -142,6 +153,13 @@ class Drain:
         self._awaited = set(self.players) if quiet else set()  # players not yet fed out
         self._told = node not in self.players  # this process's own bags: played out, and said so
         self.draining = quiet and not self.players
+        self.sim_ns: int | None = None
+        self.schedule = Schedule(graph) if lockstep and self.coordinator is not None else None
+        if self.schedule is not None:
+            self.draining = True  # from the start: each tick waits for the system to be quiet
+            self._epoch_ns = time.time_ns()  # simulated time 0, as the native loop's
+            self._end_ns = round(duration * 1e9) if duration else None
+        self._on_time = on_time
         self.sent = 0
         self.received = 0
         self.stopping = False  # timers off
@@ -164,7 +182,11 @@ class Drain:
 
     def on_probe(self, payload: str) -> None:
         msg = parse(payload)
-        self.stop_clock()
+        if "tick" in msg:
+            self._tick(msg["t"], msg["tick"])
+            return
+        if msg.get("stop", True):
+            self.stop_clock()
         if msg["exit"]:
             self.leaving = True
         else:
@@ -198,7 +220,7 @@ class Drain:
         wave = c.start_wave(now)
         if wave is not None:
             if self.peers:
-                self._send_probe(probe(wave))
+                self._send_probe(probe(wave, stop=self.schedule is None or self.stopping))
             else:
                 self._close(now)
 
@@ -216,9 +238,32 @@ class Drain:
             if not self._awaited:
                 self.draining = True
 
+    def _tick(self, t_ns: int, component: str) -> None:
+        self.sim_ns = t_ns
+        if component in self.runtime.components:
+            self.runtime.tick(component)
+
+    def _advance(self) -> None:
+        """Lockstep, the system quiet: the next tick in simulated time, or the end."""
+        assert self.schedule is not None and self.coordinator is not None
+        event = self.schedule.pop()
+        if event is None or (self._end_ns is not None and event[0] > self._end_ns):
+            self.stop_clock()  # nothing more to tick: the waves now stop and drain
+            return
+        t_ns = self._epoch_ns + event[0]
+        if self._on_time is not None:
+            self._on_time(t_ns)
+        if self.peers:
+            self._send_probe(tick(t_ns, event[1]))
+        self._tick(t_ns, event[1])
+        self.coordinator.last = None  # quiet again only after two waves past this tick
+
     def _close(self, now: float) -> None:
         c = self.coordinator
         if c is not None and c.close(self.sent, self.received, now):
+            if self.schedule is not None and not self.stopping:
+                self._advance()
+                return
             if self.peers:
                 self._send_probe(probe(c.wave, exit=True))
             self.leaving = True

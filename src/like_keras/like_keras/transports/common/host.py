@@ -58,15 +58,27 @@ class NodeHost:
                  iterations: int | None = None, recorder: Recorder | None = None,
                  record: frozenset[tuple[str, str]] = frozenset(), live: LiveView | None = None,
                  feeds: dict[str, Feed] | None = None, publish: frozenset[tuple[str, str]] = frozenset(),
-                 replayed: frozenset[str] = frozenset()) -> None:
-        """``replayed``: every replay key of the run, this node's or not."""
+                 replayed: frozenset[str] = frozenset(), lockstep: bool = False,
+                 duration: float | None = None) -> None:
+        """``replayed``: every replay key of the run, this node's or not; ``lockstep``: the
+        run's timers tick in simulated time (``common.lockstep``), for ``duration`` seconds
+        of it; then the node's clock is the simulated one, else the wall clock."""
         self.graph = graph
         self.node = node
         self.runtime = NodeRuntime(graph, node, components, send_remote=self._send, recorder=recorder,
-                                   record=record, live=live, time_ns=time.time_ns, iterations=iterations,
+                                   record=record, live=live, time_ns=self._time_ns, iterations=iterations,
                                    on_clock_done=lambda: self.drain.clock_done(), publish=publish, feeds=feeds)
         self.drain = Drain(graph, node, self.runtime, iterations=iterations,
-                           send_probe=self._send_probe, send_report=self._send_report, replayed=replayed)
+                           send_probe=self._send_probe, send_report=self._send_report, replayed=replayed,
+                           lockstep=lockstep, duration=duration, on_time=self._on_time)
+
+    def _time_ns(self) -> int:
+        """The node's clock: simulated in lockstep (once it ticked), else the wall clock."""
+        sim = self.drain.sim_ns
+        return time.time_ns() if sim is None else sim
+
+    def _on_time(self, t_ns: int) -> None:
+        """Lockstep, at the coordinator: the simulated clock moved to ``t_ns``."""
 
     def _send(self, component: str, port: str, value: Any, connections: list[ConnectionSpec],
               header: tuple[int, str] | None = None) -> None:
