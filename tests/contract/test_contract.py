@@ -320,7 +320,8 @@ def test_a_latched_output_loses_nothing_inside_the_system(transport):
     """On ROS 2 a latched topic's publisher keeps only its last message (keep last 1); the
     like-keras node reading it still gets every one, in order."""
     system = load_system(f"{ASSETS / 'ros_systems.py'}:Latched")
-    result = system.launch(transport=transport, iterations=200, record=["versions.seen"], timeout=60 + STARTUP[transport])
+    result = system.launch(transport=transport, iterations=200, record=["versions.seen"],
+                           timeout=60 + STARTUP[transport])
     assert result.messages("versions.seen") == list(range(1, 201))
 
 
