@@ -316,6 +316,30 @@ def test_messages_with_a_header_leave_their_step_stamped_and_framed(transport):
 
 
 @runs_on(NATIVE_DORA_ROS2)
+def test_transforms_go_on_tf_and_tf_static_as_tf2_messages(transport):
+    """A TransformStamped output with tf=True is a tf2_msgs/TFMessage on /tf (latched: on
+    /tf_static), stamped and framed like any header, and reads back as the transform."""
+    from rosbags.highlevel import AnyReader
+
+    from assets.stamps import Stamped
+
+    result = Stamped().launch(transport=transport, iterations=5, timeout=60 + STARTUP[transport],
+                              record=["poses.body", "poses.mount"])
+    bodies = result.messages("poses.body")
+    assert [(b.header.frame_id, b.child_frame_id, b.transform.translation.x) for b in bodies] == [
+        ("map", "base_link", float(n)) for n in range(1, 6)]
+    with AnyReader([result.recording]) as reader:
+        kinds = {c.topic: c.msgtype for c in reader.connections}
+        tf = [(t, reader.deserialize(raw, c.msgtype)) for c, t, raw in reader.messages()]
+    assert kinds == {"/tf": "tf2_msgs/msg/TFMessage", "/tf_static": "tf2_msgs/msg/TFMessage"}
+    static = [m.transforms for _, m in tf if len(m.transforms) and m.transforms[0].child_frame_id == "camera"]
+    assert len(static) == 1 and static[0][0].header.frame_id == "base_link"
+    assert static[0][0].transform.translation.z == 0.5
+    moving = [(t, m.transforms[0]) for t, m in tf if m.transforms[0].child_frame_id == "base_link"]
+    assert [(_ns(x.header), x.header.frame_id) for _, x in moving] == [(t, "map") for t, _ in moving]
+
+
+@runs_on(NATIVE_DORA_ROS2)
 def test_a_latched_output_loses_nothing_inside_the_system(transport):
     """On ROS 2 a latched topic's publisher keeps only its last message (keep last 1); the
     like-keras node reading it still gets every one, in order."""

@@ -477,7 +477,8 @@ def test_a_robots_bag_replays_on_ros2_at_its_times(ros, tmp_path):
 
 def test_plain_ros_tools_read_the_cameras_stamps_and_frame(ros):
     """A plain rclpy node and `ros2 topic echo` get a camera's images stamped with their
-    steps' times (as in the bag, where they are the log times) and framed 'camera'."""
+    steps' times (as in the bag, where they are the log times) and framed 'camera', and the
+    camera's mount on /tf_static, sent once at start."""
     from assets.stamps import Stamped
 
     topic = "/stamped/poses/image"
@@ -489,6 +490,10 @@ def test_plain_ros_tools_read_the_cameras_stamps_and_frame(ros):
         time.sleep(ROS2_BUILD + 2)
         echoed["out"] = subprocess.run(["ros2", "topic", "echo", "--once", "--field", "header", topic], env=ros,
                                        capture_output=True, text=True, timeout=60).stdout
+        echoed["tf_static"] = subprocess.run(  # sent once at start, latched: as tf2's static broadcaster does
+            ["ros2", "topic", "echo", "--once", "--qos-durability", "transient_local", "--qos-reliability",
+             "reliable", "/tf_static", "tf2_msgs/msg/TFMessage"], env=ros, capture_output=True, text=True,
+            timeout=60).stdout
 
     thread = threading.Thread(target=echo)
     thread.start()
@@ -511,6 +516,7 @@ def test_plain_ros_tools_read_the_cameras_stamps_and_frame(ros):
     assert {(h.stamp.sec * 10**9 + h.stamp.nanosec, h.frame_id) for h in bag.values()} == {
         (t, "camera") for t in bag}
     assert "frame_id: camera" in echoed["out"] and "sec: 0\n" not in echoed["out"], echoed["out"]
+    assert "frame_id: base_link" in echoed["tf_static"] and "child_frame_id: camera" in echoed["tf_static"], echoed
 
 
 def test_a_latched_output_reaches_a_subscriber_that_comes_later(ros):

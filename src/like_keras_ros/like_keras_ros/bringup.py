@@ -42,8 +42,8 @@ def entry_point(node: str) -> str:
 
 def ros_dependencies(graph: SystemGraph) -> list[str]:
     """The message packages the system's topics use, published or subscribed (std_msgs
-    always: the drain uses it)."""
-    used = {"std_msgs"}
+    always: the drain uses it; rosgraph_msgs with timers: /clock in simulated time)."""
+    used = {"std_msgs"} | ({"rosgraph_msgs"} if any(c.rate_hz for c in graph.components) else set())
     for node_plan in plan(graph).values():  # each node plans only its own connections: linear in the graph
         for ros_type, _ in (*node_plan.publishers.values(), *node_plan.subscriptions.values()):
             used.add(ros_type.split("/")[0])

@@ -60,7 +60,7 @@ _WINDOW_BYTES = 32 << 20  # for messages with arrays: about this many bytes in f
 CONTROL_TYPE = "std_msgs/msg/String"
 # What a launch tells every node (ROS parameters like_keras.<name>), with their defaults.
 RUN_PARAMETERS: dict[str, Any] = {"iterations": 0, "duration": 0.0, "run_dir": "", "record": "", "replay": "",
-                                  "lockstep": False}
+                                  "lockstep": False, "epoch_ns": 0}
 CLOCK_TOPIC, CLOCK_TYPE = "/clock", "rosgraph_msgs/msg/Clock"
 _PARAM_TYPES = (bool, int, float, str)
 _INT64 = (-(2**63), 2**63 - 1)
@@ -148,7 +148,7 @@ def plan_node(graph: SystemGraph, node: str, replayed: frozenset[str] = frozense
             out.subscriptions[topic] = (ros_type, Qos(latched=latched))
     for comp in graph.node(node).components:  # outputs for the world outside
         for spec in graph.component(comp).outputs:
-            if (spec.topic is not None or spec.latched) and (comp, spec.name) not in out.sources:
+            if (spec.topic is not None or spec.latched or spec.tf) and (comp, spec.name) not in out.sources:
                 topic = topic_of(graph, comp, spec.name)
                 qos = LATCHED if spec.latched else LOSSLESS
                 out.publishers[topic] = (port_mapping(graph, comp, spec.name).ros_type, replace(qos, overridable=True))
@@ -227,17 +227,17 @@ class Host(NodeHost):
         iterations: int | None = None, on_exit: Callable[[], None] | None = None,
         recorder: Recorder | None = None, record: frozenset[tuple[str, str]] = frozenset(),
         live: Any = None, feeds: dict[str, Feed] | None = None, replayed: frozenset[str] = frozenset(),
-        lockstep: bool = False, duration: float | None = None,
+        lockstep: bool = False, duration: float | None = None, epoch_ns: int | None = None,
     ) -> None:
         """``live``: the node's feed of the launcher's live view (``like_keras.live.feed``);
-        ``replayed``: every replay key of the run; ``lockstep``: simulated time, for
-        ``duration`` seconds of it (the coordinator publishes it on /clock)."""
+        ``replayed``: every replay key of the run; ``lockstep``: simulated time from
+        ``epoch_ns``, for ``duration`` seconds of it (the coordinator publishes it on /clock)."""
         self.io = io
         self.topics = plan_node(graph, node, replayed=frozenset(feeds or ()))
         self.probe_topic, self.report_topic = control_topics(graph)
         super().__init__(graph, node, components, iterations=iterations, recorder=recorder, record=record,
                          live=live, feeds=feeds, publish=frozenset(self.topics.sources), replayed=replayed,
-                         lockstep=lockstep, duration=duration)
+                         lockstep=lockstep, duration=duration, epoch_ns=epoch_ns)
         if self.drain.schedule is not None:  # this node runs the simulated clock
             self.topics.publishers[CLOCK_TOPIC] = (CLOCK_TYPE, Qos(keep_all=False, depth=1))
             self.topics.readers[CLOCK_TOPIC] = frozenset()

@@ -42,6 +42,7 @@ ARGUMENTS = [
     ('record', '', 'Output ports to record, as component.port,... (needs run_dir).'),
     ('replay', '', 'Components whose outputs come from rosbag2 bags (JSON: like_keras.Replay).'),
     ('lockstep', 'false', 'Simulated time, published on /clock: the native trace.'),
+    ('epoch_ns', '0', 'Wall time (ns) where simulated time starts (0: when the nodes start).'),
     ('use_sim_time', 'false', 'Follow /clock from outside (a simulator, ros2 bag play --clock).'),
     ('output', 'screen', 'Where node output goes.'),
     ('respawn', 'false', 'Restart nodes that exit; a failed node then ends nothing.'),

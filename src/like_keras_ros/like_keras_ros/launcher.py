@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from typing import Any
 
 from like_keras.errors import TransportError
@@ -48,7 +49,8 @@ def launch(system: Any, graph: SystemGraph, options: RunOptions, *, namespace: s
         raise TransportError("the ros2 command is not on PATH after sourcing ROS 2: install ros2launch")
     args = {"iterations": iterations or 0, "duration": float(options.duration or 0.0), "run_dir": out,
             "record": ",".join(options.record), "namespace": namespace, "replay": to_arg(replays) if replays else "",
-            "lockstep": "true" if lockstep.applies(graph, options.realtime, set(replays)) else "false"}
+            "lockstep": "true" if lockstep.applies(graph, options.realtime, set(replays)) else "false",
+            "epoch_ns": time.time_ns()}
     cmd = [ros2, "launch", bringup_name(graph), f"{graph.name}.launch.py",
            *(f"{key}:={value}" for key, value in args.items() if value != "")]  # launch takes no empty value
     return supervise(graph, "ros2", cmd, out, env, options, what="ROS 2 launch", log="launch.log", grace=_GRACE)

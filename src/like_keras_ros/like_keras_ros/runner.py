@@ -68,7 +68,8 @@ def run(target: str, node: str, kwargs: dict[str, Any] | None = None, argv: list
         lockstep = bool(bounds["lockstep"])
         host = Host(graph, node, parts.components, io, feeds=feeds, iterations=bounds["iterations"] or None,
                     recorder=parts.recorder, record=parts.record, live=files.live_feed(graph),
-                    replayed=parts.replayed, lockstep=lockstep, duration=bounds["duration"] or None)
+                    replayed=parts.replayed, lockstep=lockstep, duration=bounds["duration"] or None,
+                    epoch_ns=bounds["epoch_ns"] or None)
         if lockstep:  # ROS time is the simulated clock the coordinator publishes on /clock
             ros.set_parameters([Parameter("use_sim_time", Parameter.Type.BOOL, True)])
         _parameters(ros, host, parameters(graph, node))

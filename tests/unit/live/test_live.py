@@ -80,10 +80,15 @@ def test_a_foxglove_client_gets_the_stamps_and_frames_the_bag_has(transport):
     needs(transport)
     port = free_port()
     topics = {"/stamped/poses/pose", "/stamped/poses/image"}
-    watcher = Watcher(port, topics)
-    result = Stamped().launch(transport=transport, iterations=10, record=["poses.pose", "poses.image"],
-                              timeout=180, live=Live(port=port, wait=60))
+    watcher = Watcher(port, topics | {"/tf"})
+    result = Stamped().launch(transport=transport, iterations=10, timeout=180, live=Live(port=port, wait=60),
+                              record=["poses.pose", "poses.image", "poses.body", "poses.mount"])
     client = watcher.got()
+    kinds = {c["topic"]: c["schemaName"] for c in client.channels.values()}
+    assert kinds["/tf"] == kinds["/tf_static"] == "tf2_msgs/msg/TFMessage"  # where Foxglove's 3D panel looks
+    moved = [client.decode("/tf", d).transforms[0] for d in client.by_topic()["/tf"]]
+    assert [(t.header.frame_id, t.child_frame_id, t.transform.translation.x) for t in moved] == [
+        ("map", "base_link", float(n)) for n in range(1, 11)]
     live = {topic: [] for topic in topics}
     for topic, t, data in client.received:
         if topic in topics:

@@ -27,6 +27,9 @@ cases = [
     ([1.0, 2.0], list[float], {}),
     (frame, Array(np.uint8, (4, 5, 3)), {"image": True}),
     (imu, msgs.Imu, {}),
+    (msgs.TransformStamped(child_frame_id="base_link"), msgs.TransformStamped, {"tf": True}),
+    ([msgs.TransformStamped(child_frame_id="a"), msgs.TransformStamped(child_frame_id="b")],
+     list[msgs.TransformStamped], {"tf": True}),
 ]
 store = typestore()
 for value, t, options in cases:
@@ -51,4 +54,4 @@ def test_rclpy_reads_and_writes_the_bytes_like_keras_publishes():
         "std_msgs/msg/Bool", "std_msgs/msg/Int64", "std_msgs/msg/Float64", "std_msgs/msg/String",
         "std_msgs/msg/UInt8MultiArray", "std_msgs/msg/Float32", "std_msgs/msg/UInt8",
         "std_msgs/msg/Float32MultiArray", "std_msgs/msg/UInt8MultiArray", "std_msgs/msg/Float64MultiArray",
-        "sensor_msgs/msg/Image", "sensor_msgs/msg/Imu"]
+        "sensor_msgs/msg/Image", "sensor_msgs/msg/Imu", "tf2_msgs/msg/TFMessage", "tf2_msgs/msg/TFMessage"]

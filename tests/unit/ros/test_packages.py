@@ -96,7 +96,7 @@ def test_parameters_file_holds_the_config_fields(workspace):
     ws = workspace[0]
     params = yaml.safe_load((ws / "src/bandit_bringup/config/bandit.yaml").read_text())
     bounds = {"like_keras": {"iterations": 0, "duration": 0.0, "run_dir": "", "record": "", "replay": "",
-                             "lockstep": False}}
+                             "lockstep": False, "epoch_ns": 0}}
     assert params["/**/learner"]["ros__parameters"] == {**bounds, "agent": {"arms": 5, "epsilon": 0.1, "seed": 0}}
     assert params["/**/world"]["ros__parameters"] == {**bounds, "env": {"arms": 5, "seed": 0}}
 

@@ -214,6 +214,29 @@ def test_a_frame_needs_a_port_whose_message_has_a_header():
         Output(Array(np.uint8, (4, 4)), frame_id="camera")  # not an image: a plain UInt8MultiArray
 
 
+def test_transforms_need_transform_stamped_and_two_outputs_never_share_a_topic():
+    from like_keras.msgs import TransformStamped
+
+    with pytest.raises(TypeError, match=r"Output\(tf=True\) carries transforms: a TransformStamped or a list"):
+        Output(Array(np.float64, (7,)), tf=True)
+
+    class Body(Component):
+        tf = Output(TransformStamped, tf=True)
+        status = Output(int, topic="/status")
+
+    class Arm(Component):
+        tf = Output(list[TransformStamped], tf=True)
+
+    class Static(Component):
+        tf = Output(TransformStamped, tf=True, latched=True)  # /tf_static: a topic of its own
+
+    System(name="s", components=[Body(name="body"), Static(name="mount")]).build()
+    with pytest.raises(DuplicateNameError, match=re.escape(
+            "outputs body.tf and arm.tf both publish on topic '/tf': give each its own topic (transforms: send "
+            "a list[TransformStamped] from one output)")):
+        System(name="s", components=[Body(name="body"), Arm(name="arm")]).build()
+
+
 def test_duplicate_names_are_named():
     with pytest.raises(DuplicateNameError, match="two components are named 'b': component names must be unique"):
         System(name="s", components=[Ints(name="a"), Ints(name="b"), Ints(name="b")]).build()

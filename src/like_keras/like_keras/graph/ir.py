@@ -17,7 +17,7 @@ from typing import Any
 @dataclass(frozen=True)
 class PortSpec:
     """A port: its name, JSON type (see ``like_keras.system.types.to_json``) and delivery options
-    (inputs: trigger, default, keep_last; outputs: topic override, image, frame, latched)."""
+    (inputs: trigger, default, keep_last; outputs: topic override, image, frame, latched, tf)."""
 
     name: str
     type: dict[str, Any]
@@ -28,6 +28,7 @@ class PortSpec:
     image: bool = False
     frame_id: str | None = None
     latched: bool = False
+    tf: bool = False
 
 
 @dataclass(frozen=True)

@@ -77,6 +77,7 @@ def validate(graph: SystemGraph) -> None:
                     f"of letters, digits and '_' separated by '/', e.g. '/robot/camera/image'"
                 )
         _check_frames(c)
+    _check_shared_topics(graph)
     _check_fan_in(graph)
     _check_cycles(graph)
     if graph.clock is not None and graph.clock not in {c.name for c in graph.components}:
@@ -98,6 +99,24 @@ def _check_frames(c: ComponentSpec) -> None:
                 f"{what} is not a valid ROS frame name: letters, digits and '_', segments separated "
                 f"by '/', not starting with a digit or '/' (e.g. 'camera_optical', 'robot1/base_link')"
             )
+
+
+def _check_shared_topics(graph: SystemGraph) -> None:
+    """No two outputs publish on one topic (a named one, or /tf): recordings, the live view
+    and the ready barrier know a topic by the port that sends on it."""
+    seen: dict[str, str] = {}
+    for c in graph.components:
+        for p in c.outputs:
+            topic = p.topic or (("/tf_static" if p.latched else "/tf") if p.tf else None)
+            if topic is None:
+                continue
+            if topic in seen:
+                also = " (transforms: send a list[TransformStamped] from one output)" if p.tf else ""
+                raise DuplicateNameError(
+                    f"outputs {seen[topic]} and {c.name}.{p.name} both publish on topic '{topic}': give each "
+                    f"its own topic{also}"
+                )
+            seen[topic] = f"{c.name}.{p.name}"
 
 
 def _check_unique(kind: str, names: list[str]) -> None:

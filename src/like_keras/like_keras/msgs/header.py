@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import typing
 from typing import Any
 
 # tf2's frame names: ROS name segments, no leading slash (REP 105).
@@ -28,10 +29,12 @@ def valid_frame_id(frame: Any) -> bool:
 
 
 def has_header(t: Any, image: bool = False) -> bool:
-    """Whether a port of type ``t`` sends a message with a header: an image, or a Msg whose
-    ``header`` field is a ``std_msgs/Header``."""
+    """Whether a port of type ``t`` sends a message with a header: an image, a Msg whose
+    ``header`` field is a ``std_msgs/Header``, or a list of those (transforms)."""
     if image:
         return True
+    if typing.get_origin(t) is list:
+        return has_header(typing.get_args(t)[0])
     fields = getattr(t, "__lk_fields__", None) or {}
     return getattr(fields.get("header"), "__ros_type__", None) == HEADER_TYPE
 
@@ -46,8 +49,11 @@ def frame_of(config: Any, port: str, default: str | None) -> str:
 
 
 def stamped(value: Any, time_ns: int, frame: str) -> Any:
-    """``value`` with its header's unset stamp (zero) and frame (empty) filled in; the same
-    object when both are set (a new one otherwise: the component's own is left alone)."""
+    """``value`` with its header's unset stamp (zero) and frame (empty) filled in (each
+    item's, for a list); the same object when both are set (a new one otherwise: the
+    component's own is left alone)."""
+    if isinstance(value, list):
+        return [stamped(item, time_ns, frame) for item in value]
     header = value.header
     stamp = header.stamp
     unstamped = not (stamp.sec or stamp.nanosec)

@@ -7,7 +7,8 @@
   numbers is a one-dimensional ``*MultiArray`` too. With
   ``image=True`` a uint8 (H, W, 3) or (H, W) array is a sensor_msgs/Image
   (``rgb8`` / ``mono8``), its header stamped and framed as ``msgs.header`` says.
-- the ROS catalog (``like_keras.msgs.ros``) -> the ROS type each class is.
+- the ROS catalog (``like_keras.msgs.ros``) -> the ROS type each class is. With
+  ``tf=True`` a TransformStamped (or a list of them) is a tf2_msgs/TFMessage on /tf.
 - user ``Msg`` types -> ``<package>/msg/<Name>`` of the generated interfaces package
   (``msg_definition`` writes its ``.msg``); an ``Array`` field becomes ``<name>``
   (``dtype[]``) and ``<name>_shape`` (``uint32[]``).
@@ -49,6 +50,8 @@ _MSG_DTYPE = {"float32": "float32", "float64": "float64", "int8": "int8", "int16
               "int64": "int64", "uint8": "uint8", "uint16": "uint16", "uint32": "uint32", "uint64": "uint64",
               "bool": "bool"}
 _ENCODINGS = {3: "rgb8", 1: "mono8"}
+TRANSFORM = "geometry_msgs/msg/TransformStamped"
+TF, TF_STATIC = "/tf", "/tf_static"
 # numpy dtypes of list[T] fields that travel as numeric sequences.
 _NUMPY_ITEM = {bool: np.bool_, int: np.int64, float: np.float64, **{t: t for t in types.NUMBERS}}
 
@@ -62,12 +65,15 @@ class RosMapping:
     from_ros: Callable[[Any], Any]
 
 
-def mapping(t: Any, *, image: bool = False, interfaces: str | None = None) -> RosMapping:
+def mapping(t: Any, *, image: bool = False, tf: bool = False, interfaces: str | None = None) -> RosMapping:
     """The ROS 2 mapping of port type ``t``.
 
-    ``image``: a uint8 ``Array`` port sent as sensor_msgs/Image. ``interfaces``: the
-    generated interfaces package that holds user ``Msg`` types.
+    ``image``: a uint8 ``Array`` port sent as sensor_msgs/Image. ``tf``: a
+    TransformStamped (or a list of them) sent as the tf2_msgs/TFMessage of /tf.
+    ``interfaces``: the generated interfaces package that holds user ``Msg`` types.
     """
+    if tf:
+        return _tf_mapping(t)
     if t in _SCALARS:
         return RosMapping(_SCALARS[t], lambda v, make, name=_SCALARS[t]: make(name, data=v),
                           lambda m, t=t: _field_from_ros(m.data, t))
@@ -108,15 +114,20 @@ def interfaces_name(graph: SystemGraph) -> str:
 
 
 def topic_of(graph: SystemGraph, component: str, port: str) -> str:
-    """The ROS 2 topic of an output port (relative: a launch namespace prefixes it)."""
+    """The ROS 2 topic of an output port (relative: a launch namespace prefixes it); a
+    transform's is /tf, or /tf_static when latched, as tf2 and Foxglove look for them."""
     spec = graph.component(component).output(port)
-    return spec.topic or f"{graph.name}/{component}/{port}"
+    if spec.topic:
+        return spec.topic
+    if spec.tf:
+        return TF_STATIC if spec.latched else TF
+    return f"{graph.name}/{component}/{port}"
 
 
 def port_mapping(graph: SystemGraph, component: str, port: str) -> RosMapping:
     """The ROS mapping of an output port (its topic's type)."""
     spec = graph.component(component).output(port)
-    return mapping(types.from_json(spec.type), image=spec.image, interfaces=interfaces_name(graph))
+    return mapping(types.from_json(spec.type), image=spec.image, tf=spec.tf, interfaces=interfaces_name(graph))
 
 
 def input_mapping(graph: SystemGraph, component: str, port: str) -> RosMapping:
@@ -220,6 +231,25 @@ def _from_multiarray(m: Any, t: Array) -> np.ndarray:
     if t.dtype == np.bool_:
         data = data.astype(np.uint8).view(np.bool_)
     return data.astype(t.dtype, copy=False).reshape(shape)
+
+
+def is_transform(t: Any) -> bool:
+    """A geometry_msgs/TransformStamped, or a list of them: what a tf output carries."""
+    item = typing.get_args(t)[0] if typing.get_origin(t) is list else t
+    return catalog_type(item) == TRANSFORM if isinstance(item, type) else False
+
+
+def _tf_mapping(t: Any) -> RosMapping:
+    if not is_transform(t):
+        raise TypeError(f"a transform (tf=True) is a TransformStamped or a list of them, not {types.describe(t)}")
+    many = typing.get_origin(t) is list
+    item = typing.get_args(t)[0] if many else t
+    return RosMapping(
+        "tf2_msgs/msg/TFMessage",
+        lambda v, make: make("tf2_msgs/msg/TFMessage", transforms=[_msg_to_ros(x, item, make, None)
+                                                                   for x in (v if many else [v])]),
+        lambda m: [_msg_from_ros(x, item) for x in m.transforms] if many else _msg_from_ros(m.transforms[0], item),
+    )
 
 
 def _check_image_type(t: Array) -> None:

@@ -28,7 +28,7 @@ class PortCodec(Codec):
     def of(cls, graph: SystemGraph, component: str, port: str, store: Typestore) -> PortCodec:
         topic = topic_of(graph, component, port)
         spec = graph.component(component).output(port)
-        info = {"port": f"{component}.{port}", "type": spec.type, "image": spec.image,
+        info = {"port": f"{component}.{port}", "type": spec.type, "image": spec.image, "tf": spec.tf,
                 "interfaces": interfaces_name(graph)}
         return cls(port_mapping(graph, component, port), store, topic if topic.startswith("/") else f"/{topic}", info)
 
@@ -36,7 +36,8 @@ class PortCodec(Codec):
     def reader(cls, info: dict[str, Any], store: Typestore) -> PortCodec:
         """The codec that reads back a port described by ``info``."""
         spec = types.from_json(info["type"])
-        return cls(mapping(spec, image=info["image"], interfaces=info["interfaces"]), store, "", info)
+        return cls(mapping(spec, image=info["image"], tf=info.get("tf", False), interfaces=info["interfaces"]),
+                   store, "", info)
 
     def msgdef(self) -> str:
         """The ``ros2msg`` schema text of the port's type (with its dependencies)."""

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from like_keras.errors import PortTypeError
 from like_keras.msgs.header import has_header
+from like_keras.msgs.ros_mapping import is_transform
 from like_keras.system import types
 
 if TYPE_CHECKING:
@@ -104,12 +105,15 @@ class Output(_Port):
             maps, robot descriptions and /tf_static (on ROS 2: reliable, transient local,
             keep last 1, published even when no like-keras node reads it). Inside a
             system every message arrives anyway, so native and Dora runs are unchanged.
+        tf: send a ``TransformStamped`` (or a list of them) as transforms: a
+            tf2_msgs/TFMessage on /tf (/tf_static when latched) on ROS 2, in recordings
+            and in the live view, where tf listeners and Foxglove's 3D panel find them.
     """
 
     direction = "output"
 
     def __init__(self, type_: Any, *, topic: str | None = None, image: bool = False,
-                 frame_id: str | None = None, latched: bool = False) -> None:
+                 frame_id: str | None = None, latched: bool = False, tf: bool = False) -> None:
         super().__init__(type_)
         if image:
             t = self.type
@@ -124,8 +128,12 @@ class Output(_Port):
                                 f"and messages with a header (Image, PoseStamped, TransformStamped...)")
         self.topic = topic
         self.image = bool(image)
+        if tf and not is_transform(self.type):
+            raise TypeError(f"Output(tf=True) carries transforms: a TransformStamped or a list of them "
+                            f"(from like_keras.msgs import TransformStamped), got {types.describe(self.type)}")
         self.frame_id = frame_id
         self.latched = bool(latched)
+        self.tf = bool(tf)
 
 
 class PortRef:

@@ -326,7 +326,8 @@ def _component_spec(comp: Component) -> ComponentSpec:
             for n, p in cls.inputs.items()
         ),
         outputs=tuple(
-            PortSpec(n, types.to_json(p.type), topic=p.topic, image=p.image, frame_id=p.frame_id, latched=p.latched)
+            PortSpec(n, types.to_json(p.type), topic=p.topic, image=p.image, frame_id=p.frame_id, latched=p.latched,
+                     tf=p.tf)
             for n, p in cls.outputs.items()
         ),
     )

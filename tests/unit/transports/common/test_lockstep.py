@@ -96,12 +96,14 @@ def test_the_coordinator_ticks_once_the_system_is_quiet_and_every_process_follow
     graph = two_nodes()
     times = []
     sent = {"probe": [], "report": []}
-    coord = drain.Drain(graph, "a", Runtime(["fast"]), iterations=None, lockstep=True, duration=0.3,
+    epoch = 1_700_000_000_000_000_000  # the launch's wall time: every node's simulated 0
+    coord = drain.Drain(graph, "a", Runtime(["fast"]), iterations=None, lockstep=True, duration=0.3, epoch_ns=epoch,
                         send_probe=sent["probe"].append, send_report=sent["report"].append, on_time=times.append)
-    peer = drain.Drain(graph, "b", Runtime(["slow"]), iterations=None, send_probe=print, send_report=print)
-    assert coord.draining and coord.sim_ns is None  # it looks for quiet from the start
+    peer = drain.Drain(graph, "b", Runtime(["slow"]), iterations=None, lockstep=True, epoch_ns=epoch,
+                       send_probe=print, send_report=print)
+    assert coord.draining and coord.sim_ns == peer.sim_ns == epoch  # on_start's time; it looks for quiet
+    assert peer.schedule is None  # only the coordinator ticks
     run(coord, peer, sent)
-    epoch = times[0] - 100_000_000
     assert [t - epoch for t in times] == [100_000_000, 200_000_000, 250_000_000, 300_000_000]
     assert coord.runtime.ticked == ["fast", "fast", "fast"] and peer.runtime.ticked == ["slow"]
     assert peer.sim_ns == coord.sim_ns == epoch + 300_000_000  # one clock

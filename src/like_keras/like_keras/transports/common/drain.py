@@ -135,12 +135,13 @@ class Drain:
         self, graph: SystemGraph, node: str, runtime: Any, *, iterations: int | None,
         send_probe: Callable[[str], None], send_report: Callable[[str], None],
         replayed: frozenset[str] = frozenset(), lockstep: bool = False, duration: float | None = None,
-        on_time: Callable[[int], None] | None = None,
+        on_time: Callable[[int], None] | None = None, epoch_ns: int | None = None,
     ) -> None:
         """``replayed``: every replay key of the run (``runtime.fed_out`` says when this
         process's bags are played out). ``lockstep``: the coordinator ticks every timer in
-        simulated time (``lockstep.Schedule``) until ``duration`` simulated seconds, calling
-        ``on_time`` with each new time; ``sim_ns`` is the simulated clock, once it ticked."""
+        simulated time (``lockstep.Schedule``) from ``epoch_ns`` (default: now) until
+        ``duration`` simulated seconds, calling ``on_time`` with each new time; ``sim_ns`` is
+        the simulated clock (None outside lockstep)."""
         coordinator = coordinator_of(graph)
         self.node = node
         self.runtime = runtime
@@ -153,11 +154,11 @@ class Drain:
         self._awaited = set(self.players) if quiet else set()  # players not yet fed out
         self._told = node not in self.players  # this process's own bags: played out, and said so
         self.draining = quiet and not self.players
-        self.sim_ns: int | None = None
+        self._epoch_ns = epoch_ns or time.time_ns()  # simulated time 0, as the native loop's
+        self.sim_ns: int | None = self._epoch_ns if lockstep else None
         self.schedule = Schedule(graph) if lockstep and self.coordinator is not None else None
         if self.schedule is not None:
             self.draining = True  # from the start: each tick waits for the system to be quiet
-            self._epoch_ns = time.time_ns()  # simulated time 0, as the native loop's
             self._end_ns = round(duration * 1e9) if duration else None
         self._on_time = on_time
         self.sent = 0

@@ -59,10 +59,11 @@ class NodeHost:
                  record: frozenset[tuple[str, str]] = frozenset(), live: LiveView | None = None,
                  feeds: dict[str, Feed] | None = None, publish: frozenset[tuple[str, str]] = frozenset(),
                  replayed: frozenset[str] = frozenset(), lockstep: bool = False,
-                 duration: float | None = None) -> None:
+                 duration: float | None = None, epoch_ns: int | None = None) -> None:
         """``replayed``: every replay key of the run, this node's or not; ``lockstep``: the
-        run's timers tick in simulated time (``common.lockstep``), for ``duration`` seconds
-        of it; then the node's clock is the simulated one, else the wall clock."""
+        run's timers tick in simulated time (``common.lockstep``) from ``epoch_ns`` (the
+        launch's wall time: every node's on_start is at it), for ``duration`` seconds of
+        it; then the node's clock is the simulated one, else the wall clock."""
         self.graph = graph
         self.node = node
         self.runtime = NodeRuntime(graph, node, components, send_remote=self._send, recorder=recorder,
@@ -70,10 +71,10 @@ class NodeHost:
                                    on_clock_done=lambda: self.drain.clock_done(), publish=publish, feeds=feeds)
         self.drain = Drain(graph, node, self.runtime, iterations=iterations,
                            send_probe=self._send_probe, send_report=self._send_report, replayed=replayed,
-                           lockstep=lockstep, duration=duration, on_time=self._on_time)
+                           lockstep=lockstep, duration=duration, on_time=self._on_time, epoch_ns=epoch_ns)
 
     def _time_ns(self) -> int:
-        """The node's clock: simulated in lockstep (once it ticked), else the wall clock."""
+        """The node's clock: simulated in lockstep, else the wall clock."""
         sim = self.drain.sim_ns
         return time.time_ns() if sim is None else sim
 
