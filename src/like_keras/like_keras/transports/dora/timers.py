@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import heapq
 
+from like_keras.transports.common.lockstep import period_ns
+
 
 class Timers:
     """Timers by key (a component, or a replayed ``component.port``) and rate (Hz). Times
     are integer nanoseconds (``time.monotonic_ns``), so the grid never drifts."""
 
     def __init__(self, rates: dict[str, float]) -> None:
-        self.periods = {key: max(1, round(1e9 / hz)) for key, hz in rates.items()}
+        self.periods = {key: period_ns(hz) for key, hz in rates.items()}
         self._due: list[tuple[int, int, str]] = []
 
     def start(self, now: int) -> None:

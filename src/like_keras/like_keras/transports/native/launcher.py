@@ -28,6 +28,7 @@ from like_keras.recording import replay as replay_mod
 from like_keras.result import RunResult
 from like_keras.runtime.node_runtime import Event, NodeRuntime, busy, describe_busy
 from like_keras.transports.common import rundir
+from like_keras.transports.common.lockstep import period_ns
 from like_keras.transports.common.options import RunOptions, check_run
 from like_keras.utils.progress import progress as progress_bar
 
@@ -127,7 +128,7 @@ class _Loop:
             if comp.name in replayed:  # a replayed component steps when its bag says
                 schedules[comp.name] = lambda k, o=replayed[comp.name]: o[k - 1] if k <= len(o) else None
             elif comp.rate_hz:
-                schedules[comp.name] = lambda k, period=max(1, round(1e9 / comp.rate_hz)): period * k
+                schedules[comp.name] = lambda k, period=period_ns(comp.rate_hz): period * k
         for key, feed in feeds.items():  # so does a replayed input, after the components
             schedules[key] = lambda k, o=feed.player.source.offsets(): o[k - 1] if k <= len(o) else None
         for order, (name, due) in enumerate(schedules.items()):
