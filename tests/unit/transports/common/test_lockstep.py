@@ -108,6 +108,11 @@ def test_the_coordinator_ticks_once_the_system_is_quiet_and_every_process_follow
     assert coord.runtime.ticked == ["fast", "fast", "fast"] and peer.runtime.ticked == ["slow"]
     assert peer.sim_ns == coord.sim_ns == epoch + 300_000_000  # one clock
     assert coord.leaving and coord.stopping and peer.leaving  # past 0.3 simulated seconds: stopped, drained
+    sent_in_order = [json.loads(p) for p in sent["probe"]]
+    for i, msg in enumerate(sent_in_order):  # every process had a tick's time before the tick was made
+        if "tick" in msg:
+            assert sent_in_order[i - 1] == {"wave": sent_in_order[i - 1]["wave"], "exit": False, "stop": False,
+                                            "t": msg["t"]}, sent_in_order[:i + 1]
 
 
 def test_a_tick_waits_for_the_messages_it_caused():
@@ -120,10 +125,13 @@ def test_a_tick_waits_for_the_messages_it_caused():
     peer = drain.Drain(graph, "b", Runtime(["slow"]), iterations=None, send_probe=print, send_report=print)
     answers = {}
 
-    def counts(wave):  # once ticked, the coordinator has sent 3; b receives 1, then all 3
-        if coord.runtime.ticked:
+    def counts(wave):  # once ticked, the coordinator has sent 3; b receives 1 (three waves), then all 3
+        if not coord.runtime.ticked:
+            answers[wave] = (0, 0)
+        else:
             coord.sent = 3
-        answers[wave] = (0, 0) if not coord.runtime.ticked else (0, 1) if len(answers) < 5 else (0, 3)
+            since = sum(1 for a in answers.values() if a != (0, 0))
+            answers[wave] = (0, 1) if since < 3 else (0, 3)
         return answers[wave]
 
     run(coord, peer, sent, counts)

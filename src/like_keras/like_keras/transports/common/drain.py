@@ -59,9 +59,10 @@ def players(graph: SystemGraph, replayed: frozenset[str]) -> frozenset[str]:
     return frozenset(graph.node_of(key.partition(".")[0]) for key in replayed)
 
 
-def probe(wave: int, exit: bool = False, stop: bool = True) -> str:
-    """A wave's probe; ``stop``: the clock stops at it (not while lockstep looks for quiet)."""
-    return json.dumps({"wave": wave, "exit": exit, "stop": stop})
+def probe(wave: int, exit: bool = False, stop: bool = True, t_ns: int | None = None) -> str:
+    """A wave's probe; ``stop``: the clock stops at it (not while lockstep looks for quiet);
+    ``t_ns``: lockstep's simulated clock, which every process takes before the next tick."""
+    return json.dumps({"wave": wave, "exit": exit, "stop": stop, **({"t": t_ns} if t_ns is not None else {})})
 
 
 def tick(t_ns: int, component: str) -> str:
@@ -161,6 +162,7 @@ class Drain:
             self.draining = True  # from the start: each tick waits for the system to be quiet
             self._end_ns = round(duration * 1e9) if duration else None
         self._on_time = on_time
+        self._due: str | None = None  # lockstep: the component whose tick waits for the new time's wave
         self.sent = 0
         self.received = 0
         self.stopping = False  # timers off
@@ -183,8 +185,10 @@ class Drain:
 
     def on_probe(self, payload: str) -> None:
         msg = parse(payload)
+        if "t" in msg:
+            self.sim_ns = msg["t"]
         if "tick" in msg:
-            self._tick(msg["t"], msg["tick"])
+            self._tick(msg["tick"])
             return
         if msg.get("stop", True):
             self.stop_clock()
@@ -221,7 +225,8 @@ class Drain:
         wave = c.start_wave(now)
         if wave is not None:
             if self.peers:
-                self._send_probe(probe(wave, stop=self.schedule is None or self.stopping))
+                self._send_probe(probe(wave, stop=self.schedule is None or self.stopping,
+                                       t_ns=self.sim_ns if self.schedule is not None else None))
             else:
                 self._close(now)
 
@@ -239,29 +244,37 @@ class Drain:
             if not self._awaited:
                 self.draining = True
 
-    def _tick(self, t_ns: int, component: str) -> None:
-        self.sim_ns = t_ns
+    def _tick(self, component: str) -> None:
         if component in self.runtime.components:
             self.runtime.tick(component)
 
     def _advance(self) -> None:
-        """Lockstep, the system quiet: the next tick in simulated time, or the end."""
+        """Lockstep, the system quiet: move the clock to the next tick (the next wave takes
+        it to every process, then the tick is made: nothing it causes can reach a process
+        before its time does), or end."""
         assert self.schedule is not None and self.coordinator is not None
         event = self.schedule.pop()
         if event is None or (self._end_ns is not None and event[0] > self._end_ns):
             self.stop_clock()  # nothing more to tick: the waves now stop and drain
             return
-        t_ns = self._epoch_ns + event[0]
+        self.sim_ns = self._epoch_ns + event[0]
         if self._on_time is not None:
-            self._on_time(t_ns)
-        if self.peers:
-            self._send_probe(tick(t_ns, event[1]))
-        self._tick(t_ns, event[1])
-        self.coordinator.last = None  # quiet again only after two waves past this tick
+            self._on_time(self.sim_ns)
+        self._due = event[1]
 
     def _close(self, now: float) -> None:
         c = self.coordinator
-        if c is not None and c.close(self.sent, self.received, now):
+        if c is None:
+            return
+        if self._due is not None:  # every process has the new time: the tick
+            c.close(self.sent, self.received, now)
+            c.last = None  # quiet again only after two waves past this tick
+            component, self._due = self._due, None
+            if self.peers:
+                self._send_probe(tick(self.sim_ns, component))  # type: ignore[arg-type]
+            self._tick(component)
+            return
+        if c.close(self.sent, self.received, now):
             if self.schedule is not None and not self.stopping:
                 self._advance()
                 return
