@@ -5,8 +5,8 @@ caused, then the next tick, the clock jumping from tick to tick. A multi-process
 in lockstep does the same: the drain's coordinator holds every timer of the system
 (``Schedule``), has one tick made, waits until the system is quiet (two equal probe
 waves, as the drain does, without stopping anything) and only then moves the simulated
-clock to the next tick. Each tick goes to every process with its time, so all stamp
-with the same simulated clock.
+clock to the next tick. The next wave takes the new time to every process before the
+tick is made, so all stamp with the same simulated clock.
 """
 
 from __future__ import annotations
