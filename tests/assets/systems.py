@@ -280,6 +280,16 @@ class Line(System):
         super().__init__(config=System.Config(name="line"))
 
 
+class DiesWhileStarting(Line):
+    """Line, but node c's process is killed while Dora starts the dataflow (before its
+    Node() returns): a kill -9 at the worst moment, every time."""
+
+    def __init__(self):
+        if "--node" in sys.argv and sys.argv[sys.argv.index("--node") + 1] == "c":  # in node c's runner
+            os.kill(os.getpid(), signal.SIGKILL)
+        super().__init__()
+
+
 class Flooded(System):
     """A plain Dora node floods a like-keras consumer that takes 0.5 ms a message: past
     the backpressure queue's hard cap Dora drops (a plain node takes no part in flow control)."""

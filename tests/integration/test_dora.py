@@ -219,6 +219,15 @@ def test_timeout_stops_a_hanging_node(dora, tmp_path):
     assert len(ticks) > 20 and ticks == list(range(1, len(ticks) + 1))
 
 
+def test_a_node_killed_while_dora_starts_the_dataflow_is_the_one_named(dora, tmp_path):
+    """Node c dies before Dora has started it: its peers' Dora API fails to start too, saying
+    so, and the run's error names c (it named the first peer to report)."""
+    with pytest.raises(RunError) as info:
+        load_system(f"{SYSTEMS}:DiesWhileStarting").launch(transport="dora", timeout=60, run_dir=tmp_path)
+    assert info.value.node == "c" and "node 'c'" in str(info.value) and "died" in str(info.value), info.value
+    assert left_behind(tmp_path) == []
+
+
 def test_duration_stops_the_dataflow_cleanly(dora):
     system = load_system("like_keras_examples.throughput:Flood")  # would run forever without iterations
     result = system.launch(transport="dora", duration=1.0, timeout=30, record=["consumer.y"])

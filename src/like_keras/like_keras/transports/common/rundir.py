@@ -107,7 +107,7 @@ class NodeFiles:
         info: dict[str, Any] = {"node": self.node, "message": str(exc), "traceback": text,
                                 "type": type(exc).__name__}
         if isinstance(exc, RunError):
-            info.update(component=exc.component, step=exc.step)
+            info.update(component=exc.component, step=exc.step, node=exc.node or self.node)  # a peer's death
             if exc.__cause__ is not None:
                 info["traceback"] = _traceback(exc.__cause__)
         self._write("failures", info)

@@ -12,9 +12,12 @@ any failure there for the launcher.
 from __future__ import annotations
 
 import os
+import re
 import sys
 from pathlib import Path
+from typing import Any
 
+from like_keras.errors import RunError
 from like_keras.transports.common.host import rebuild_node
 from like_keras.transports.common.rundir import NodeFiles
 from like_keras.transports.common.target import node_arguments
@@ -35,9 +38,7 @@ def main(argv: list[str] | None = None) -> int:
         parts = rebuild_node(files, args.target, args.kwargs, args.node, args.digest, record=args.record,
                              replays=args.replay, compiled=Path(args.run_dir) / "graph.json" if args.run_dir else None)
         files.mark("system rebuilt")
-        from dora import Node
-
-        dora = Node()  # returns when Dora has started every node of the dataflow
+        dora = _dora_node(args.node)
         files.mark("dora ready")
         host = Host(parts.graph, args.node, parts.components, dora, replayed=parts.replayed,
                     iterations=args.iterations, duration=args.duration, recorder=parts.recorder,
@@ -54,6 +55,21 @@ def main(argv: list[str] | None = None) -> int:
         print(files.failed(exc), file=sys.stderr, flush=True)
         return 1
     return 0
+
+
+def _dora_node(node: str) -> Any:
+    """This node's Dora API, once Dora has started every node of the dataflow. A peer that
+    died meanwhile is the failure to report (its name, not this node's)."""
+    from dora import Node
+
+    try:
+        return Node()
+    except RuntimeError as exc:
+        died = re.search(r"Node (\S+) exited before initializing dora", str(exc))
+        if died is None or died.group(1) == node:
+            raise
+        raise RunError(f"node '{died.group(1)}' died while the dataflow was starting (node '{node}' saw it exit "
+                       f"before Dora had started it)", node=died.group(1)) from exc
 
 
 if __name__ == "__main__":
