@@ -44,6 +44,7 @@ from rosbags.typesys.store import Typestore
 from like_keras.errors import RunError
 from like_keras.graph.ir import ConnectionSpec, SystemGraph
 from like_keras.msgs.cdr import Codec, typestore
+from like_keras.msgs.header import time_fields
 from like_keras.msgs.ros_mapping import input_mapping, mapping, port_mapping, topic_of
 from like_keras.recording.replay import Feed
 from like_keras.runtime.taps import Recorder
@@ -100,7 +101,7 @@ class NodePlan:
 
 def clock_message(store: Typestore, t_ns: int) -> bytes:
     """The CDR bytes of a rosgraph_msgs/Clock at ``t_ns``."""
-    stamp = store.types["builtin_interfaces/msg/Time"](sec=t_ns // 1_000_000_000, nanosec=t_ns % 1_000_000_000)
+    stamp = store.types["builtin_interfaces/msg/Time"](**time_fields(t_ns))
     return bytes(store.serialize_cdr(store.types[CLOCK_TYPE](clock=stamp), CLOCK_TYPE))
 
 

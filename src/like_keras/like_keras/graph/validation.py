@@ -19,6 +19,7 @@ from like_keras.errors import (
 )
 from like_keras.graph.ir import ComponentSpec, SystemGraph
 from like_keras.msgs.header import valid_frame_id
+from like_keras.msgs.ros_mapping import named_topic
 
 # The intersection of a Dora id ([A-Za-z0-9_.-]) and a ROS 2 name token
 # ([A-Za-z][A-Za-z0-9_]*, and no '__', which ROS reserves).
@@ -107,7 +108,7 @@ def _check_shared_topics(graph: SystemGraph) -> None:
     seen: dict[str, str] = {}
     for c in graph.components:
         for p in c.outputs:
-            topic = p.topic or (("/tf_static" if p.latched else "/tf") if p.tf else None)
+            topic = named_topic(p)
             if topic is None:
                 continue
             if topic in seen:

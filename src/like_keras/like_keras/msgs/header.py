@@ -23,6 +23,11 @@ _FRAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(/[A-Za-z_][A-Za-z0-9_]*)*")
 HEADER_TYPE = "std_msgs/msg/Header"
 
 
+def time_fields(t_ns: int) -> dict[str, int]:
+    """A ``builtin_interfaces/Time``'s fields (sec, nanosec) for ``t_ns`` nanoseconds."""
+    return {"sec": t_ns // 1_000_000_000, "nanosec": t_ns % 1_000_000_000}
+
+
 def valid_frame_id(frame: Any) -> bool:
     """A frame name tf2 and rviz2 take: ROS name segments, no leading slash."""
     return isinstance(frame, str) and _FRAME.fullmatch(frame) is not None
@@ -60,6 +65,6 @@ def stamped(value: Any, time_ns: int, frame: str) -> Any:
     if not unstamped and (header.frame_id or not frame):
         return value
     if unstamped:
-        stamp = dataclasses.replace(stamp, sec=time_ns // 1_000_000_000, nanosec=time_ns % 1_000_000_000)
+        stamp = dataclasses.replace(stamp, **time_fields(time_ns))
     return dataclasses.replace(value, header=dataclasses.replace(header, stamp=stamp,
                                                                  frame_id=header.frame_id or frame))

@@ -29,7 +29,8 @@ from typing import Any
 
 import numpy as np
 
-from like_keras.graph.ir import SystemGraph
+from like_keras.graph.ir import PortSpec, SystemGraph
+from like_keras.msgs.header import time_fields
 from like_keras.system import types
 from like_keras.system.types import Array, Msg
 
@@ -116,12 +117,17 @@ def interfaces_name(graph: SystemGraph) -> str:
 def topic_of(graph: SystemGraph, component: str, port: str) -> str:
     """The ROS 2 topic of an output port (relative: a launch namespace prefixes it); a
     transform's is /tf, or /tf_static when latched, as tf2 and Foxglove look for them."""
-    spec = graph.component(component).output(port)
+    return named_topic(graph.component(component).output(port)) or f"{graph.name}/{component}/{port}"
+
+
+def named_topic(spec: PortSpec) -> str | None:
+    """The topic an output names itself (``topic=...``), or a transform's (/tf, or
+    /tf_static when latched); None for one on its system's default topic."""
     if spec.topic:
         return spec.topic
     if spec.tf:
         return TF_STATIC if spec.latched else TF
-    return f"{graph.name}/{component}/{port}"
+    return None
 
 
 def port_mapping(graph: SystemGraph, component: str, port: str) -> RosMapping:
@@ -265,7 +271,7 @@ def _image(pixels: np.ndarray, make: Factory, header: tuple[int, str]) -> Any:
     if channels not in _ENCODINGS:
         raise TypeError(f"an image has 1 or 3 channels, got {channels}")
     ns, frame = header
-    stamp = make("builtin_interfaces/msg/Time", sec=ns // 1_000_000_000, nanosec=ns % 1_000_000_000)
+    stamp = make("builtin_interfaces/msg/Time", **time_fields(ns))
     return make(
         "sensor_msgs/msg/Image", header=make("std_msgs/msg/Header", stamp=stamp, frame_id=frame), height=height,
         width=width, encoding=_ENCODINGS[channels], is_bigendian=0, step=width * channels,
