@@ -153,3 +153,21 @@ class Latched(System):
         self.versions = Versions.from_node(Node("reader"))
         self.connect(self.server.version, self.versions.version)
         super().__init__(config=System.Config(name="latched", clock="server"))
+
+
+class Echoed(Lifecycle):
+    """``Lifecycle`` that also publishes on /echoed, for ROS tools outside the system."""
+
+    y = Output(int, topic="echoed")
+
+
+class ManagedChain(System):
+    """``Chain`` whose 'tail' is a lifecycle node: autostarted unless ``autostart=False``."""
+
+    def __init__(self, autostart=True):
+        self.head = Node("head")
+        self.tail = Node("tail", lifecycle=True, autostart=autostart)
+        self.ticker = Ticker.from_node(self.head)
+        self.echo = Echoed.from_node(self.tail)
+        self.connect(self.ticker.out, self.echo.x)
+        super().__init__(config=System.Config(name="managed_chain"))

@@ -349,6 +349,18 @@ def test_a_latched_output_loses_nothing_inside_the_system(transport):
     assert result.messages("versions.seen") == list(range(1, 201))
 
 
+@runs_on(NATIVE_DORA_ROS2)
+def test_a_lifecycle_node_autostarted_runs_as_a_plain_one(transport, tmp_path, monkeypatch):
+    """Node(lifecycle=True): on ROS 2 a launch_ros LifecycleNode that the launch configures
+    and activates; native and Dora run it as a plain node. The same trace, and one on_start
+    and one on_stop, everywhere."""
+    monkeypatch.setenv("LK_TEST_LOG", str(tmp_path))
+    system = load_system(f"{ASSETS / 'ros_systems.py'}:ManagedChain")
+    result = system.launch(transport=transport, iterations=50, record=["echo.y"], timeout=60 + STARTUP[transport])
+    assert result.messages("echo.y") == list(range(1, 51))
+    assert (tmp_path / "echo").read_text().split() == ["start", "stop"]
+
+
 # --- a system beside the program -------------------------------------------------------------
 
 

@@ -596,3 +596,47 @@ def test_keep_last_is_sensor_data_qos_and_a_reliable_publisher_reaches_it(ros):
     assert "BEST_EFFORT" in subscriber and "KEEP_LAST (5)" in subscriber, info["qos"]
 
 
+def test_a_lifecycle_node_is_driven_through_its_states_by_a_plain_rclpy_client(ros, tmp_path):
+    """`ros2 launch ... autostart:=false`: the lifecycle node 'tail' waits unconfigured (as
+    `ros2 lifecycle get` says) while its peer 'head' already counts. A plain rclpy client
+    configures it (nothing steps yet), activates it (on_start, then what waited steps, from
+    the first number), deactivates it (on_stop; nothing steps), activates it again (nothing
+    lost) and shuts it down: the whole run drains and `ros2 launch` ends by itself, exit 0."""
+    built, run_dir, log = tmp_path / "built", tmp_path / "run", tmp_path / "log"
+    load_system(f"{ROS_SYSTEMS}:ManagedChain").launch(transport="ros2", iterations=3, run_dir=built, timeout=300)
+    log.mkdir()
+    env = {**sourced(ros, built / "ws/install/setup.bash"), "LK_TEST_LOG": str(log)}
+    launch = subprocess.Popen(["ros2", "launch", "managed_chain_bringup", "managed_chain.launch.py",
+                               "autostart:=false", f"run_dir:={run_dir}"], env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    try:
+        wait_until_running(run_dir, ["head", "tail"], launch)
+        state = subprocess.run(["ros2", "lifecycle", "get", "/tail"], env=env, capture_output=True, text=True,
+                               timeout=60)
+        client = subprocess.run([str(VENV_BIN / "python"), str(ASSETS / "ros_lifecycle_client.py"), "/tail",
+                                 "configure", "activate", "deactivate", "activate", "shutdown"], env=env,
+                                capture_output=True, text=True, timeout=120)
+        out, _ = launch.communicate(timeout=60)
+    finally:
+        processes.stop(launch, grace=30)
+        subprocess.run(["ros2", "daemon", "stop"], env=env, capture_output=True, timeout=30)
+    assert state.stdout.startswith("unconfigured [1]"), state
+    assert client.returncode == 0, client.stderr
+    steps = [json.loads(line) for line in client.stdout.splitlines()]
+    assert [(s["transition"], s["success"], s["events"], s["state"]) for s in steps] == [
+        ("", None, [], "unconfigured"),
+        ("configure", True, ["configuring", "inactive"], "inactive"),
+        ("activate", True, ["activating", "active"], "active"),
+        ("deactivate", True, ["deactivating", "inactive"], "inactive"),
+        ("activate", True, ["activating", "active"], "active"),
+        ("shutdown", True, ["shuttingdown", "finalized"], None),  # None: the node is gone
+    ]
+    assert steps[0]["later"] == steps[1]["later"] == steps[3]["later"] == [], steps  # not active: no step
+    first, again = steps[2]["echoed"], steps[4]["echoed"]
+    assert first[:1] == [1] and len(first) > 20 and again[0] > first[-1], steps
+    every = [n for s in steps for n in s["echoed"]]
+    assert every == list(range(1, every[-1] + 1)), steps  # in order, none lost, none twice
+    assert (log / "echo").read_text().split() == ["start", "stop", "start", "stop"]
+    assert launch.returncode == 0, out
+    assert "[tail-2]: process has finished cleanly" in out and "[head-1]: process has finished cleanly" in out
+

@@ -72,6 +72,9 @@ TARGETS = {
                                                 f"{_LIVE}_a_port_in_use_is_refused_before_anything_runs"],
     "src/like_keras/like_keras/graph/ir.py": ["tests/unit/graph/test_ir.py", "tests/unit/transports/dora/test_flow.py",
                                              "tests/unit/ros/test_host.py"],
+    "src/like_keras/like_keras/msgs/header.py": ["tests/unit/msgs/test_header.py",
+                                                "tests/unit/system/test_errors.py"],
+    "src/like_keras/like_keras/transports/common/lockstep.py": ["tests/unit/transports/common/test_lockstep.py"],
 }
 # Module -> the functions mutated in it, when its guarantee is a few functions of a larger module.
 WITHIN = {"src/like_keras/like_keras/graph/ir.py": ("keep_last", "lossless_readers")}

@@ -25,7 +25,9 @@ if TYPE_CHECKING:
     from like_keras.result import RunResult
     from like_keras.transports import RunOptions
 
-__all__ = ["cli", "compile", "launch"]
+__all__ = ["MANAGES_LIFECYCLE", "cli", "compile", "launch"]
+
+MANAGES_LIFECYCLE = True  # lifecycle nodes answer /<node>/change_state; launch files autostart them
 
 # The modules behind the seam load when called: a node process (``runner``) imports this
 # package too, and needs neither the compiler nor the launcher.

@@ -42,8 +42,10 @@ def entry_point(node: str) -> str:
 
 def ros_dependencies(graph: SystemGraph) -> list[str]:
     """The message packages the system's topics use, published or subscribed (std_msgs
-    always: the drain uses it; rosgraph_msgs with timers: /clock in simulated time)."""
+    always: the drain uses it; rosgraph_msgs with timers: /clock in simulated time;
+    lifecycle_msgs with lifecycle nodes: their launch asks them to change state)."""
     used = {"std_msgs"} | ({"rosgraph_msgs"} if any(c.rate_hz for c in graph.components) else set())
+    used |= {"lifecycle_msgs"} if any(n.lifecycle for n in graph.nodes) else set()
     for node_plan in plan(graph).values():  # each node plans only its own connections: linear in the graph
         for ros_type, _ in (*node_plan.publishers.values(), *node_plan.subscriptions.values()):
             used.add(ros_type.split("/")[0])
@@ -126,7 +128,7 @@ def _nodes_py(graph: SystemGraph) -> str:
     functions = "".join(
         f"\n\ndef {entry_point(node.name)}():\n"
         f"    \"\"\"Run node {node.name!r} of the system.\"\"\"\n"
-        f"    return run(TARGET, {node.name!r}, KWARGS, digest=DIGEST)\n"
+        f"    return run(TARGET, {node.name!r}, KWARGS, digest=DIGEST{', lifecycle=True' if node.lifecycle else ''})\n"
         for node in graph.nodes if node.executable is None
     )
     return (

@@ -256,6 +256,7 @@ class Host(NodeHost):
             for topic, ((c, p), *_) in self.topics.routes.items()
         }
         self._on_exit = on_exit
+        self.closed = False  # a lifecycle node shut down: it will not start again
 
     # --- what the adapter calls ---------------------------------------------------
 
@@ -268,8 +269,28 @@ class Host(NodeHost):
                 comp.config = dataclasses.replace(comp.config, **{name: value})
 
     def start(self) -> None:
+        """``on_start``, then what waited: at the start of the run, and each time a
+        lifecycle node is activated."""
         self.runtime.start()
+        self.credits.send_due()
         self.spin()
+
+    def deactivate(self) -> None:
+        """A lifecycle node leaves the active state: ``on_stop``; until the next ``start``
+        nothing steps, and what arrives waits (unacknowledged: its senders wait for room)."""
+        self.runtime.stop()
+
+    def request_stop(self) -> None:
+        """A stop asked of this node (a signal): the whole run stops its clock and drains,
+        as at the end of a duration."""
+        self.drain.request_stop()
+        self.spin()
+
+    def shutdown(self) -> None:
+        """A lifecycle node shut down: the run stops and drains; if the node is not active,
+        what waits in it never steps, and it answers the drain so that the run can end."""
+        self.closed = True
+        self.request_stop()
 
     def on_message(self, topic: str, data: bytes) -> None:
         """A message arrived on a subscribed topic (data or control), as CDR bytes."""
@@ -282,7 +303,8 @@ class Host(NodeHost):
             self._release()
         else:
             self.credits.received(topic)
-            self.credits.send_due()
+            if self.runtime.started:  # an inactive node takes no more than a window from each sender
+                self.credits.send_due()
             (comp, port), *_ = self.topics.routes[topic]
             try:
                 value = self.checks[topic](self.codecs[topic].decode(data))
@@ -308,13 +330,16 @@ class Host(NodeHost):
     def spin(self, now: float | None = None) -> None:
         """Process local events (a slice of them), then, with none left, answer probes and
         run the coordinator's waves. The adapter calls it again while ``busy``, and every
-        few milliseconds while ``draining``. Before ``start`` it does nothing: what arrived
-        waits for ``on_start``."""
-        if not self.runtime.started or self.held:
-            return  # before start, or waiting for room: steps wait
-        self.runtime.drain(_SLICE)
-        if self.runtime.inbox or self.held:
-            return  # components that keep each other busy: the adapter looks at its clock first
+        few milliseconds while ``draining``. Before ``start`` (and while a lifecycle node
+        is inactive) it does nothing: what arrived waits for ``on_start``."""
+        if self.held:
+            return  # waiting for room: steps wait
+        if self.runtime.started:
+            self.runtime.drain(_SLICE)
+            if self.runtime.inbox or self.held:
+                return  # components that keep each other busy: the adapter looks at its clock first
+        elif not self.closed:
+            return  # before start, or inactive: what arrives waits for on_start
         self.drain.idle(time.monotonic() if now is None else now)
         if self.drain.leaving and self._on_exit is not None:
             self._on_exit()
@@ -325,8 +350,9 @@ class Host(NodeHost):
 
     @property
     def busy(self) -> bool:
-        """Local events are waiting, and may be processed (no message waits for room)."""
-        return bool(self.runtime.inbox) and not self.held
+        """Local events are waiting, and may be processed (started, and no message waits
+        for room)."""
+        return bool(self.runtime.inbox) and not self.held and self.runtime.started
 
     def finish(self) -> None:
         """A clean end: ``on_stop`` (once, and only after ``on_start``)."""

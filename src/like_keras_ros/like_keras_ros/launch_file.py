@@ -6,6 +6,10 @@ a ``machine_<name>`` argument that decides whether it starts here. Topics need n
 remapping: nodes use the system's relative topic names themselves. A node that fails
 (non-zero exit) shuts the launch down and makes ``ros2 launch`` exit non-zero (unless
 ``respawn:=true``); nodes that end cleanly end the launch by leaving it idle.
+
+A lifecycle node is a launch_ros ``LifecycleNode``: unless ``autostart:=false`` (or its
+``Node(autostart=False)``), the launch asks it to configure once its process runs and to
+activate once configured, the way Nav2's launch files do.
 """
 
 from __future__ import annotations
@@ -22,17 +26,22 @@ import os
 
 from ament_index_python.packages import get_package_share_directory
 from launch import LaunchDescription
-from launch.actions import DeclareLaunchArgument, RegisterEventHandler
+from launch.actions import DeclareLaunchArgument, EmitEvent, RegisterEventHandler
 from launch.conditions import IfCondition, UnlessCondition
-from launch.event_handlers import OnProcessExit
+from launch.event_handlers import OnProcessExit, OnProcessStart
+from launch.events import matches_action
 from launch.substitutions import LaunchConfiguration
-from launch_ros.actions import Node
+from launch_ros.actions import LifecycleNode, Node
+from launch_ros.event_handlers import OnStateTransition
+from launch_ros.events.lifecycle import ChangeState
 from launch_ros.parameter_descriptions import ParameterValue
 
 SYSTEM = {name!r}
 PACKAGE = {package!r}
 PARAMETERS = {parameters!r}
 NODES = {nodes}
+# Lifecycle nodes, and whether the launch configures and activates them (autostart).
+LIFECYCLE = {lifecycle}
 MACHINES = {machines}
 ARGUMENTS = [
     ('namespace', '', 'Namespace of every node (the system runs under it).'),
@@ -46,6 +55,7 @@ ARGUMENTS = [
     ('use_sim_time', 'false', 'Follow /clock from outside (a simulator, ros2 bag play --clock).'),
     ('output', 'screen', 'Where node output goes.'),
     ('respawn', 'false', 'Restart nodes that exit; a failed node then ends nothing.'),
+    ('autostart', 'true', 'Configure and activate the lifecycle nodes (false: a manager does).'),
 ]
 RUN_PARAMETERS = {run_parameters}
 '''
@@ -57,6 +67,26 @@ def node_exited(name, event):
     if event.returncode != 0:
         raise RuntimeError(
             'node {} of {} failed (exit code {})'.format(name, SYSTEM, event.returncode))
+
+
+def autostart(node):
+    """Configure the lifecycle node once its process runs, activate it once configured."""
+    from lifecycle_msgs.msg import Transition
+
+    def change(transition):
+        return EmitEvent(event=ChangeState(
+            lifecycle_node_matcher=matches_action(node), transition_id=transition))
+
+    condition = IfCondition(LaunchConfiguration('autostart'))
+    return [
+        RegisterEventHandler(OnProcessStart(
+            target_action=node, on_start=[change(Transition.TRANSITION_CONFIGURE)]),
+            condition=condition),
+        RegisterEventHandler(OnStateTransition(
+            target_lifecycle_node=node, start_state='configuring', goal_state='inactive',
+            entities=[change(Transition.TRANSITION_ACTIVATE)]),
+            condition=condition),
+    ]
 
 
 def generate_launch_description():
@@ -79,7 +109,8 @@ def generate_launch_description():
         condition = None
         if machine:
             condition = IfCondition(LaunchConfiguration('machine_' + machine))
-        node = Node(
+        kind = LifecycleNode if name in LIFECYCLE else Node
+        node = kind(
             package=PACKAGE,
             executable=name,
             name=name,
@@ -90,6 +121,8 @@ def generate_launch_description():
             condition=condition,
         )
         actions.append(node)
+        if LIFECYCLE.get(name):
+            actions += autostart(node)
         actions.append(RegisterEventHandler(
             OnProcessExit(
                 target_action=node,
@@ -105,7 +138,9 @@ def launch_file(graph: SystemGraph, package: str) -> str:
     machines = sorted({n.machine for n in graph.nodes if n.machine})
     # pformat wraps long lists within ament_flake8's line length.
     run_parameters = "".join(f"\n    ({key!r}, {type(value).__name__})," for key, value in RUN_PARAMETERS.items())
+    lifecycle = {n.name: n.autostart for n in graph.nodes if n.lifecycle}
     head = _HEAD.format(name=graph.name, package=package, parameters=f"{graph.name}.yaml",
                         nodes=pformat(nodes, width=88), machines=pformat(machines, width=88),
+                        lifecycle=pformat(lifecycle, width=88),
                         run_parameters=f"[{run_parameters}\n]")
     return copyright_header() + head + _BODY

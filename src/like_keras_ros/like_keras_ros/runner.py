@@ -2,7 +2,7 @@
 module that imports rclpy.
 
     ros2 run <system>_bringup <node> [--ros-args ...]
-    python -m like_keras_ros.runner --target T --node N [--kwargs JSON] [--ros-args ...]
+    python -m like_keras_ros.runner --target T --node N [--kwargs JSON] [--lifecycle] [--ros-args ...]
 
 It creates exactly what ``Host`` lists (publishers, subscriptions, timers, parameters)
 and forwards callbacks to it: messages as CDR bytes, through raw publishers and
@@ -16,6 +16,8 @@ the run; with a run directory the node reports its pid, results and failures the
 
 SIGINT and SIGTERM (the launch shutting down, Ctrl-C) stop the clock and drain like the
 end of a duration, then ``on_stop`` runs once and the process exits 0. A failure exits 1.
+A lifecycle node (``Node(lifecycle=True)``) is an rclpy LifecycleNode: ``_Lifecycle``
+maps its transitions onto the host.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import importlib
 import signal
 import sys
 import time
+from collections.abc import Callable
 from typing import Any
 
 from like_keras.errors import RunError
@@ -41,8 +44,9 @@ _RUN = "like_keras."
 
 
 def run(target: str, node: str, kwargs: dict[str, Any] | None = None, argv: list[str] | None = None,
-        digest: str | None = None) -> int:
-    """Host ``node`` of the system ``target`` builds; returns the exit code."""
+        digest: str | None = None, lifecycle: bool = False) -> int:
+    """Host ``node`` of the system ``target`` builds, as a managed node if ``lifecycle``
+    (as the system declares it); returns the exit code."""
     import rclpy
     from rclpy.event_handler import PublisherEventCallbacks, SubscriptionEventCallbacks
     from rclpy.executors import SingleThreadedExecutor
@@ -52,7 +56,8 @@ def run(target: str, node: str, kwargs: dict[str, Any] | None = None, argv: list
 
     rclpy.init(args=argv if argv is not None else sys.argv, signal_handler_options=SignalHandlerOptions.NO)
     stop = _StopRequest()
-    ros = RosNode(node)
+    managed = _Lifecycle(stop) if lifecycle else None
+    ros = managed.node(node) if managed is not None else RosNode(node)
     bounds = {key: ros.declare_parameter(_RUN + key, default).value for key, default in RUN_PARAMETERS.items()}
     files = NodeFiles(bounds["run_dir"], node)
     files.started()
@@ -64,6 +69,7 @@ def run(target: str, node: str, kwargs: dict[str, Any] | None = None, argv: list
         parts = rebuild_node(files, target, kwargs or {}, node, digest, record=bounds["record"],
                              replays=bounds["replay"])
         graph, feeds = parts.graph, parts.feeds
+        _check_lifecycle(graph, node, lifecycle)
         io = _RclpyIO(ros)
         lockstep = bool(bounds["lockstep"])
         host = Host(graph, node, parts.components, io, feeds=feeds, iterations=bounds["iterations"] or None,
@@ -82,16 +88,28 @@ def run(target: str, node: str, kwargs: dict[str, Any] | None = None, argv: list
             loop.subscribe(_message_class(ros_type), topic, _qos(qos), lambda m, t=topic: host.on_message(t, m),
                            **_quiet(topic in control, SubscriptionEventCallbacks), **_overriding(qos))
         files.mark("subscribed")
-        if _wait_for_readers(loop, ros, io, host.topics.readers, stop):
-            files.mark("peers subscribed")
+
+        def peers_ready(pause: Callable[[float], None]) -> bool:
+            ready = _wait_for_readers(ros, io, host.topics.readers, stop, pause)
+            if ready:
+                files.mark("peers subscribed")
+            return ready
+
+        if managed is not None:  # configure waits for the readers (inside the transition), activate starts
+            managed.attach(host, lambda: peers_ready(time.sleep))
+        elif peers_ready(loop.spin_once):
+            host.start()
+        if managed is not None or host.runtime.started:
             for name in [*graph.node(node).components, *feeds]:
                 rate = replay.PACE_HZ if name in parts.replayed else graph.component(name).rate_hz
                 if rate and not lockstep:  # in lockstep the coordinator's ticks step them
                     loop.timer(1.0 / rate, lambda c=name: host.on_timer(c))
-            host.start()
             wall = bounds["duration"] if host.drain.coordinator and not lockstep else 0.0
-            _spin(loop, host, stop, wall, parts.recorder)
+            _spin(loop, host, stop, wall, parts.recorder, managed)
         host.finish()
+        if host.closed and host.runtime.inbox:
+            ros.get_logger().warning(f"{len(host.runtime.inbox)} messages that reached node '{node}' were never "
+                                     f"stepped: it was shut down before it took them")
         files.finished(host.runtime.steps)
         return 0
     except BaseException as exc:  # noqa: B036 - every failure is reported, then the exit code says it
@@ -109,21 +127,30 @@ def run(target: str, node: str, kwargs: dict[str, Any] | None = None, argv: list
         stop.restore()
 
 
-def _spin(loop: WaitSetLoop, host: Host, stop: _StopRequest, duration: float, recorder: Any) -> None:
-    """Until the drain says leave. The end of ``duration`` or a stop request stops the
-    clock and drains; after a stop request the node leaves within ``_STOP_GRACE`` even if
-    its peers are gone. While draining, the coordinator's probe waves need a look every
-    few milliseconds, and components that keep each other busy get a slice of local work
-    each turn; otherwise only callbacks wake the node."""
-    end = time.monotonic() + duration if duration else None
+def _spin(loop: WaitSetLoop, host: Host, stop: _StopRequest, duration: float, recorder: Any,
+          managed: _Lifecycle | None = None) -> None:
+    """Until the drain says leave. The end of ``duration`` (counted from the start) or a
+    stop request stops the run's clock and drains; after a signal the node leaves within
+    ``_STOP_GRACE`` even if its peers are gone. While draining, the coordinator's probe
+    waves need a look every few milliseconds, and components that keep each other busy get
+    a slice of local work each turn; otherwise only callbacks (and a lifecycle node's
+    transitions) wake the node."""
+    end = None
+    stopped = False  # the duration ended
     leave_by = None
     while not host.leaving:
         now = time.monotonic()
-        if end is not None and now >= end:
+        if managed is not None and managed.failure is not None:
+            raise managed.failure
+        if duration and end is None and host.runtime.started:
+            end = now + duration
+        if end is not None and now >= end and not stopped:
             host.stop_clock()
-            end = None
+            stopped = True
+        if stop.asked and not host.closed:
+            host.shutdown()
         if stop.requested and leave_by is None:
-            host.stop_clock()
+            host.request_stop()
             leave_by = now + _STOP_GRACE
         if leave_by is not None and now > leave_by:
             return
@@ -164,10 +191,12 @@ def _parameters(ros: Any, host: Host, values: dict[str, Any]) -> None:
 
 
 class _StopRequest:
-    """SIGINT and SIGTERM ask the node to stop (rclpy's own handlers are off)."""
+    """SIGINT and SIGTERM ask the node to stop (rclpy's own handlers are off); ``asked``:
+    a lifecycle node's shutdown transition did."""
 
     def __init__(self) -> None:
         self.requested = False
+        self.asked = False
         self._previous = {sig: signal.signal(sig, self._handle) for sig in (signal.SIGINT, signal.SIGTERM)}
 
     def _handle(self, signum: int, frame: Any) -> None:
@@ -176,6 +205,83 @@ class _StopRequest:
     def restore(self) -> None:
         for sig, handler in self._previous.items():
             signal.signal(sig, handler)
+
+
+class _Lifecycle:
+    """A managed node's transitions (``/<node>/change_state``), done by its host: configure
+    waits until the node's readers have subscribed, activate starts it (``on_start``; what
+    waited steps then), deactivate stops it (``on_stop``; nothing steps until the next
+    activate), cleanup leaves it unconfigured, and shutdown stops the run as a signal would.
+    A transition that fails (``on_start`` raised) fails the run after answering FAILURE."""
+
+    def __init__(self, stop: _StopRequest) -> None:
+        self._stop = stop
+        self._host: Host | None = None
+        self._ready: Callable[[], bool] = lambda: False
+        self.failure: BaseException | None = None
+
+    def node(self, name: str) -> Any:
+        """The rclpy LifecycleNode, its transitions handed to this object."""
+        from rclpy.lifecycle import LifecycleNode
+
+        managed = self
+
+        class _Managed(LifecycleNode):  # type: ignore[misc]
+            def on_configure(self, state: Any) -> Any:
+                return managed._do(managed._configure)
+
+            def on_activate(self, state: Any) -> Any:
+                return managed._do(lambda: managed._host.start())  # type: ignore[union-attr]
+
+            def on_deactivate(self, state: Any) -> Any:
+                return managed._do(lambda: managed._host.deactivate())  # type: ignore[union-attr]
+
+            def on_cleanup(self, state: Any) -> Any:
+                return managed._do(lambda: None)
+
+            def on_shutdown(self, state: Any) -> Any:
+                return managed._do(managed._shutdown)
+
+        return _Managed(name)
+
+    def attach(self, host: Host, ready: Callable[[], bool]) -> None:
+        """From now on transitions act on ``host``; ``ready`` waits for the readers."""
+        self._host, self._ready = host, ready
+
+    def _configure(self) -> None:
+        if not self._ready():
+            raise _Refused()
+
+    def _shutdown(self) -> None:
+        if self._host is not None and self._host.runtime.started:
+            self._host.deactivate()  # on_stop now: the node is finalized when this returns
+        self._stop.asked = True
+
+    def _do(self, work: Callable[[], None]) -> Any:
+        from rclpy.lifecycle import TransitionCallbackReturn
+
+        if self._host is None or self.failure is not None:
+            return TransitionCallbackReturn.FAILURE
+        try:
+            work()
+        except _Refused:
+            return TransitionCallbackReturn.FAILURE
+        except BaseException as exc:  # noqa: B036 - the run fails with it, after the service answers
+            self.failure = exc
+            return TransitionCallbackReturn.FAILURE
+        return TransitionCallbackReturn.SUCCESS
+
+
+class _Refused(Exception):
+    """A transition that cannot happen now (a stop came first): FAILURE, and the run goes on."""
+
+
+def _check_lifecycle(graph: Any, node: str, lifecycle: bool) -> None:
+    declared = graph.node(node).lifecycle
+    if declared != lifecycle:
+        how = "a lifecycle node" if declared else "a plain node"
+        raise RunError(f"node '{node}' is declared {how} but was started as the other kind: start it through its "
+                       f"generated entry point (ros2 run / ros2 launch), after compiling the system again", node=node)
 
 
 class _RclpyIO:
@@ -215,11 +321,13 @@ def _overriding(qos: Qos) -> dict[str, Any]:
     return {"qos_overriding_options": QoSOverridingOptions(kinds)}
 
 
-def _wait_for_readers(loop: WaitSetLoop, ros: Any, io: _RclpyIO, readers: dict[str, frozenset[str]],
-                      stop: _StopRequest) -> bool:
-    """Until every publisher is matched with the system's nodes that read it; False when
-    a stop request came first. Foreign subscribers (``ros2 topic echo``) are not counted
-    as peers, but must be matched too, so the count cannot hide a missing peer."""
+def _wait_for_readers(ros: Any, io: _RclpyIO, readers: dict[str, frozenset[str]], stop: _StopRequest,
+                      pause: Callable[[float], None]) -> bool:
+    """Until every publisher is matched with the system's nodes that read it, calling
+    ``pause`` in between (the loop's ``spin_once``, or a sleep inside a lifecycle
+    transition); False when a stop request came first. Foreign subscribers (``ros2 topic
+    echo``) are not counted as peers, but must be matched too, so the count cannot hide a
+    missing peer."""
     deadline = time.monotonic() + _READY_TIMEOUT
     namespace = ros.get_namespace()
     while not stop.requested:
@@ -237,13 +345,15 @@ def _wait_for_readers(loop: WaitSetLoop, ros: Any, io: _RclpyIO, readers: dict[s
             raise RunError(f"node '{ros.get_name()}': its peers did not subscribe within {_READY_TIMEOUT:g} s "
                            f"({waits}); are all nodes of the system launched, in the same namespace?",
                            node=ros.get_name())
-        loop.spin_once(0.02)
+        pause(0.02)
     return False
 
 
 def main(argv: list[str] | None = None) -> int:
-    args, ros_args = node_arguments("like_keras_ros.runner").parse_known_args(argv)
-    return run(args.target, args.node, args.kwargs, [sys.argv[0], *ros_args], args.digest)
+    parser = node_arguments("like_keras_ros.runner")
+    parser.add_argument("--lifecycle", action="store_true", help="the node is a lifecycle node")
+    args, ros_args = parser.parse_known_args(argv)
+    return run(args.target, args.node, args.kwargs, [sys.argv[0], *ros_args], args.digest, args.lifecycle)
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -85,6 +85,7 @@ def test_the_receiver_acknowledges_and_the_sender_waits_at_its_window():
         fast.spin()
     assert len(bus.published[out]) == 500, "the sender did not stop at its window"
     assert fast.held and fast.credits.blocked(out)
+    slow.start()
     bus.deliver(to="slow")  # the consumer takes in the 500
     totals = [json.loads(m.data)["counts"][out] for m in bus.published[acks]]
     assert totals == [125, 250, 375, 500], "the receiver did not acknowledge every quarter window"
@@ -270,3 +271,72 @@ def test_the_parameter_file_lists_the_qos_of_what_faces_outside():
 def test_latched_is_refused_on_an_input_saying_what_to_do():
     with pytest.raises(ValueError, match=r"qos_overrides\./map\.subscription\.durability: transient_local"):
         Input(str, topic="/map", latched=True)
+
+
+# --- lifecycle nodes ------------------------------------------------------------------------
+
+
+def _managed_chain(monkeypatch, tmp_path, **kwargs):
+    monkeypatch.setenv("LK_TEST_LOG", str(tmp_path))
+    bus = Loopback(load_system(f"{ASSETS / 'ros_systems.py'}:ManagedChain"), **kwargs)
+    return bus, bus.bridges["head"], bus.bridges["tail"]
+
+
+def _ticks(bus, head, n):
+    for _ in range(n):
+        head.on_timer("ticker")
+    bus.deliver()
+
+
+def test_a_lifecycle_node_steps_only_while_active_and_loses_nothing(monkeypatch, tmp_path):
+    """What reaches an inactive node waits (it steps nothing, and spinning it is no busy
+    loop); activate runs on_start and then what waited; deactivate runs on_stop."""
+    bus, head, tail = _managed_chain(monkeypatch, tmp_path)
+    head.start()
+    _ticks(bus, head, 5)
+    assert tail.runtime.steps["echo"] == 0 and not tail.busy and not bus.published["echoed"]
+    tail.start()  # activate
+    assert [m.data for m in bus.published["echoed"]] == [1, 2, 3, 4, 5]
+    tail.deactivate()
+    _ticks(bus, head, 3)
+    tail.spin()
+    assert tail.runtime.steps["echo"] == 5 and not tail.busy and len(tail.runtime.inbox) == 3
+    tail.start()  # activate again
+    _ticks(bus, head, 2)
+    assert [m.data for m in bus.published["echoed"]] == list(range(1, 11))
+    assert (tmp_path / "echo").read_text().split() == ["start", "stop", "start"]
+
+
+def test_an_inactive_node_acknowledges_nothing_so_its_senders_wait_for_it():
+    """An inactive node takes at most a window from each sender: acknowledgements wait for
+    its start (then they say all it took)."""
+    from like_keras_examples.throughput import Flood
+
+    bus = Loopback(Flood(), iterations=2000)
+    fast, slow = bus.bridges["fast"], bus.bridges["slow"]
+    out, acks = "flood/producer/out", "flood/_lk/ack"
+    fast.start()
+    for _ in range(100):
+        fast.spin()
+    bus.deliver(to="slow")
+    assert len(bus.published[out]) == 500 and not bus.published[acks] and fast.credits.blocked(out)
+    slow.start()
+    assert [json.loads(m.data)["counts"][out] for m in bus.published[acks]] == [500]
+    assert bus.run() == {"producer": 2000, "echo": 2001, "consumer": 2000}
+
+
+@pytest.mark.parametrize("active", [True, False])
+def test_shutting_a_lifecycle_node_down_stops_and_drains_the_whole_run(monkeypatch, tmp_path, active):
+    """A shutdown (after on_stop, when it was active) is a stop asked of the node: the clock's
+    node hears it and drains the run; the node, active or not, answers the drain."""
+    bus, head, tail = _managed_chain(monkeypatch, tmp_path)
+    head.start()
+    _ticks(bus, head, 4)
+    if active:
+        tail.start()
+        tail.deactivate()  # what the shutdown transition does first
+    tail.shutdown()
+    bus.deliver()
+    steps = bus.run(order=["head"], max_rounds=2000)
+    assert head.drain.stopping and all(b.leaving for b in bus.bridges.values())
+    assert steps["echo"] == (4 if active else 0) and steps["ticker"] == 4

@@ -28,7 +28,7 @@ from like_keras.errors import (
 from like_keras.transports.common.target import load_system
 
 from assets.components import Ticker
-from conftest import SYSTEMS
+from conftest import ASSETS, SYSTEMS
 
 
 class Ints(Component):
@@ -521,3 +521,34 @@ def test_a_clock_that_steps_only_when_fed_is_accepted_and_one_never_fed_refused(
                      connections=[(start.out, count.seen), (start.out, before.go), (start.out, after.go)])
     with pytest.raises(NoClockError, match="clock component 'count', which never steps"):
         sampled.launch(iterations=1, timeout=30)
+
+
+# --- lifecycle nodes ------------------------------------------------------------------------
+
+
+def test_lifecycle_is_for_nodes_like_keras_runs_and_autostart_for_lifecycle_nodes():
+    with pytest.raises(TypeError, match=r"Node 'lidar': lifecycle=True is for nodes like-keras runs"):
+        Node("lidar", executable="lidar_driver", lifecycle=True)
+    with pytest.raises(TypeError, match=r"Node 'planner': autostart=False is for lifecycle nodes; give lifecycle=True"):
+        Node("planner", autostart=False)
+
+
+@pytest.mark.parametrize("transport", ["native", "dora"])
+def test_a_lifecycle_node_waiting_for_a_manager_is_refused_where_none_exists(transport, tmp_path):
+    """Native and Dora run a lifecycle node as a plain one (configured and activated at
+    start); one that must wait for a manager cannot be honoured there: said before anything
+    runs or is written."""
+    from like_keras.errors import TransportError
+
+    system = load_system(f"{ASSETS / 'ros_systems.py'}:ManagedChain", {"autostart": False})
+    message = (r"node 'tail' is a lifecycle node that waits to be configured and activated \(autostart=False\), "
+               rf"and transport '{transport}' has no lifecycle manager to do it: run it on ros2")
+    with pytest.raises(TransportError, match=message):
+        system.launch(transport=transport, iterations=3, timeout=30)
+    if transport == "dora":
+        with pytest.raises(TransportError, match=message):
+            system.compile_to_transport("dora", tmp_path / "out")
+        assert not (tmp_path / "out").exists()
+    graph = system.build()
+    assert [(n.name, n.lifecycle, n.autostart) for n in graph.nodes] == [("head", False, True), ("tail", True, False)]
+    assert type(graph).from_json(graph.to_json()) == graph  # the flags travel to node processes

@@ -65,6 +65,8 @@ class NodeSpec:
     executable: str | None = None
     args: tuple[str, ...] = ()
     env: dict[str, str] = field(default_factory=dict)
+    lifecycle: bool = False  # a managed node on ROS 2
+    autostart: bool = True  # a lifecycle node's launch configures and activates it
 
 
 @dataclass(frozen=True)

@@ -126,13 +126,16 @@ class NodeRuntime:
 
     def start(self) -> None:
         """Call every component's ``on_start`` and send what it returns. Each ``step`` is
-        looked up here, once: the one a component has when its run starts is called."""
+        looked up here, once: the one a component has when its run starts is called.
+        After ``stop`` (a lifecycle node deactivated) it starts again: ``on_start`` runs
+        again, and what arrived meanwhile steps then."""
         self._step_of = {name: comp.step for name, comp in self.components.items()}
         for name, comp in self.components.items():
             out = self._call(name, comp.on_start, "on_start()")
             self._emit(name, out, where="on_start()")
-        for feed in self.feeds.values():
-            feed.start()
+        if not self.stopped:  # bags play once, from the first start
+            for feed in self.feeds.values():
+                feed.start()
         self.started = True
 
     def deliver(self, component: str, port: str, value: Any) -> None:
@@ -174,10 +177,12 @@ class NodeRuntime:
         return n
 
     def stop(self) -> None:
-        """Call every component's ``on_stop`` once (never twice, never without ``start``);
-        the first failure is raised after all ran."""
-        if self.stopped or not self.started:
+        """Call every component's ``on_stop`` once per ``start`` (never twice, never
+        without it); nothing steps until the next ``start``. The first failure is raised
+        after all ran."""
+        if not self.started:
             return
+        self.started = False
         self.stopped = True
         first: RunError | None = None
         for name, comp in self.components.items():

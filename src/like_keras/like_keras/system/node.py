@@ -24,6 +24,11 @@ class Node:
         inputs: an external node's typed input ports, e.g. ``{"cmd": float}``.
         outputs: an external node's typed output ports, e.g. ``{"image": Array(...)}``.
         env: environment variables of the external process.
+        lifecycle: a managed node on ROS 2 (``/<node>/change_state``, ``ros2 lifecycle``):
+            ``on_start`` runs on activate, ``on_stop`` on deactivate or shutdown, and
+            nothing steps while it is not active. Native and Dora run it as a plain node.
+        autostart: the launch configures and activates it (lifecycle nodes only); with
+            False it waits for a manager, which only ROS 2 has.
     """
 
     def __init__(
@@ -36,13 +41,21 @@ class Node:
         inputs: Mapping[str, Any] | None = None,
         outputs: Mapping[str, Any] | None = None,
         env: Mapping[str, str] | None = None,
+        lifecycle: bool = False,
+        autostart: bool = True,
     ) -> None:
         self.name = name
         self.machine = machine
         self.executable = executable
         self.args = tuple(args)
         self.env = dict(env or {})
+        self.lifecycle = bool(lifecycle)
+        self.autostart = bool(autostart)
         self.external = None
+        if executable is not None and lifecycle:
+            raise TypeError(f"Node '{name}': lifecycle=True is for nodes like-keras runs, not external programs")
+        if not autostart and not lifecycle:
+            raise TypeError(f"Node '{name}': autostart=False is for lifecycle nodes; give lifecycle=True too")
         if executable is not None:
             self.external = external_component(self, dict(inputs or {}), dict(outputs or {}))
         elif inputs or outputs:
@@ -57,4 +70,5 @@ class Node:
     def __repr__(self) -> str:
         where = f", machine={self.machine!r}" if self.machine else ""
         what = f", executable={self.executable!r}" if self.executable else ""
-        return f"Node({self.name!r}{where}{what})"
+        managed = ", lifecycle=True" if self.lifecycle else ""
+        return f"Node({self.name!r}{where}{what}{managed})"

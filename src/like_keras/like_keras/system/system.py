@@ -120,7 +120,8 @@ class System:
         graph = SystemGraph(
             name=config.name,  # type: ignore[arg-type]
             nodes=tuple(
-                NodeSpec(n.name, tuple(members[id(n)]), n.machine, n.executable, n.args, n.env) for n in nodes
+                NodeSpec(n.name, tuple(members[id(n)]), n.machine, n.executable, n.args, n.env, n.lifecycle,
+                         n.autostart) for n in nodes
             ),
             components=tuple(_component_spec(c) for c in comps),
             connections=tuple(conns),
@@ -198,13 +199,14 @@ class System:
                 ROS 2: ``namespace="robot_a"``).
         """
         from like_keras.live import serve
-        from like_keras.transports import RunOptions, get
+        from like_keras.transports import RunOptions, check_support, get
 
         if iterations is not None and (isinstance(iterations, bool) or not isinstance(iterations, int)
                                        or iterations < 1):
             raise ValueError(f"iterations must be a positive int, got {iterations!r}")
         graph = self.build()
         run = get(transport)
+        check_support(graph, transport)
         with serve(graph, live, list(record or [])) as view:
             run_options = RunOptions(iterations=iterations, duration=duration, realtime=realtime,
                                      record=tuple(record or ()), timeout=timeout, progress=progress,
@@ -221,10 +223,12 @@ class System:
 
     def compile_to_transport(self, transport: str, output_path: str | Path, **options: Any) -> Path:
         """Write what ``transport`` needs to run this system (e.g. a Dora dataflow)."""
-        from like_keras.transports import get_compiler
+        from like_keras.transports import check_support, get_compiler
 
         graph = self.build()
-        return get_compiler(transport)(graph, Path(output_path), **options)
+        compiler = get_compiler(transport)
+        check_support(graph, transport)
+        return compiler(graph, Path(output_path), **options)
 
     # --- internals -------------------------------------------------------------------
 

@@ -17,6 +17,9 @@ A transport module provides:
   (``like_keras.deploy``): ``NEEDS_ROS``, ``SYSTEM_SITE``, ``requirements(graph)``,
   ``artifact(graph, out)``, ``build_script(release)`` and a ``Session`` class (see
   ``dora/remote.py``);
+- ``MANAGES_LIFECYCLE``: optional, True when a manager outside the system can drive
+  lifecycle nodes through their states (ROS 2); elsewhere a lifecycle node runs as a
+  plain one, and one that waits for a manager (``autostart=False``) is refused;
 - ``cli(sub, command)``: optional, adds the transport's own ``lk <name> ...``
   subcommands; ``command(sub, name, help, func)`` makes one that takes a TARGET and calls
   ``func(system, args)``.
@@ -36,9 +39,11 @@ from like_keras.transports.common.options import RunOptions
 if TYPE_CHECKING:
     from importlib.metadata import EntryPoint
 
+    from like_keras.graph.ir import SystemGraph
+
 GROUP = "like_keras.transports"
 
-__all__ = ["GROUP", "RunOptions", "available", "get", "get_compiler", "commands"]
+__all__ = ["GROUP", "RunOptions", "available", "get", "get_compiler", "commands", "check_support"]
 
 
 def available() -> list[str]:
@@ -73,6 +78,20 @@ def get_compiler(name: str) -> Callable[..., Path]:
             f"transports that compile: {', '.join(can) or 'none in this installation'}"
         )
     return compiler
+
+
+def check_support(graph: SystemGraph, name: str) -> None:
+    """Raise TransportError, before anything runs, when transport ``name`` cannot honour
+    what ``graph`` asks of it: a lifecycle node that waits for a manager needs one."""
+    if getattr(get(name), "MANAGES_LIFECYCLE", False):
+        return
+    for node in graph.nodes:
+        if node.lifecycle and not node.autostart:
+            raise TransportError(
+                f"node '{node.name}' is a lifecycle node that waits to be configured and activated "
+                f"(autostart=False), and transport {name!r} has no lifecycle manager to do it: run it on "
+                f"ros2 (ros2 lifecycle set, a plain rclpy client or Nav2's lifecycle manager drive it), or give "
+                f"Node('{node.name}', lifecycle=True) its default autostart=True")
 
 
 def commands() -> dict[str, Callable[..., None]]:

@@ -348,3 +348,19 @@ def test_bags_never_start_the_drain_when_something_else_feeds_the_run():
     coord.on_report(drain.fed_out("c"))
     coord.idle(0.0)
     assert not coord.draining
+
+
+def test_a_stop_asked_of_any_process_stops_and_drains_the_whole_run():
+    """A signal or a lifecycle shutdown at a peer: it stops its timers and asks the
+    coordinator, once; the coordinator stops the clock and drains."""
+    graph = three()
+    peer, sent = make(graph, "b")
+    peer.request_stop()
+    peer.request_stop()
+    assert peer.stopping and not peer.draining
+    assert [json.loads(r) for r in sent["report"]] == [{"node": "b", "stop": True}]
+    coord, coord_sent = make(graph, "a")
+    coord.on_report(sent["report"][0])
+    assert coord.stopping and coord.draining and coord.runtime.halted == ["tick"]
+    coord.request_stop()
+    assert coord_sent["report"] == []  # the coordinator asks no one

@@ -10,7 +10,9 @@ and nothing is in flight: the coordinator sends the exit probe and everyone stop
 
 A run that nothing but the system and its bags feeds, without iterations, drains once
 the bags are played out: every process that plays one tells the coordinator when its
-last message is out (a ``fed_out`` report), and the waves start when all have.
+last message is out (a ``fed_out`` report), and the waves start when all have. A stop
+asked of any one process (a signal, a lifecycle shutdown) reaches the coordinator as a
+``stop`` report, and the whole run drains as at the end of a duration.
 
 Transport adapters (the Dora host, the ROS 2 host) carry the small JSON payloads;
 the decisions are here.
@@ -76,6 +78,11 @@ def report(node: str, wave: int, sent: int, received: int) -> str:
 
 def fed_out(node: str) -> str:
     return json.dumps({"node": node, "fed_out": True})
+
+
+def stop_request(node: str) -> str:
+    """``node`` was asked to stop (a signal, a lifecycle shutdown): the run stops and drains."""
+    return json.dumps({"node": node, "stop": True})
 
 
 def parse(payload: str) -> dict[str, Any]:
@@ -183,6 +190,14 @@ class Drain:
         self.stopping = True
         self.draining = self.coordinator is not None
 
+    def request_stop(self) -> None:
+        """A stop asked of this process (a signal, a lifecycle shutdown): stop the clock,
+        and ask the coordinator, once, to stop and drain the whole run."""
+        asked = self.stopping
+        self.stop_clock()
+        if self.coordinator is None and not asked:
+            self._send_report(stop_request(self.node))
+
     def on_probe(self, payload: str) -> None:
         msg = parse(payload)
         if "t" in msg:
@@ -202,6 +217,8 @@ class Drain:
             msg = parse(payload)
             if msg.get("fed_out"):
                 self._fed_out(msg["node"])
+            elif msg.get("stop"):
+                self.stop_clock()
             else:
                 self.coordinator.on_report(msg)
 
