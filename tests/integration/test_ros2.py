@@ -136,11 +136,12 @@ def test_duration_ends_a_timer_driven_run_by_itself_losing_nothing(ros, tmp_path
 # --- failures --------------------------------------------------------------------------------
 
 
-def test_a_raise_in_on_start_ends_the_run_naming_it(ros, tmp_path, monkeypatch):
+@pytest.mark.parametrize("system", ["Chain", "ManagedChain"])  # ManagedChain: raised in the activate transition
+def test_a_raise_in_on_start_ends_the_run_naming_it(ros, tmp_path, monkeypatch, system):
     monkeypatch.setenv("LK_TEST_FAILURE", "on_start")
     monkeypatch.setenv("LK_TEST_LOG", str(tmp_path))
     with pytest.raises(RunError) as info:
-        load_system(f"{ROS_SYSTEMS}:Chain").launch(transport="ros2", timeout=60, run_dir=tmp_path / "run")
+        load_system(f"{ROS_SYSTEMS}:{system}").launch(transport="ros2", timeout=60, run_dir=tmp_path / "run")
     err = info.value
     assert (err.node, err.component, err.step) == ("tail", "echo", None)
     assert "raised RuntimeError in on_start(): no sensor found" in str(err)
