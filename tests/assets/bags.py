@@ -34,3 +34,16 @@ def numbers_bag(path, count=10):
             writer.write(conn, 5_000_000_000 + n * 30_000_000 + (n % 3) * 7_000_000,
                          store.serialize_cdr(store.types["std_msgs/msg/Int64"](data=n), "std_msgs/msg/Int64"))
     return path
+
+
+def seconds_bag(path, seconds):
+    """/numbers (std_msgs/Int64) at 10 Hz for ``seconds``, from 2023-11-14: a recording of
+    that long, for ``ros2 bag play --clock``."""
+    store = get_typestore(Stores.ROS2_JAZZY)
+    with Writer(path, version=9, storage_plugin=StoragePlugin.MCAP) as writer:
+        conn = writer.add_connection("/numbers", "std_msgs/msg/Int64", typestore=store)
+        for n in range(round(seconds * 10) + 1):
+            writer.write(conn, 1_700_000_000_000_000_000 + n * 100_000_000,
+                         store.serialize_cdr(store.types["std_msgs/msg/Int64"](data=n), "std_msgs/msg/Int64"))
+    return path
+

@@ -24,7 +24,7 @@ from like_keras_examples.sensor_pipeline import SensorPipeline
 from like_keras_ros.environment import sourced
 
 import processes
-from assets.bags import robot_bag
+from assets.bags import robot_bag, seconds_bag
 from conftest import (
     ASSETS,
     ROS2_BUILD,
@@ -121,6 +121,39 @@ def test_a_system_on_ros_time_follows_a_clock_from_outside(ros, tmp_path):
         processes.stop(launch, grace=30)
     steps = json.loads((run_dir / "results" / "perception.json").read_text())["steps"]
     assert 80 <= steps["camera"] <= 91, steps  # 30 Hz over 3 simulated seconds (a tick may fall between)
+
+
+def test_a_system_on_ros_time_follows_ros2_bag_play_clock(ros, tmp_path):
+    """`ros2 bag play --clock` as the source of /clock: a 3 s recording played into a
+    system launched with `use_sim_time:=true` steps its 30 Hz camera for those 3 s of the
+    bag's time, and stamps its images with it."""
+    built = tmp_path / "built"
+    SensorPipeline().launch(transport="ros2", iterations=3, run_dir=built, timeout=300)
+    env = sourced(ros, built / "ws/install/setup.bash")
+    bag = seconds_bag(tmp_path / "sim", 3.0)
+    run_dir = tmp_path / "run"
+    launch = subprocess.Popen(["ros2", "launch", "sensor_pipeline_bringup", "sensor_pipeline.launch.py",
+                               f"run_dir:={run_dir}", "use_sim_time:=true", "record:=camera.image"], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    try:
+        wait_until_running(run_dir, ["perception", "control"], launch)
+        time.sleep(3)  # the nodes subscribe to /clock; until it comes, ROS time stands at 0
+        play = subprocess.run(["ros2", "bag", "play", "--clock", "200", str(bag)], env=env, capture_output=True,
+                              text=True, timeout=60)
+        assert play.returncode == 0, play.stderr
+        time.sleep(2)  # /clock stands still: nothing more steps
+    finally:
+        processes.stop(launch, grace=30)
+    steps = json.loads((run_dir / "results" / "perception.json").read_text())["steps"]
+    assert 80 <= steps["camera"] <= 92, steps  # 30 Hz over 3 s of the bag (a tick may fall between)
+    from rosbags.highlevel import AnyReader
+
+    from like_keras.transports.common.rundir import recording
+
+    with AnyReader([recording(run_dir)]) as reader:  # the nodes' parts merged; log times: the images' stamps
+        stamps = [t for _, t, _ in reader.messages()]
+    start = 1_700_000_000 * 10**9
+    assert stamps and all(start <= t <= start + 3 * 10**9 for t in stamps), (stamps[:3], stamps[-3:])
 
 
 def test_duration_ends_a_timer_driven_run_by_itself_losing_nothing(ros, tmp_path, monkeypatch):

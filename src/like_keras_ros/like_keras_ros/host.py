@@ -229,16 +229,18 @@ class Host(NodeHost):
         recorder: Recorder | None = None, record: frozenset[tuple[str, str]] = frozenset(),
         live: Any = None, feeds: dict[str, Feed] | None = None, replayed: frozenset[str] = frozenset(),
         lockstep: bool = False, duration: float | None = None, epoch_ns: int | None = None,
+        clock: Callable[[], int] = time.time_ns,
     ) -> None:
         """``live``: the node's feed of the launcher's live view (``like_keras.live.feed``);
         ``replayed``: every replay key of the run; ``lockstep``: simulated time from
-        ``epoch_ns``, for ``duration`` seconds of it (the coordinator publishes it on /clock)."""
+        ``epoch_ns``, for ``duration`` seconds of it (the coordinator publishes it on /clock);
+        else ``clock`` is the node's time (the ROS time of a node on a /clock from outside)."""
         self.io = io
         self.topics = plan_node(graph, node, replayed=frozenset(feeds or ()))
         self.probe_topic, self.report_topic = control_topics(graph)
         super().__init__(graph, node, components, iterations=iterations, recorder=recorder, record=record,
                          live=live, feeds=feeds, publish=frozenset(self.topics.sources), replayed=replayed,
-                         lockstep=lockstep, duration=duration, epoch_ns=epoch_ns)
+                         lockstep=lockstep, duration=duration, epoch_ns=epoch_ns, clock=clock)
         if self.drain.schedule is not None:  # this node runs the simulated clock
             self.topics.publishers[CLOCK_TOPIC] = (CLOCK_TYPE, Qos(keep_all=False, depth=1))
             self.topics.readers[CLOCK_TOPIC] = frozenset()

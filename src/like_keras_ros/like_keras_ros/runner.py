@@ -72,10 +72,13 @@ def run(target: str, node: str, kwargs: dict[str, Any] | None = None, argv: list
         _check_lifecycle(graph, node, lifecycle)
         io = _RclpyIO(ros)
         lockstep = bool(bounds["lockstep"])
+        # On a /clock from outside (use_sim_time), steps are stamped with ROS time.
+        ros_time = not lockstep and ros.get_parameter("use_sim_time").value
         host = Host(graph, node, parts.components, io, feeds=feeds, iterations=bounds["iterations"] or None,
                     recorder=parts.recorder, record=parts.record, live=files.live_feed(graph),
                     replayed=parts.replayed, lockstep=lockstep, duration=bounds["duration"] or None,
-                    epoch_ns=bounds["epoch_ns"] or None)
+                    epoch_ns=bounds["epoch_ns"] or None,
+                    clock=(lambda: ros.get_clock().now().nanoseconds) if ros_time else time.time_ns)
         if lockstep:  # ROS time is the simulated clock the coordinator publishes on /clock
             ros.set_parameters([Parameter("use_sim_time", Parameter.Type.BOOL, True)])
         _parameters(ros, host, parameters(graph, node))

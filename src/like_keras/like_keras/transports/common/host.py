@@ -10,6 +10,7 @@ how values and control messages travel, and is tested without its engine.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -59,13 +60,16 @@ class NodeHost:
                  record: frozenset[tuple[str, str]] = frozenset(), live: LiveView | None = None,
                  feeds: dict[str, Feed] | None = None, publish: frozenset[tuple[str, str]] = frozenset(),
                  replayed: frozenset[str] = frozenset(), lockstep: bool = False,
-                 duration: float | None = None, epoch_ns: int | None = None) -> None:
+                 duration: float | None = None, epoch_ns: int | None = None,
+                 clock: Callable[[], int] = time.time_ns) -> None:
         """``replayed``: every replay key of the run, this node's or not; ``lockstep``: the
         run's timers tick in simulated time (``common.lockstep``) from ``epoch_ns`` (the
         launch's wall time: every node's on_start is at it), for ``duration`` seconds of
-        it; then the node's clock is the simulated one, else the wall clock."""
+        it; then the node's clock is the simulated one, else ``clock`` (ns: the wall
+        clock, or the ROS time of a node that follows a /clock from outside)."""
         self.graph = graph
         self.node = node
+        self._clock = clock
         self.runtime = NodeRuntime(graph, node, components, send_remote=self._send, recorder=recorder,
                                    record=record, live=live, time_ns=self._time_ns, iterations=iterations,
                                    on_clock_done=lambda: self.drain.clock_done(), publish=publish, feeds=feeds)
@@ -74,9 +78,9 @@ class NodeHost:
                            lockstep=lockstep, duration=duration, on_time=self._on_time, epoch_ns=epoch_ns)
 
     def _time_ns(self) -> int:
-        """The node's clock: simulated in lockstep, else the wall clock."""
+        """The node's clock: simulated in lockstep, else ``clock``."""
         sim = self.drain.sim_ns
-        return time.time_ns() if sim is None else sim
+        return self._clock() if sim is None else sim
 
     def _on_time(self, t_ns: int) -> None:
         """Lockstep, at the coordinator: the simulated clock moved to ``t_ns``."""
