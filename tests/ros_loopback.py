@@ -10,6 +10,7 @@ as it exists.
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict, deque
 
 from rosbags.typesys import Stores, get_types_from_msg, get_typestore
@@ -18,6 +19,8 @@ from like_keras.msgs.ros_mapping import interfaces_name, msg_definition
 from like_keras.transports.common.target import load_system
 from like_keras_ros.host import Host
 from like_keras_ros.interfaces import user_msgs
+
+_ROUND_S = 1e-3  # the hosts' time a round of spins takes at least
 
 
 class Loopback:
@@ -57,18 +60,21 @@ class Loopback:
     def run(self, order=None, max_events=200_000, max_rounds=200_000):
         """Start the nodes in ``order`` (default: declaration order; those a test started are
         not started again), then run to the end (an AssertionError if it does not end within
-        ``max_events`` or ``max_rounds``)."""
+        ``max_events`` or ``max_rounds``). Each round is a millisecond at least of the
+        hosts' clock, so that the drain's waves (2 ms apart) move on however fast the
+        machine runs the rounds."""
         self.events = 0
         for name in order or list(self.bridges):
             if not self.bridges[name].runtime.started:
                 self.bridges[name].start()
             self.deliver(max_events)
         rounds = 0
+        start = time.monotonic()
         while not all(b.leaving for b in self.bridges.values()):
             self.deliver(max_events)
             for bridge in self.bridges.values():
                 if not bridge.leaving:
-                    bridge.spin()
+                    bridge.spin(max(time.monotonic(), start + rounds * _ROUND_S))
             rounds += 1
             assert rounds < max_rounds, "the run does not end: the nodes never agree to leave"
         for bridge in self.bridges.values():
