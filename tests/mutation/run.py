@@ -38,6 +38,7 @@ _LIVE = "tests/unit/live/test_live.py::test"  # the live view's tests that run n
 # Module -> the tests that hold its guarantees (fast ones: each mutant runs them).
 TARGETS = {
     "src/like_keras/like_keras/transports/common/drain.py": ["tests/unit/transports/common/test_drain.py",
+                                                             "tests/unit/transports/common/test_lockstep.py",
                                                              "tests/unit/ros/test_host.py"],
     "src/like_keras/like_keras/transports/common/credits.py": ["tests/unit/transports/dora/test_flow.py",
                                                                "tests/unit/ros/test_host.py"],

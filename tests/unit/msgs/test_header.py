@@ -14,6 +14,7 @@ def test_which_ports_have_a_header():
     assert has_header(Array(np.uint8, (4, 4)), image=True)  # sent as a sensor_msgs/Image
     assert not has_header(Twist) and not has_header(Header) and not has_header(float)
     assert not has_header(Array(np.uint8, (4, 4)))
+    assert has_header(list[TransformStamped]) and not has_header(list[Twist])  # transforms: a list of them
 
 
 def test_the_frame_is_the_ports_config_field_then_the_components_then_the_ports():

@@ -18,6 +18,12 @@ def test_the_schedule_ticks_as_the_native_loop_does():
     assert schedule.pop() == (200_000_000, "controller")
 
 
+def test_a_period_is_the_nearest_whole_nanosecond_and_never_zero():
+    assert lockstep.period_ns(1) == 1_000_000_000
+    assert lockstep.period_ns(7) == 142_857_143  # 142857142.86 rounds up
+    assert lockstep.period_ns(3e9) == 1  # faster than a nanosecond still ticks, once a nanosecond
+
+
 def test_lockstep_applies_to_a_closed_system_with_timers_unless_real_time():
     graph = SensorPipeline().build()
     assert lockstep.applies(graph, realtime=False, replayed=set())

@@ -205,7 +205,7 @@ class Drain:
         if "tick" in msg:
             self._tick(msg["tick"])
             return
-        if msg.get("stop", True):
+        if msg["stop"]:
             self.stop_clock()
         if msg["exit"]:
             self.leaving = True
