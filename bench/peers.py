@@ -21,6 +21,9 @@ from figures import report
 
 HERE = Path(__file__).resolve().parent / "peers"
 HOPS = 2
+# Each run's limit: far above a full run (seconds), and well under the smoke test's 600 s,
+# so that a run that hangs fails naming its side (like-keras or ezmsg).
+RUN_TIMEOUT_S = 120
 
 
 def elapsed(marks: str) -> float:
@@ -35,14 +38,14 @@ def like_keras(n: int, processes: bool, tmp: str) -> float:
     marks = os.path.join(tmp, f"lk-{processes}")
     os.environ.update(LK_BENCH_MARKS=marks, LK_BENCH_N=str(n))
     system = load_system(f"{HERE / 'like_keras_chain.py'}:Chain", {"processes": processes})
-    system.launch(transport="dora" if processes else "native", iterations=n, timeout=600)
+    system.launch(transport="dora" if processes else "native", iterations=n, timeout=RUN_TIMEOUT_S)
     return elapsed(marks)
 
 
 def ezmsg(n: int, processes: bool, tmp: str) -> float:
     marks = os.path.join(tmp, f"ez-{processes}")
     subprocess.run([sys.executable, str(HERE / "ezmsg_chain.py"), str(n), marks, "processes" if processes else "one"],
-                   check=True, capture_output=True, timeout=600, cwd=tmp)
+                   check=True, capture_output=True, timeout=RUN_TIMEOUT_S, cwd=tmp)
     return elapsed(marks)
 
 
